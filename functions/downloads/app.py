@@ -1,0 +1,43 @@
+"""POST /downloads: presigned GETs for one or many of the caller's keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from presign.downloads import issue_download_urls
+from presign.models import DownloadsRequest
+from presign.runtime import Runtime
+from presign.web import Api, json_response
+
+logger = Logger()
+metrics = Metrics()
+api = Api(Runtime(), logger, metrics)
+app = api.app
+resolve = api.handler()
+
+
+@app.post("/downloads")
+def post_downloads(request: DownloadsRequest) -> Any:
+    principal = api.authenticate("download")
+    target_name, target = api.runtime.target(request.target)
+    result = issue_download_urls(
+        request,
+        principal=principal,
+        target=target,
+        signing=api.runtime.signing(target_name, target),
+        spend=lambda _cost: None,
+    )
+    signed = sum(1 for item in result.items if item.url)
+    logger.info("download urls issued", extra={"target": target_name, "count": signed})
+    metrics.add_metric(name="DownloadUrlsIssued", unit=MetricUnit.Count, value=signed)
+    return json_response(result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(event, context)

@@ -1,0 +1,46 @@
+"""POST /uploads: a presigned PUT or POST for one new object under the caller's prefix."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from presign.models import CreateUploadRequest, CreateUploadResponse
+from presign.runtime import Runtime
+from presign.uploads import create_upload
+from presign.web import Api, json_response
+
+logger = Logger()
+metrics = Metrics()
+api = Api(Runtime(), logger, metrics)
+app = api.app
+resolve = api.handler()
+
+
+@app.post("/uploads", responses={201: {"description": "upload URL issued"}})
+def post_upload(request: CreateUploadRequest) -> Any:
+    principal = api.authenticate("upload")
+    target_name, target = api.runtime.target(request.target)
+    grant: CreateUploadResponse = create_upload(
+        request,
+        principal=principal,
+        target_name=target_name,
+        target=target,
+        signing=api.runtime.signing(target_name, target),
+        upload_id=secrets.token_urlsafe(16),
+        spend=lambda _request: None,
+    )
+    logger.append_keys(upload_id=grant.upload_id, target=target_name)
+    logger.info("upload url issued", extra={"method": grant.method, "size": request.size})
+    metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
+    return json_response(grant, 201)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(event, context)

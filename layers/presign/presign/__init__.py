@@ -1,0 +1,1 @@
+"""presign: the domain package every function imports (shipped as the shared Lambda layer)."""

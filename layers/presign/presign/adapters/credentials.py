@@ -1,0 +1,98 @@
+"""Where each target's signing credentials come from, and one cached presigner per target."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
+from presign.clock import Clock
+from presign.config import (
+    CredentialSource,
+    EnvCredentials,
+    RoleCredentials,
+    SecretsManagerCredentials,
+    Target,
+)
+from presign.errors import ConfigurationError, DependencyUnavailable
+from presign.signing.sigv4 import S3Presigner, SigningCredentials
+from presign.signing_context import SigningContext
+
+
+def _from_document(doc: Any, where: str) -> SigningCredentials:
+    if not isinstance(doc, dict) or not doc.get("access_key_id") or not doc.get("secret_access_key"):
+        raise ConfigurationError(f"{where} must hold JSON with access_key_id and secret_access_key")
+    return SigningCredentials(
+        access_key_id=str(doc["access_key_id"]),
+        secret_access_key=str(doc["secret_access_key"]),
+        session_token=doc.get("session_token") or None,
+    )
+
+
+def _role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
+    # In Lambda the role's temporary credentials are in the environment; reading them there
+    # spares importing botocore. Elsewhere (a container, an instance) ask botocore's chain,
+    # which also knows when refreshable credentials expire.
+    expiry = environ.get("AWS_CREDENTIAL_EXPIRATION")
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        return SigningCredentials(
+            access_key_id=environ["AWS_ACCESS_KEY_ID"],
+            secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
+            session_token=environ.get("AWS_SESSION_TOKEN") or None,
+            expires_at=datetime.fromisoformat(expiry.replace("Z", "+00:00")) if expiry else None,
+        )
+    import botocore.session
+
+    found = botocore.session.get_session().get_credentials()
+    if found is None:
+        raise DependencyUnavailable("no role credentials are available to sign with")
+    frozen = found.get_frozen_credentials()
+    return SigningCredentials(
+        access_key_id=frozen.access_key,
+        secret_access_key=frozen.secret_key,
+        session_token=frozen.token,
+        expires_at=getattr(found, "_expiry_time", None),
+    )
+
+
+def resolve_credentials(source: CredentialSource, environ: Mapping[str, str]) -> SigningCredentials:
+    if isinstance(source, RoleCredentials):
+        return _role_credentials(environ)
+    if isinstance(source, EnvCredentials):
+        key, secret = environ.get(source.access_key_id_var), environ.get(source.secret_access_key_var)
+        if not key or not secret:
+            raise ConfigurationError(
+                f"{source.access_key_id_var} and {source.secret_access_key_var} must be set"
+            )
+        return SigningCredentials(access_key_id=key, secret_access_key=secret)
+    if isinstance(source, SecretsManagerCredentials):
+        return _from_document(get_secret(source.secret_id, as_json=True), f"secret {source.secret_id!r}")
+    return _from_document(get_ssm_parameter(source.parameter, as_json=True), f"parameter {source.parameter!r}")
+
+
+class SignerProvider:
+    """One presigner per target, rebuilt only when its credentials change (rotation)."""
+
+    def __init__(self, environ: Mapping[str, str], clock: Clock) -> None:
+        self._environ = environ
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[SigningCredentials, S3Presigner]] = {}
+
+    def for_target(self, name: str, target: Target) -> SigningContext:
+        credentials = resolve_credentials(target.credentials, self._environ)
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached is None or cached[0] != credentials:
+                presigner = S3Presigner(
+                    credentials=credentials,
+                    region=target.region,
+                    endpoint_url=target.endpoint_url,
+                    addressing_style=target.addressing_style,
+                )
+                cached = self._cache[name] = (credentials, presigner)
+        return SigningContext(
+            presigner=cached[1], credentials_expire_at=credentials.expires_at, clock=self._clock
+        )

@@ -1,0 +1,43 @@
+"""Reading the configuration document and secrets from where the deployment put them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
+from presign.config import EnvSecret, SecretRef, Settings, parse_settings
+from presign.errors import ConfigurationError
+
+CONFIG_VAR = "PRESIGN_CONFIG"
+CONFIG_PARAMETER_VAR = "PRESIGN_CONFIG_PARAMETER"
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """The configuration from ``PRESIGN_CONFIG`` (JSON) or the SSM parameter named by
+    ``PRESIGN_CONFIG_PARAMETER``: exactly one of them."""
+    inline = environ.get(CONFIG_VAR, "").strip()
+    parameter = environ.get(CONFIG_PARAMETER_VAR, "").strip()
+    if bool(inline) == bool(parameter):
+        raise ConfigurationError(f"set exactly one of {CONFIG_VAR} or {CONFIG_PARAMETER_VAR}")
+    document = inline or str(get_ssm_parameter(parameter))
+    return parse_settings(document)
+
+
+def secret_resolver(environ: Mapping[str, str]) -> "SecretResolver":
+    return SecretResolver(environ)
+
+
+class SecretResolver:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def __call__(self, ref: SecretRef) -> str:
+        if isinstance(ref, EnvSecret):
+            value = self._environ.get(ref.name)
+            if value is None:
+                raise ConfigurationError(f"environment variable {ref.name} is not set")
+            return value
+        secret = get_secret(ref.secret_id)
+        if not isinstance(secret, str):
+            raise ConfigurationError(f"secret {ref.secret_id!r} must be a string")
+        return secret

@@ -1,0 +1,35 @@
+"""Content-Disposition values (RFC 6266) with an RFC 8187 ``filename*`` for non-ASCII names.
+
+The value ends up in a signed ``response-content-disposition`` query parameter and is echoed by
+the storage server as a header, so nothing a caller sends may break out of it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal
+from urllib.parse import quote
+
+Disposition = Literal["attachment", "inline"]
+
+
+def _ascii_fallback(filename: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", filename)
+    ascii_only = decomposed.encode("ascii", "ignore").decode()
+    cleaned = "".join(ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\;' else "_" for ch in ascii_only)
+    return cleaned.strip() or "download"
+
+
+def content_disposition(disposition: Disposition, filename: str | None) -> str:
+    if not filename:
+        return disposition
+    filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf"))
+    filename = filename.replace("/", "_").replace("\\", "_").strip()
+    if not filename:
+        return disposition
+    fallback = _ascii_fallback(filename)
+    value = f'{disposition}; filename="{fallback}"'
+    if fallback != filename:
+        # RFC 8187 ext-value: UTF-8, percent-encoded attr-chars only.
+        value += f"; filename*=UTF-8''{quote(filename, safe='!#$&+-.^_`|~')}"
+    return value

@@ -1,0 +1,101 @@
+"""Object keys: made by the server for uploads, checked strictly for downloads.
+
+A caller owns exactly the keys under their prefix (by default ``users/{sub}/``). Everything here is
+pure: no I/O, no clock, no randomness of its own (they are passed in), so it is easy to test.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from presign.errors import AuthorizationError, InvalidRequest
+
+MAX_KEY_BYTES = 1024
+MAX_FILENAME_BYTES = 200
+_FALLBACK_NAME = "file"
+# Unicode letters and digits stay readable; anything else (slashes of every script, quotes,
+# control and format characters such as bidi overrides or zero-width joiners) becomes "_".
+_UNSAFE_IN_NAME = re.compile(r"[^\w.\-() ]", re.UNICODE)
+_RUNS = re.compile(r"[ _]{2,}")
+
+
+def _is_control(ch: str) -> bool:
+    # Cc: C0/C1 controls incl. NUL, CR, LF; Cf: invisible format characters (bidi overrides,
+    # zero-width) that make a key display as something it is not.
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def sanitize_filename(filename: str) -> str:
+    """A display-safe basename for the key's last segment (the original goes in metadata if needed)."""
+    name = unicodedata.normalize("NFC", filename)
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join("_" if _is_control(ch) else ch for ch in name)
+    name = _UNSAFE_IN_NAME.sub("_", name)
+    name = _RUNS.sub("_", name).strip(" ._")
+    if not name:
+        return _FALLBACK_NAME
+    return _truncate_keeping_extension(name, MAX_FILENAME_BYTES)
+
+
+def _truncate_keeping_extension(name: str, limit: int) -> str:
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode()) > 16:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    budget = limit - len(suffix.encode())
+    cut = stem.encode()[:budget].decode(errors="ignore")
+    return f"{cut}{suffix}"
+
+
+def _safe_segment(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise AuthorizationError(f"the token's {name!r} claim cannot name a key prefix")
+    if value in (".", "..") or "/" in value or "\\" in value or any(_is_control(c) for c in value):
+        raise AuthorizationError(f"the token's {name!r} claim cannot name a key prefix")
+    return unicodedata.normalize("NFC", value)
+
+
+def user_prefix(template: str, claims: Mapping[str, Any]) -> str:
+    """Fill the prefix template from the caller's claims; each value must be one safe segment.
+
+    A ``sub`` containing "/" would otherwise let "alice" read "alice/x"'s keys.
+    """
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    values = {name: _safe_segment(name, claims.get(name)) for name in fields}
+    return template.format(**values)
+
+
+def upload_key(prefix: str, *, upload_id: str, filename: str, now: datetime) -> str:
+    """``{prefix}{yyyy}/{mm}/{dd}/{upload_id}/{filename}``: unique, sortable by day, readable."""
+    key = f"{prefix}{now:%Y/%m/%d}/{upload_id}/{sanitize_filename(filename)}"
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise InvalidRequest("the resulting key would exceed 1024 bytes; use a shorter prefix or name")
+    return key
+
+
+def normalize_key(key: str) -> str:
+    """NFC-normalize a client-given key and refuse anything ambiguous. Raises InvalidRequest."""
+    key = unicodedata.normalize("NFC", key)
+    if not key:
+        raise InvalidRequest("a key must not be empty")
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise InvalidRequest("a key must be at most 1024 bytes of UTF-8")
+    if any(_is_control(ch) for ch in key) or "\\" in key:
+        raise InvalidRequest("a key must not contain control characters or backslashes")
+    segments = key.split("/")
+    if any(seg in (".", "..") for seg in segments) or key.startswith("/") or "//" in key:
+        raise InvalidRequest("a key must not contain '.', '..' or empty segments")
+    return key
+
+
+def require_within(key: str, prefix: str) -> None:
+    """Raise AuthorizationError unless ``key`` (already normalized) is strictly under ``prefix``."""
+    if not key.startswith(prefix) or len(key) == len(prefix):
+        raise AuthorizationError("the key is outside your namespace")

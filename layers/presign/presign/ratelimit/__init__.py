@@ -1,0 +1,1 @@
+"""Per-user rate limits (issue 4 fills this in)."""

@@ -1,0 +1,188 @@
+"""The one place that maps the project's exceptions to HTTP responses, plus the small pieces of
+HTTP plumbing every handler shares (body limit, authentication, JSON responses).
+
+Nothing here knows about S3 or DynamoDB; domain code never imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from pydantic import BaseModel
+
+from presign import errors
+from presign.auth import Principal
+from presign.runtime import Runtime
+
+_STATUS: dict[type[errors.PresignError], HTTPStatus] = {
+    errors.InvalidRequest: HTTPStatus.BAD_REQUEST,
+    errors.AuthenticationError: HTTPStatus.UNAUTHORIZED,
+    errors.AuthorizationError: HTTPStatus.FORBIDDEN,
+    errors.NotFound: HTTPStatus.NOT_FOUND,
+    errors.Conflict: HTTPStatus.CONFLICT,
+    errors.Gone: HTTPStatus.GONE,
+    errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    errors.UnsupportedContentType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
+    errors.DependencyUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+# Every response may carry a URL or a decision about a token: never let a cache keep it.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def status_for(exc: errors.PresignError) -> HTTPStatus:
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]  # type: ignore[index]
+    return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def error_body(code: str, message: str, request_id: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message, "request_id": request_id}})
+
+
+def json_response(
+    body: BaseModel | Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response[str]:
+    payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return "the request body is not valid JSON"
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        # pydantic's own messages name the rule, never the input or our internals.
+        problems.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "invalid request body: " + "; ".join(problems[:10])
+
+
+class Api:
+    """A Powertools resolver with the project's error mapping, body limit and auth helper."""
+
+    def __init__(self, runtime: Runtime, logger: Logger, metrics: Metrics) -> None:
+        self.runtime = runtime
+        self.logger = logger
+        self.metrics = metrics
+        self.app = APIGatewayHttpResolver(enable_validation=True)
+        self._register_error_handlers()
+
+    # -- responses -------------------------------------------------------------------------
+    def _request_id(self) -> str:
+        try:
+            return str(self.app.current_event.request_context.request_id or "")
+        except (AttributeError, KeyError, TypeError):
+            return ""
+
+    def error(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> Response[str]:
+        return Response(
+            status_code=status,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body(code, message, self._request_id()),
+            headers={**NO_STORE, **(headers or {})},
+        )
+
+    def _register_error_handlers(self) -> None:
+        app = self.app
+
+        @app.exception_handler(errors.PresignError)
+        def _domain(exc: errors.PresignError) -> Response[str]:
+            status = status_for(exc)
+            headers: dict[str, str] = {}
+            if isinstance(exc, errors.AuthenticationError):
+                headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            elif isinstance(exc, errors.InsufficientScope):
+                headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+            elif isinstance(exc, errors.RateLimited):
+                headers.update(exc.headers)
+                headers["Retry-After"] = str(exc.retry_after)
+            elif isinstance(exc, errors.DependencyUnavailable):
+                headers["Retry-After"] = str(exc.retry_after)
+            if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.SERVICE_UNAVAILABLE:
+                self.logger.error("request failed", extra={"error_code": exc.code})
+                return self.error(status, "internal_error", "internal error")
+            if status == HTTPStatus.SERVICE_UNAVAILABLE:
+                self.logger.warning("dependency unavailable", extra={"error_code": exc.code})
+            return self.error(status, exc.code, exc.message, headers)
+
+        @app.exception_handler(RequestValidationError)
+        def _invalid(exc: RequestValidationError) -> Response[str]:
+            return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
+
+        @app.exception_handler(RequestUnsupportedContentType)
+        def _media(exc: RequestUnsupportedContentType) -> Response[str]:
+            return self.error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+            )
+
+        @app.not_found
+        def _not_found(exc: NotFoundError) -> Response[str]:
+            return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+        @app.exception_handler(Exception)
+        def _unexpected(exc: Exception) -> Response[str]:
+            # The traceback goes to the log (never a token or URL: we do not log events);
+            # the client learns nothing about our internals.
+            self.logger.exception("unhandled error")
+            return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    # -- request plumbing ------------------------------------------------------------------
+    def authenticate(self, action: str) -> Principal:
+        event = self.app.current_event
+        authorizer = (event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+        gateway_claims = (authorizer.get("jwt") or {}).get("claims")
+        try:
+            authenticator = self.runtime.authenticator()
+            principal = authenticator.authenticate(
+                authorization=event.headers.get("authorization"), gateway_claims=gateway_claims
+            )
+            require = getattr(authenticator, "require_scopes", None)
+            if require is not None:
+                require(principal, action)
+        except errors.AuthenticationError as exc:
+            # One metric per reason, so a spike of expired tokens and a forging attempt look different.
+            with single_metric(
+                name="AuthFailures", unit=MetricUnit.Count, value=1, namespace=self.metrics.namespace
+            ) as metric:
+                metric.add_dimension(name="reason", value=str(getattr(exc, "reason", "invalid")))
+            raise
+        self.logger.append_keys(principal_sub=principal.sub)
+        return principal
+
+    def handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        limit = self.runtime.settings.max_body_bytes
+
+        def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            body = event.get("body") or ""
+            # Checked before Powertools parses anything, so a huge body costs no JSON work.
+            if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
+                request_id = str((event.get("requestContext") or {}).get("requestId", ""))
+                return {
+                    "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE},
+                    "body": error_body("payload_too_large", f"the body exceeds {limit} bytes", request_id),
+                }
+            return self.app.resolve(event, context)
+
+        return resolve
