@@ -6,6 +6,7 @@ the storage server as a header, so nothing a caller sends may break out of it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 from urllib.parse import quote
@@ -13,17 +14,22 @@ from urllib.parse import quote
 Disposition = Literal["attachment", "inline"]
 
 
+# Quotes, backslashes and semicolons could end the quoted-string early; controls could end the header.
+_NOT_SAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\;]')
+
+
 def _ascii_fallback(filename: str) -> str:
     decomposed = unicodedata.normalize("NFKD", filename)
     ascii_only = decomposed.encode("ascii", "ignore").decode()
-    cleaned = "".join(ch if 0x20 <= ord(ch) < 0x7F and ch not in '"\\;' else "_" for ch in ascii_only)
-    return cleaned.strip() or "download"
+    return _NOT_SAFE_IN_QUOTES.sub("_", ascii_only).strip() or "download"
 
 
 def content_disposition(disposition: Disposition, filename: str | None) -> str:
     if not filename:
         return disposition
-    filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf"))
+    if not filename.isprintable():
+        # Drop controls and invisible format characters; keep every visible character.
+        filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf"))
     filename = filename.replace("/", "_").replace("\\", "_").strip()
     if not filename:
         return disposition

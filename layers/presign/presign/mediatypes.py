@@ -12,7 +12,9 @@ def media_type(content_type: str) -> str:
 
 def is_allowed(content_type: str, patterns: Iterable[str]) -> bool:
     kind = media_type(content_type)
-    major = kind.split("/", 1)[0]
+    major, slash, minor = kind.partition("/")
+    if not (major and slash and minor):
+        return False
     for pattern in patterns:
         if pattern in ("*/*", kind):
             return True

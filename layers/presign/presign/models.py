@@ -25,7 +25,8 @@ MAX_METADATA_BYTES = 2048  # S3's limit for all user metadata together
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # Strict: "12" is not a size and 1 is not a filename; clients learn that at once.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _content_type(value: str) -> str:

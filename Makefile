@@ -1,0 +1,71 @@
+# The single entry point: CI and humans call the same targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+ENV ?= dev
+export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv dev test unit lint typecheck openapi openapi-check template build deploy bench token clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt layers/presign/requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "presign targets the python3.11 Lambda runtime; found " + sys.version' 
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# SAM CLI pins its own boto3 and friends, so it gets a virtualenv of its own.
+$(SAM): 
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+
+venv: $(BIN)/.installed ## create .venv with every dev dependency
+
+dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator
+	$(BIN)/python -m local.dev
+
+token: venv ## mint a dev token: make token SUB=alice
+	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)
+
+test: venv $(SAM) lint openapi-check template ## every check and every test, as CI runs them
+	$(BIN)/pytest -q
+
+unit: venv ## the fast tests only
+	$(BIN)/pytest -q tests/unit
+
+lint: venv ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+openapi: venv ## regenerate the committed OpenAPI document
+	$(BIN)/python -m local.openapi
+
+openapi-check: venv
+	$(BIN)/python -m local.openapi --check
+
+template: venv $(SAM) ## cfn-lint, sam validate --lint and sam build
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+	$(SAM) build --parallel
+
+build: $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Makefile)
+	$(SAM) build --parallel
+
+deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
+	$(SAM) deploy --config-env $(ENV)
+
+bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""Generate the OpenAPI document from the real routes of every function (``make openapi``).
+
+Each function has its own resolver; this loads them with a throwaway configuration and merges
+their paths into one document, written to the layer so the meta function can serve it.
+``--check`` exits non-zero when the committed copy is stale (CI runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
+FUNCTIONS = ("uploads", "downloads")
+_PLACEHOLDER_CONFIG = {
+    "default_target": "main",
+    "targets": {"main": {"bucket": "example-bucket"}},
+    "auth": {"issuer": "https://issuer.example", "audience": "presign",
+             "secrets": [{"source": "env", "name": "OPENAPI_PLACEHOLDER_SECRET"}]},
+}
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"presign_fn_{name}", ROOT / "functions" / name / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build() -> dict[str, Any]:
+    os.environ["PRESIGN_CONFIG"] = json.dumps(_PLACEHOLDER_CONFIG)
+    os.environ["OPENAPI_PLACEHOLDER_SECRET"] = "x" * 32
+    os.environ.pop("PRESIGN_CONFIG_PARAMETER", None)
+    document: dict[str, Any] = {}
+    for name in FUNCTIONS:
+        schema = json.loads(
+            _load(name).app.get_openapi_json_schema(
+                title="presign", version="1", description="Presigned URLs for S3-compatible storage"
+            )
+        )
+        if not document:
+            document = schema
+            continue
+        document["paths"].update(schema.get("paths", {}))
+        document.setdefault("components", {}).setdefault("schemas", {}).update(
+            schema.get("components", {}).get("schemas", {})
+        )
+    document["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    document["security"] = [{"bearer": []}]
+    return document
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the committed document is stale")
+    args = parser.parse_args()
+    text = render()
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `make openapi` and commit it", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
