@@ -42,19 +42,23 @@ def run() -> list[dict[str, Any]]:
     os.environ.update(env)
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("bench_downloads", ROOT / "functions" / "downloads" / "app.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_downloads", ROOT / "functions" / "downloads" / "app.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
 
     keys = [f"users/alice/2026/11/22/id{i:04d}/photo {i} ü.jpg" for i in range(KEYS)]
-    event = http_event("POST", "/downloads", {"keys": keys, "disposition": "attachment"}, bearer=token(ttl=3600))
+    event = http_event(
+        "POST", "/downloads", {"keys": keys, "disposition": "attachment"}, bearer=token(ttl=3600)
+    )
     context = FakeContext()
 
     import logging
 
     logging.getLogger("presign").setLevel(logging.WARNING)
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - the metrics flush prints; keep the table readable
+    devnull = Path(os.devnull).open("w")  # noqa: SIM115 - the metrics flush prints; keep the table readable
 
     def through_handler() -> None:
         saved, sys.stdout = sys.stdout, devnull
@@ -70,8 +74,11 @@ def run() -> list[dict[str, Any]]:
         region_name="us-east-1",
         aws_access_key_id=env["PRESIGN_S3_ACCESS_KEY_ID"],
         aws_secret_access_key=env["PRESIGN_S3_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                      request_checksum_calculation="when_required"),
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            request_checksum_calculation="when_required",
+        ),
     )
 
     def boto3_loop() -> None:

@@ -22,8 +22,11 @@ FUNCTIONS = ("uploads", "downloads")
 _PLACEHOLDER_CONFIG = {
     "default_target": "main",
     "targets": {"main": {"bucket": "example-bucket"}},
-    "auth": {"issuer": "https://issuer.example", "audience": "presign",
-             "secrets": [{"source": "env", "name": "OPENAPI_PLACEHOLDER_SECRET"}]},
+    "auth": {
+        "issuer": "https://issuer.example",
+        "audience": "presign",
+        "secrets": [{"source": "env", "name": "OPENAPI_PLACEHOLDER_SECRET"}],
+    },
 }
 
 

@@ -22,8 +22,12 @@ OPENAPI = resources.files("presign").joinpath("openapi.json").read_text(encoding
 
 @app.get("/health")
 def health() -> Response[str]:
-    return Response(200, content_types.APPLICATION_JSON, json.dumps({"status": "ok"}),
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        200,
+        content_types.APPLICATION_JSON,
+        json.dumps({"status": "ok"}),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @app.get("/openapi.json")

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from presign.models import CreateUploadRequest, CreateUploadResponse
 from presign.runtime import Runtime
 from presign.uploads import create_upload

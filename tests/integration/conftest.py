@@ -14,7 +14,9 @@ class Client:
     def __init__(self, module: ModuleType) -> None:
         self.module = module
 
-    def post(self, path: str, body: Any = None, *, bearer: str | None = "default", **kw: Any) -> dict[str, Any]:
+    def post(
+        self, path: str, body: Any = None, *, bearer: str | None = "default", **kw: Any
+    ) -> dict[str, Any]:
         event = http_event("POST", path, body, bearer=token() if bearer == "default" else bearer, **kw)
         return self.module.handler(event, FakeContext())
 

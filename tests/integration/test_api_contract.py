@@ -62,7 +62,10 @@ def test_put_upload_grant(uploads: Client) -> None:
     query = parse_qs(urlsplit(grant["url"]).query)
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
     assert query["X-Amz-SignedHeaders"] == ["content-length;content-type;host;x-amz-meta-album"]
-    assert "x-amz-checksum-crc32" not in grant["url"].lower() and "x-amz-sdk-checksum" not in grant["url"].lower()
+    assert (
+        "x-amz-checksum-crc32" not in grant["url"].lower()
+        and "x-amz-sdk-checksum" not in grant["url"].lower()
+    )
     signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     expires_at = datetime.strptime(grant["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert (expires_at - signed_at).total_seconds() == grant["expires_in"] == int(query["X-Amz-Expires"][0])
@@ -70,7 +73,9 @@ def test_put_upload_grant(uploads: Client) -> None:
 
 
 def test_checksum_and_no_overwrite_are_signed_headers(make_client: Callable[..., Client]) -> None:
-    client = make_client("uploads", settings_document(upload={"content_types": ["*/*"], "no_overwrite": True}))
+    client = make_client(
+        "uploads", settings_document(upload={"content_types": ["*/*"], "no_overwrite": True})
+    )
     digest = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
     grant = body(client.post("/uploads", {**UPLOAD, "checksum_sha256": digest}))
     assert grant["headers"]["x-amz-checksum-sha256"] == digest
@@ -168,7 +173,9 @@ def test_download_of_own_keys(downloads: Client) -> None:
     assert [i["key"] for i in items] == keys
     for item in items:
         query = parse_qs(urlsplit(item["url"]).query)
-        assert query["response-content-disposition"] == ["attachment; filename=\"u.txt\"; filename*=UTF-8''%C3%BC.txt"]
+        assert query["response-content-disposition"] == [
+            "attachment; filename=\"u.txt\"; filename*=UTF-8''%C3%BC.txt"
+        ]
         assert item["expires_at"].endswith("Z")
 
 

@@ -73,13 +73,19 @@ def test_get_with_disposition_and_content_type(uploads: Client, downloads: Clien
     grant = grant_for(uploads)
     assert put(grant, CONTENT).status_code == 200
     url = download_url(
-        downloads, grant["key"], disposition="attachment", filename="Grüße.txt", content_type="application/x-test"
+        downloads,
+        grant["key"],
+        disposition="attachment",
+        filename="Grüße.txt",
+        content_type="application/x-test",
     )
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200 and fetched.content == CONTENT
-    assert fetched.headers["Content-Disposition"] == (
-        "attachment; filename=\"Gruße.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt"
-    ) or "filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt" in fetched.headers["Content-Disposition"]
+    assert (
+        fetched.headers["Content-Disposition"]
+        == ("attachment; filename=\"Gruße.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt")
+        or "filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt" in fetched.headers["Content-Disposition"]
+    )
     assert fetched.headers["Content-Type"] == "application/x-test"
 
 
@@ -164,7 +170,9 @@ def test_post_with_another_content_type_is_refused(uploads: Client) -> None:
 def test_post_with_tampered_policy_is_refused(uploads: Client) -> None:
     grant = grant_for(uploads, method="POST")
     policy = json.loads(base64.b64decode(grant["fields"]["policy"]))
-    policy["conditions"] = [c for c in policy["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")]
+    policy["conditions"] = [
+        c for c in policy["conditions"] if not (isinstance(c, list) and c[0] == "content-length-range")
+    ]
     forged = base64.b64encode(json.dumps(policy).encode()).decode()
     assert post_form(grant, CONTENT + b"x" * 100, policy=forged).status_code == 403
 
@@ -173,11 +181,16 @@ def test_download_url_cannot_be_reused_for_another_key(uploads: Client, download
     grant = grant_for(uploads)
     assert put(grant, CONTENT).status_code == 200
     url = download_url(downloads, grant["key"])
-    assert requests.get(url.replace(grant["upload_id"], "A" + grant["upload_id"][1:]), timeout=10).status_code == 403
+    assert (
+        requests.get(url.replace(grant["upload_id"], "A" + grant["upload_id"][1:]), timeout=10).status_code
+        == 403
+    )
 
 
 def test_another_users_key_gets_403_from_our_api(downloads: Client) -> None:
-    response = downloads.post("/downloads", {"keys": ["users/bob/2026/11/22/x/secret.txt"]}, bearer=token("alice"))
+    response = downloads.post(
+        "/downloads", {"keys": ["users/bob/2026/11/22/x/secret.txt"]}, bearer=token("alice")
+    )
     assert response["statusCode"] == 403
     assert json.loads(response["body"])["error"]["code"] == "forbidden"
 

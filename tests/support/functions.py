@@ -42,8 +42,12 @@ def settings_document(
     }
 
 
-def function_env(document: Mapping[str, Any], *, access_key: str = "AKIDEXAMPLE",
-                 secret_key: str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY") -> dict[str, str]:
+def function_env(
+    document: Mapping[str, Any],
+    *,
+    access_key: str = "AKIDEXAMPLE",
+    secret_key: str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+) -> dict[str, str]:
     return {
         "PRESIGN_CONFIG": json.dumps(document),
         "PRESIGN_TEST_JWT_SECRET": SECRET,

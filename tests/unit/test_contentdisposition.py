@@ -24,7 +24,7 @@ def test_non_ascii_name_gets_rfc8187_filename_star() -> None:
     assert unquote(value.split("filename*=UTF-8''", 1)[1]) == "Grüße €.pdf"
 
 
-@pytest.mark.parametrize("name", ['a"; filename="evil.exe', "a\r\nSet-Cookie: x=y", "a\\\"b", "x;y"])
+@pytest.mark.parametrize("name", ['a"; filename="evil.exe', "a\r\nSet-Cookie: x=y", 'a\\"b', "x;y"])
 def test_no_header_injection(name: str) -> None:
     value = content_disposition("attachment", name)
     assert "\r" not in value and "\n" not in value

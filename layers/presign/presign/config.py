@@ -24,6 +24,10 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _MIME_PATTERN = re.compile(r"^(\*/\*|[a-z0-9][a-z0-9!#$&^_.+\-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+\-]*))$")
 
 
+UploadMethod = Literal["PUT", "POST"]
+UPLOAD_METHODS: tuple[UploadMethod, ...] = ("PUT", "POST")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -75,7 +79,7 @@ class UploadPolicy(_Model):
     max_size: int = Field(default=100 * 1024**2, gt=0, le=MAX_SINGLE_PUT_BYTES)
     default_expiry: int = Field(default=900, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
-    methods: list[Literal["PUT", "POST"]] = Field(default_factory=lambda: ["PUT", "POST"], min_length=1)
+    methods: list[UploadMethod] = Field(default_factory=lambda: list(UPLOAD_METHODS), min_length=1)
     no_overwrite: bool = False
 
     @field_validator("content_types")
@@ -164,15 +168,115 @@ class SecretsManagerSecret(_Model):
 SecretRef = Annotated[EnvSecret | SecretsManagerSecret, Field(discriminator="source")]
 
 
-class AuthSettings(_Model):
-    """How callers are authenticated (HS256 shared secrets for now)."""
+AuthMode = Literal["hs256", "oidc", "gateway"]
+OidcAlgorithm = Literal["RS256", "PS256", "ES256"]
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# RFC 6749 section 3.3: a scope token is one or more printable ASCII characters except space, " and \.
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 
-    mode: Literal["hs256"] = "hs256"
+
+class RequiredScopes(_Model):
+    """Scopes a caller's token must carry, per action; a caller needs every scope listed."""
+
+    upload: list[str] = Field(default_factory=list)
+    download: list[str] = Field(default_factory=list)
+    share: list[str] = Field(default_factory=list)
+
+    @field_validator("upload", "download", "share")
+    @classmethod
+    def _scope_tokens(cls, scopes: list[str]) -> list[str]:
+        bad = [s for s in scopes if not _SCOPE_TOKEN.match(s)]
+        if bad:
+            raise ValueError(f"not valid OAuth scope tokens (RFC 6749 3.3): {bad}")
+        return list(dict.fromkeys(scopes))
+
+
+class AuthSettings(_Model):
+    """How callers are authenticated; ``mode`` picks one of three verifiers.
+
+    * ``hs256``: tokens signed with one of ``secrets`` (newest first, so a secret rotates without
+      downtime). Only for a backend of our own: API Gateway's authorizer cannot verify HMAC.
+    * ``oidc``: tokens signed by an identity provider with one of ``algorithms``; the public keys
+      come from ``jwks_url`` and are cached (``jwks_cache_seconds``), never from the token itself.
+    * ``gateway``: API Gateway's JWT authorizer has verified the token already (RSA keys only);
+      the claims are read from the request context and re-checked for issuer, audience, expiry
+      and subject.
+
+    Fields that belong to another mode are refused rather than ignored, so a half-edited document
+    fails at cold start instead of silently authenticating some other way.
+    """
+
+    mode: AuthMode = "hs256"
     issuer: str = Field(min_length=1)
     audience: str = Field(min_length=1)
-    # Newest first, so a secret can be rotated without downtime.
-    secrets: list[SecretRef] = Field(min_length=1)
     leeway_seconds: int = Field(default=30, ge=0, le=60)
+    # hs256: newest first.
+    secrets: list[SecretRef] = Field(default_factory=list)
+    # oidc
+    jwks_url: str | None = None
+    algorithms: list[OidcAlgorithm] = Field(
+        default_factory=lambda: list[OidcAlgorithm](["RS256"]), min_length=1
+    )
+    jwks_timeout_seconds: float = Field(default=2.0, gt=0, le=10)
+    jwks_cache_seconds: int = Field(default=300, ge=30, le=86_400)
+    # oidc and gateway: Cognito access tokens carry the app client id in ``client_id`` and no
+    # ``aud``; API Gateway accepts that, and so do we when this is set.
+    accept_client_id_as_audience: bool = False
+    required_scopes: RequiredScopes = Field(default_factory=RequiredScopes)
+
+    @field_validator("issuer", "audience")
+    @classmethod
+    def _no_padding(cls, value: str) -> str:
+        # Compared exactly, so stray whitespace from a copy-paste would reject every token.
+        if value != value.strip():
+            raise ValueError("must not start or end with whitespace")
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _unique_algorithms(cls, algorithms: list[OidcAlgorithm]) -> list[OidcAlgorithm]:
+        return list(dict.fromkeys(algorithms))
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            _ = parts.port  # raises ValueError on a malformed port
+        except ValueError:
+            raise ValueError("must be an absolute https:// URL") from None
+        if parts.scheme not in ("https", "http") or not host:
+            raise ValueError("must be an absolute https:// URL")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry credentials")
+        if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+            raise ValueError("must use https (plain http only for 127.0.0.1 / localhost in local tests)")
+        return url
+
+    @model_validator(mode="after")
+    def _fields_fit_mode(self) -> AuthSettings:
+        owners = {
+            "secrets": "hs256",
+            "jwks_url": "oidc",
+            "algorithms": "oidc",
+            "jwks_timeout_seconds": "oidc",
+            "jwks_cache_seconds": "oidc",
+        }
+        misplaced = sorted(f for f in self.model_fields_set if owners.get(f, self.mode) != self.mode)
+        if misplaced:
+            raise ValueError(f"{', '.join(misplaced)} cannot be used with mode {self.mode!r}")
+        if self.mode == "hs256" and not self.secrets:
+            raise ValueError("mode 'hs256' needs at least one entry in secrets (newest first)")
+        if self.mode == "hs256" and self.accept_client_id_as_audience:
+            raise ValueError("accept_client_id_as_audience is for Cognito (modes 'oidc' and 'gateway')")
+        if self.mode == "oidc" and self.jwks_url is None:
+            raise ValueError("mode 'oidc' needs jwks_url (the identity provider's JWKS endpoint)")
+        return self
 
 
 class Settings(_Model):

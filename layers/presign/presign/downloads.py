@@ -18,6 +18,16 @@ from presign.signing_context import SigningContext
 Spend = Callable[[int], None]
 
 
+def _check(raw: str, prefix: str) -> tuple[str | None, PresignError | None]:
+    """The normalized key, or why it is refused."""
+    try:
+        key = normalize_key(raw)
+        require_within(key, prefix)
+    except PresignError as refusal:
+        return None, refusal
+    return key, None
+
+
 def issue_download_urls(
     request: DownloadsRequest,
     *,
@@ -34,15 +44,7 @@ def issue_download_urls(
     if len(request.key_list()) > target.download.max_keys:
         raise InvalidRequest(f"at most {target.download.max_keys} keys per request for this target")
     prefix = user_prefix(target.key_prefix, {**principal.claims, "sub": principal.sub})
-    checked: list[tuple[str, str | None, PresignError | None]] = []
-    for raw in request.key_list():
-        try:
-            key = normalize_key(raw)
-            require_within(key, prefix)
-        except PresignError as refusal:
-            checked.append((raw, None, refusal))
-        else:
-            checked.append((raw, key, None))
+    checked = [(raw, *_check(raw, prefix)) for raw in request.key_list()]
 
     signable = sum(1 for _, key, _ in checked if key is not None)
     if signable == 0:
@@ -68,9 +70,9 @@ def issue_download_urls(
     presign = signing.presigner.presign
     items: list[DownloadItem] = []
     for raw, key, refusal in checked:
-        if key is None:
-            assert refusal is not None
-            items.append(DownloadItem(key=raw, error=ItemError(code=refusal.code, message=refusal.message)))
+        if refusal is not None or key is None:
+            error = ItemError(code=refusal.code, message=refusal.message) if refusal else None
+            items.append(DownloadItem(key=raw, error=error))
             continue
         if request.disposition:
             filename = request.filename or key.rsplit("/", 1)[-1]

@@ -91,7 +91,9 @@ def normalize_key(key: str) -> str:
     # zero-width), separators other than the space, and unassigned or private-use code points:
     # exactly what must not hide in a key. It runs in C, which matters for 1000-key batches.
     if not key.isprintable() or "\\" in key:
-        raise InvalidRequest("a key must not contain control, invisible or unassigned characters, or backslashes")
+        raise InvalidRequest(
+            "a key must not contain control, invisible or unassigned characters, or backslashes"
+        )
     segments = key.split("/")
     if any(seg in (".", "..") for seg in segments) or key.startswith("/") or "//" in key:
         raise InvalidRequest("a key must not contain '.', '..' or empty segments")

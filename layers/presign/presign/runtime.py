@@ -6,6 +6,7 @@ that is down while secrets are fetched does not: the first request retries and a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -27,10 +28,10 @@ class Runtime:
         self.signers = SignerProvider(self.environ, clock)
         self._authenticator: Authenticator | None = None
         self._lock = threading.Lock()
-        try:
+        # A secret store that is down must not kill the container: the first request tries
+        # again and answers 503 while it is still down. A wrong secret still stops it here.
+        with contextlib.suppress(DependencyUnavailable):
             self.authenticator()
-        except DependencyUnavailable:
-            pass  # the first request tries again and answers 503 if it is still down
 
     def authenticator(self) -> Authenticator:
         if self._authenticator is None:

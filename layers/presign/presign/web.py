@@ -45,7 +45,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 def status_for(exc: errors.PresignError) -> HTTPStatus:
     for cls in type(exc).__mro__:
         if cls in _STATUS:
-            return _STATUS[cls]  # type: ignore[index]
+            return _STATUS[cls]
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
@@ -104,48 +104,46 @@ class Api:
         )
 
     def _register_error_handlers(self) -> None:
+        # Registered by call rather than by decorator: the decorators are untyped.
         app = self.app
+        app.exception_handler(errors.PresignError)(self._domain_error)
+        app.exception_handler(RequestValidationError)(self._invalid_body)
+        app.exception_handler(RequestUnsupportedContentType)(self._not_json)
+        app.exception_handler(Exception)(self._unexpected)
+        app.not_found(self._no_route)
 
-        @app.exception_handler(errors.PresignError)
-        def _domain(exc: errors.PresignError) -> Response[str]:
-            status = status_for(exc)
-            headers: dict[str, str] = {}
-            if isinstance(exc, errors.AuthenticationError):
-                headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-            elif isinstance(exc, errors.InsufficientScope):
-                headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
-            elif isinstance(exc, errors.RateLimited):
-                headers.update(exc.headers)
-                headers["Retry-After"] = str(exc.retry_after)
-            elif isinstance(exc, errors.DependencyUnavailable):
-                headers["Retry-After"] = str(exc.retry_after)
-            if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.SERVICE_UNAVAILABLE:
-                self.logger.error("request failed", extra={"error_code": exc.code})
-                return self.error(status, "internal_error", "internal error")
-            if status == HTTPStatus.SERVICE_UNAVAILABLE:
-                self.logger.warning("dependency unavailable", extra={"error_code": exc.code})
-            return self.error(status, exc.code, exc.message, headers)
+    def _domain_error(self, exc: errors.PresignError) -> Response[str]:
+        status = status_for(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, errors.AuthenticationError):
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        elif isinstance(exc, errors.InsufficientScope):
+            headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+        elif isinstance(exc, errors.RateLimited):
+            headers.update(exc.headers)
+            headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, errors.DependencyUnavailable):
+            headers["Retry-After"] = str(exc.retry_after)
+            self.logger.warning("dependency unavailable", extra={"error_code": exc.code})
+        if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+            self.logger.error("request failed", extra={"error_code": exc.code})
+            return self.error(status, "internal_error", "internal error")
+        return self.error(status, exc.code, exc.message, headers)
 
-        @app.exception_handler(RequestValidationError)
-        def _invalid(exc: RequestValidationError) -> Response[str]:
-            return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
+    def _invalid_body(self, exc: RequestValidationError) -> Response[str]:
+        return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
 
-        @app.exception_handler(RequestUnsupportedContentType)
-        def _media(exc: RequestUnsupportedContentType) -> Response[str]:
-            return self.error(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
-            )
+    def _not_json(self, exc: RequestUnsupportedContentType) -> Response[str]:
+        return self.error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json")
 
-        @app.not_found
-        def _not_found(exc: NotFoundError) -> Response[str]:
-            return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+    def _no_route(self, exc: NotFoundError) -> Response[str]:
+        return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
 
-        @app.exception_handler(Exception)
-        def _unexpected(exc: Exception) -> Response[str]:
-            # The traceback goes to the log (never a token or URL: we do not log events);
-            # the client learns nothing about our internals.
-            self.logger.exception("unhandled error")
-            return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+    def _unexpected(self, exc: Exception) -> Response[str]:
+        # The traceback goes to the log (we never log events, so no token or URL goes with it);
+        # the client learns nothing about our internals.
+        self.logger.exception("unhandled error")
+        return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
 
     # -- request plumbing ------------------------------------------------------------------
     def authenticate(self, action: str) -> Principal:

@@ -10,9 +10,11 @@ from presign.errors import ConfigurationError, DependencyUnavailable
 CACHE_SECONDS = 300
 
 
-def _translate(kind: str, name: str, exc: Exception) -> Exception:
+def _translate(kind: str, name: str, error: Exception) -> Exception:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    # Powertools wraps the SDK's error; the cause says whether it is ours or the service's.
+    exc = error.__cause__ if isinstance(error.__cause__, Exception) else error
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("ResourceNotFoundException", "ParameterNotFound", "AccessDeniedException"):
@@ -20,7 +22,7 @@ def _translate(kind: str, name: str, exc: Exception) -> Exception:
         return DependencyUnavailable(f"{kind} is unavailable")
     if isinstance(exc, BotoCoreError):
         return DependencyUnavailable(f"{kind} is unavailable")
-    return exc
+    return error
 
 
 def get_secret(secret_id: str, *, as_json: bool = False) -> Any:
@@ -31,7 +33,7 @@ def get_secret(secret_id: str, *, as_json: bool = False) -> Any:
     except parameters.exceptions.TransformParameterError as exc:
         raise ConfigurationError(f"secret {secret_id!r} is not valid JSON") from exc
     except parameters.exceptions.GetParameterError as exc:
-        raise _translate("Secrets Manager", secret_id, exc.__cause__ or exc) from exc
+        raise _translate("Secrets Manager", secret_id, exc) from exc
 
 
 def get_ssm_parameter(name: str, *, as_json: bool = False) -> Any:
@@ -44,4 +46,4 @@ def get_ssm_parameter(name: str, *, as_json: bool = False) -> Any:
     except parameters.exceptions.TransformParameterError as exc:
         raise ConfigurationError(f"SSM parameter {name!r} is not valid JSON") from exc
     except parameters.exceptions.GetParameterError as exc:
-        raise _translate("SSM", name, exc.__cause__ or exc) from exc
+        raise _translate("SSM", name, exc) from exc

@@ -49,6 +49,8 @@ def _role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
     if found is None:
         raise DependencyUnavailable("no role credentials are available to sign with")
     frozen = found.get_frozen_credentials()
+    if not frozen.access_key or not frozen.secret_key:
+        raise DependencyUnavailable("no role credentials are available to sign with")
     return SigningCredentials(
         access_key_id=frozen.access_key,
         secret_access_key=frozen.secret_key,
@@ -69,7 +71,9 @@ def resolve_credentials(source: CredentialSource, environ: Mapping[str, str]) ->
         return SigningCredentials(access_key_id=key, secret_access_key=secret)
     if isinstance(source, SecretsManagerCredentials):
         return _from_document(get_secret(source.secret_id, as_json=True), f"secret {source.secret_id!r}")
-    return _from_document(get_ssm_parameter(source.parameter, as_json=True), f"parameter {source.parameter!r}")
+    return _from_document(
+        get_ssm_parameter(source.parameter, as_json=True), f"parameter {source.parameter!r}"
+    )
 
 
 class SignerProvider:

@@ -23,7 +23,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return parse_settings(document)
 
 
-def secret_resolver(environ: Mapping[str, str]) -> "SecretResolver":
+def secret_resolver(environ: Mapping[str, str]) -> SecretResolver:
     return SecretResolver(environ)
 
 
