@@ -18,7 +18,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-FUNCTIONS = ("uploads", "downloads")
+FUNCTIONS = ("uploads", "downloads", "meta")
+PUBLIC_PATHS = ("/health", "/openapi.json")
 _PLACEHOLDER_CONFIG = {
     "default_target": "main",
     "targets": {"main": {"bucket": "example-bucket"}},
@@ -60,6 +61,9 @@ def build() -> dict[str, Any]:
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     }
     document["security"] = [{"bearer": []}]
+    for path in PUBLIC_PATHS:
+        for operation in document["paths"].get(path, {}).values():
+            operation["security"] = []
     return document
 
 

@@ -10,9 +10,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.downloads import issue_download_urls
-from presign.models import DownloadsRequest
+from presign.models import DownloadsRequest, DownloadsResponse
 from presign.runtime import Runtime
-from presign.web import Api, json_response
+from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
@@ -21,7 +21,7 @@ app = api.app
 resolve = api.handler()
 
 
-@app.post("/downloads")
+@app.post("/downloads", responses=openapi_responses(200, DownloadsResponse, "download URLs issued"))
 def post_downloads(request: DownloadsRequest) -> Any:
     principal = api.authenticate("download")
     target_name, target = api.runtime.target(request.target)

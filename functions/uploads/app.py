@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from presign.models import CreateUploadRequest, CreateUploadResponse
 from presign.runtime import Runtime
 from presign.uploads import create_upload
-from presign.web import Api, json_response
+from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
@@ -22,7 +22,7 @@ app = api.app
 resolve = api.handler()
 
 
-@app.post("/uploads", responses={201: {"description": "upload URL issued"}})
+@app.post("/uploads", responses=openapi_responses(201, CreateUploadResponse, "upload URL issued"))
 def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.authenticate("upload")
     target_name, target = api.runtime.target(request.target)

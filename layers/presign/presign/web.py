@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from presign import errors
 from presign.auth import Principal
+from presign.models import ErrorResponse
 from presign.runtime import Runtime
 
 _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
@@ -40,6 +41,27 @@ _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
 }
 # Every response may carry a URL or a decision about a token: never let a cache keep it.
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def openapi_responses(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
+    """The ``responses`` of a route for the OpenAPI document: its success model and our errors."""
+    error = {"application/json": {"model": ErrorResponse}}
+    return {
+        status: {"description": description, "content": {"application/json": {"model": model}}},
+        **{code: {"description": text, "content": error} for code, text in _DOCUMENTED_ERRORS.items()},
+    }
+
+
+_DOCUMENTED_ERRORS = {
+    400: "invalid body",
+    401: "missing or invalid bearer token",
+    403: "outside the caller's namespace or scope",
+    413: "too large",
+    415: "content type not allowed",
+    422: "not possible for this target",
+    429: "rate limited (see Retry-After)",
+    503: "a dependency is down (see Retry-After)",
+}
 
 
 def status_for(exc: errors.PresignError) -> HTTPStatus:
