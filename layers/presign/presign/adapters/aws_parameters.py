@@ -13,8 +13,10 @@ CACHE_SECONDS = 300
 def _translate(kind: str, name: str, error: Exception) -> Exception:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    # Powertools wraps the SDK's error; the cause says whether it is ours or the service's.
-    exc = error.__cause__ if isinstance(error.__cause__, Exception) else error
+    # Powertools re-raises the SDK's error as GetParameterError without "from", so the original
+    # is the implicit context; it says whether the problem is ours (404, 403) or the service's.
+    original = error.__cause__ or error.__context__
+    exc = original if isinstance(original, Exception) else error
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         if code in ("ResourceNotFoundException", "ParameterNotFound", "AccessDeniedException"):
@@ -22,7 +24,7 @@ def _translate(kind: str, name: str, error: Exception) -> Exception:
         return DependencyUnavailable(f"{kind} is unavailable")
     if isinstance(exc, BotoCoreError):
         return DependencyUnavailable(f"{kind} is unavailable")
-    return error
+    return DependencyUnavailable(f"{kind} is unavailable")
 
 
 def get_secret(secret_id: str, *, as_json: bool = False) -> Any:
