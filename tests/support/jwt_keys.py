@@ -68,7 +68,9 @@ def public_jwk(key: PrivateKey, kid: str, **extra: Any) -> dict[str, Any]:
 
 
 def public_pem(key: PrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def jwks(*keys: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +93,9 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def forge(header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, *, hmac_key: bytes | None = None) -> str:
+def forge(
+    header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, *, hmac_key: bytes | None = None
+) -> str:
     """Assemble a token by hand: for the ones PyJWT refuses to make (alg none, HS256 with a PEM)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(body)}"
@@ -136,4 +140,5 @@ class FakeJwksEndpoint:
             time.sleep(self.delay)
         if self.down:
             raise DependencyUnavailable("JWKS endpoint down (test)")
-        return json.loads(json.dumps(self.document))
+        copy: Mapping[str, Any] = json.loads(json.dumps(self.document))  # callers may not mutate ours
+        return copy

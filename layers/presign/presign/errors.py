@@ -42,9 +42,19 @@ class Unprocessable(PresignError):
 
 
 class AuthenticationError(PresignError):
-    """Missing or invalid credentials. The message never says which check failed."""
+    """Missing or invalid credentials. The message never says which check failed.
+
+    ``reason`` does (``"expired"``, ``"bad_signature"``, ...; see ``presign.auth.reasons``), for
+    metrics and logs only: it never reaches a response.
+    """
 
     code = "invalid_token"
+
+    def __init__(
+        self, message: str, *, reason: str = "invalid", details: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        self.reason = reason
 
 
 class AuthorizationError(PresignError):

@@ -1,84 +1,109 @@
-"""HS256 bearer tokens verified with PyJWT, algorithms pinned, exp/iss/aud/sub required."""
+"""The authenticator the handlers use, built once per container from ``AuthSettings``.
+
+``build_authenticator`` imports the verifier of the configured mode only: PyJWT (and with it
+``cryptography``) is loaded for ``hs256`` and ``oidc``, never for ``gateway``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
-import jwt
-
+from presign.auth.claims import MAX_TOKEN_BYTES, bearer_token
 from presign.auth.principal import Principal
+from presign.clock import Clock, system_clock
 from presign.config import AuthSettings, SecretRef
-from presign.errors import AuthenticationError, ConfigurationError
+from presign.errors import InsufficientScope
 
-MAX_TOKEN_BYTES = 8 * 1024
-_INVALID = "the bearer token is missing or invalid"
-
-
-class Authenticator(Protocol):
-    def authenticate(
-        self, *, authorization: str | None, gateway_claims: Mapping[str, Any] | None = None
-    ) -> Principal: ...
+__all__ = ["MAX_TOKEN_BYTES", "Authenticator", "TokenVerifier", "bearer_token", "build_authenticator"]
 
 
-def bearer_token(authorization: str | None) -> str:
-    if not authorization:
-        raise AuthenticationError(_INVALID)
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise AuthenticationError(_INVALID)
-    if len(token) > MAX_TOKEN_BYTES:
-        raise AuthenticationError(_INVALID)
-    return token
+class TokenVerifier(Protocol):
+    def verify(self, *, authorization: str | None, gateway_claims: Mapping[str, Any] | None) -> Principal: ...
+
+    def warm_up(self) -> bool: ...
 
 
-class HS256Authenticator:
-    def __init__(self, *, secrets: Sequence[bytes], issuer: str, audience: str, leeway: int) -> None:
-        self._secrets = list(secrets)
-        self._issuer = issuer
-        self._audience = audience
-        self._leeway = leeway
+class Authenticator:
+    """Turns a request's credentials into a ``Principal`` and checks scopes per action.
+
+    ``authenticate`` raises ``AuthenticationError`` (401; its ``reason`` is for metrics only) or
+    ``DependencyUnavailable`` (503: the identity provider's keys cannot be fetched).
+    """
+
+    def __init__(self, verifier: TokenVerifier, *, required_scopes: Mapping[str, Collection[str]]) -> None:
+        self._verifier = verifier
+        self._required = {action: frozenset(scopes) for action, scopes in required_scopes.items()}
 
     def authenticate(
         self, *, authorization: str | None, gateway_claims: Mapping[str, Any] | None = None
     ) -> Principal:
-        token = bearer_token(authorization)
-        for secret in self._secrets:
-            try:
-                claims = jwt.decode(
-                    token,
-                    secret,
-                    algorithms=["HS256"],
-                    audience=self._audience,
-                    issuer=self._issuer,
-                    leeway=self._leeway,
-                    options={"require": ["exp", "iss", "aud", "sub"]},
-                )
-            except jwt.InvalidSignatureError:
-                continue  # perhaps signed with an older secret still in rotation
-            except jwt.PyJWTError as exc:
-                raise AuthenticationError(_INVALID) from exc
-            sub = claims.get("sub")
-            if not isinstance(sub, str) or not sub:
-                raise AuthenticationError(_INVALID)
-            return Principal(sub=sub, claims=claims, scopes=_scopes(claims))
-        raise AuthenticationError(_INVALID)
+        """In gateway mode ``authorization`` is ignored and ``gateway_claims`` is required."""
+        return self._verifier.verify(authorization=authorization, gateway_claims=gateway_claims)
+
+    def require_scopes(self, principal: Principal, action: str) -> None:
+        """Raise ``InsufficientScope`` (403) unless the caller holds every scope ``action`` requires."""
+        try:
+            needed = self._required[action]
+        except KeyError:
+            raise ValueError(f"no scope policy for action {action!r}") from None
+        if not needed <= principal.scopes:
+            # RFC 6750 3.1: the scope attribute of the challenge names what the action needs.
+            raise InsufficientScope(
+                "the token lacks a scope this action requires", details={"scope": " ".join(sorted(needed))}
+            )
+
+    def warm_up(self) -> bool:
+        """Fetch what the first request would (the JWKS in oidc mode); False if it cannot yet."""
+        return self._verifier.warm_up()
 
 
-def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
-    raw = claims.get("scope", claims.get("scp", ""))
-    if isinstance(raw, str):
-        return frozenset(raw.split())
-    if isinstance(raw, list):
-        return frozenset(s for s in raw if isinstance(s, str))
-    return frozenset()
+def build_authenticator(
+    settings: AuthSettings,
+    resolve_secret: Callable[[SecretRef], str],
+    *,
+    clock: Clock = system_clock,
+    jwks_fetcher: Callable[[], Mapping[str, Any]] | None = None,
+) -> Authenticator:
+    """Build the configured verifier; raises ``ConfigurationError`` for unusable secrets.
 
+    ``clock`` and ``jwks_fetcher`` (returns the JWKS document, raises ``DependencyUnavailable``)
+    are injectable so tests control time and network; by default the JWKS comes from
+    ``settings.jwks_url`` over HTTPS.
+    """
+    verifier: TokenVerifier
+    if settings.mode == "gateway":
+        from presign.auth.gateway import GatewayVerifier
 
-def build_authenticator(settings: AuthSettings, resolve_secret: Callable[[SecretRef], str]) -> Authenticator:
-    secrets = [resolve_secret(ref).encode() for ref in settings.secrets]
-    if any(len(s) < 32 for s in secrets):
-        raise ConfigurationError("auth.secrets: every HS256 secret must be at least 32 bytes")
-    return HS256Authenticator(
-        secrets=secrets, issuer=settings.issuer, audience=settings.audience, leeway=settings.leeway_seconds
-    )
+        verifier = GatewayVerifier(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            leeway=settings.leeway_seconds,
+            accept_client_id=settings.accept_client_id_as_audience,
+            clock=clock,
+        )
+    else:
+        from presign.auth.jws import ClaimRules
+
+        rules = ClaimRules(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            leeway=settings.leeway_seconds,
+            accept_client_id=settings.accept_client_id_as_audience,
+        )
+        if settings.mode == "hs256":
+            from presign.auth.hs256 import Hs256Verifier, prepare_secrets
+
+            secrets = prepare_secrets([resolve_secret(ref) for ref in settings.secrets])
+            verifier = Hs256Verifier(secrets=secrets, rules=rules, clock=clock)
+        else:
+            from presign.auth.jwks import JwksCache, http_fetcher
+            from presign.auth.oidc import OidcVerifier
+
+            assert settings.jwks_url is not None  # AuthSettings guarantees it in oidc mode
+            fetch = jwks_fetcher or http_fetcher(settings.jwks_url, timeout=settings.jwks_timeout_seconds)
+            jwks = JwksCache(
+                fetch, algorithms=settings.algorithms, clock=clock, max_age=settings.jwks_cache_seconds
+            )
+            verifier = OidcVerifier(jwks=jwks, algorithms=settings.algorithms, rules=rules, clock=clock)
+    return Authenticator(verifier, required_scopes=settings.required_scopes.model_dump())
