@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from presign.auth.principal import Principal
 from presign.errors import AuthorizationError, InvalidRequest
 from presign.keys import (
     MAX_FILENAME_BYTES,
@@ -68,16 +69,20 @@ def test_upload_key_over_1024_bytes_is_refused() -> None:
 
 
 def test_user_prefix_from_claims() -> None:
-    assert user_prefix("tenants/{tenant}/users/{sub}/", {"sub": "u1", "tenant": "acme"}) == (
-        "tenants/acme/users/u1/"
-    )
+    principal = Principal(sub="auth0|u1", claims={"tenant": "acme"})
+    assert user_prefix("tenants/{tenant}/users/{sub}/", principal) == "tenants/acme/users/auth0|u1/"
 
 
-@pytest.mark.parametrize("sub", ["alice/x", "..", ".", "", "a\x00", "a\\b", None, 7])
+@pytest.mark.parametrize("sub", ["alice/x", "..", ".", "", "a\x00", "a\\b", None, "-x", "é"])
 def test_user_prefix_refuses_unsafe_claims(sub: object) -> None:
     # A sub such as "alice/x" would otherwise land inside alice's namespace.
     with pytest.raises(AuthorizationError):
-        user_prefix("users/{sub}/", {"sub": sub})
+        user_prefix("users/{sub}/", Principal(sub=sub))  # type: ignore[arg-type]
+
+
+def test_user_prefix_refuses_a_missing_claim() -> None:
+    with pytest.raises(AuthorizationError):
+        user_prefix("tenants/{tenant}/users/{sub}/", Principal(sub="u1"))
 
 
 @pytest.mark.parametrize(

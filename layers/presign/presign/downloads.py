@@ -43,7 +43,7 @@ def issue_download_urls(
     """
     if len(request.key_list()) > target.download.max_keys:
         raise InvalidRequest(f"at most {target.download.max_keys} keys per request for this target")
-    prefix = user_prefix(target.key_prefix, {**principal.claims, "sub": principal.sub})
+    prefix = user_prefix(target.key_prefix, principal)
     checked = [(raw, *_check(raw, prefix)) for raw in request.key_list()]
 
     signable = sum(1 for _, key, _ in checked if key is not None)

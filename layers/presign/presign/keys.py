@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
+from presign.auth.principal import Principal
 from presign.errors import AuthorizationError, InvalidRequest
 
 MAX_KEY_BYTES = 1024
@@ -54,22 +53,14 @@ def _truncate_keeping_extension(name: str, limit: int) -> str:
     return f"{cut}{suffix}"
 
 
-def _safe_segment(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise AuthorizationError(f"the token's {name!r} claim cannot name a key prefix")
-    if value in (".", "..") or "/" in value or "\\" in value or any(_is_control(c) for c in value):
-        raise AuthorizationError(f"the token's {name!r} claim cannot name a key prefix")
-    return unicodedata.normalize("NFC", value)
+def user_prefix(template: str, principal: Principal) -> str:
+    """Fill the prefix template from the caller's claims, each value one safe path segment.
 
-
-def user_prefix(template: str, claims: Mapping[str, Any]) -> str:
-    """Fill the prefix template from the caller's claims; each value must be one safe segment.
-
-    A ``sub`` containing "/" would otherwise let "alice" read "alice/x"'s keys.
+    ``Principal.path_segment`` refuses anything else (a ``sub`` of "alice/x" would otherwise
+    let "alice" read "alice/x"'s keys).
     """
     fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    values = {name: _safe_segment(name, claims.get(name)) for name in fields}
-    return template.format(**values)
+    return template.format(**principal.path_values(fields))
 
 
 def upload_key(prefix: str, *, upload_id: str, filename: str, now: datetime) -> str:

@@ -31,7 +31,9 @@ class Runtime:
         # A secret store that is down must not kill the container: the first request tries
         # again and answers 503 while it is still down. A wrong secret still stops it here.
         with contextlib.suppress(DependencyUnavailable):
-            self.authenticator()
+            # In OIDC mode this fetches the JWKS now, while the cold start is paying anyway;
+            # an endpoint that is down leaves a cold cache that the first request retries.
+            self.authenticator().warm_up()
 
     def authenticator(self) -> Authenticator:
         if self._authenticator is None:

@@ -44,7 +44,7 @@ def create_upload(
         raise UnsupportedContentType("this content type is not accepted by this target")
 
     now = signing.now()
-    prefix = user_prefix(target.key_prefix, {**principal.claims, "sub": principal.sub})
+    prefix = user_prefix(target.key_prefix, principal)
     key = upload_key(prefix, upload_id=upload_id, filename=request.filename, now=now)
     expires_in = choose_expiry(
         request.expires_in,

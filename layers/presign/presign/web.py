@@ -140,7 +140,9 @@ class Api:
         if isinstance(exc, errors.AuthenticationError):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         elif isinstance(exc, errors.InsufficientScope):
-            headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope"'
+            # RFC 6750: tell the client which scope would do (scope tokens need no escaping).
+            scope = str(exc.details.get("scope", ""))
+            headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
         elif isinstance(exc, errors.RateLimited):
             headers.update(exc.headers)
             headers["Retry-After"] = str(exc.retry_after)
@@ -156,7 +158,9 @@ class Api:
         return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
 
     def _not_json(self, exc: RequestUnsupportedContentType) -> Response[str]:
-        return self.error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json")
+        return self.error(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+        )
 
     def _no_route(self, exc: NotFoundError) -> Response[str]:
         return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
@@ -177,9 +181,6 @@ class Api:
             principal = authenticator.authenticate(
                 authorization=event.headers.get("authorization"), gateway_claims=gateway_claims
             )
-            require = getattr(authenticator, "require_scopes", None)
-            if require is not None:
-                require(principal, action)
         except errors.AuthenticationError as exc:
             # One metric per reason, so a spike of expired tokens and a forging attempt look different.
             with single_metric(
@@ -187,6 +188,7 @@ class Api:
             ) as metric:
                 metric.add_dimension(name="reason", value=str(getattr(exc, "reason", "invalid")))
             raise
+        authenticator.require_scopes(principal, action)
         self.logger.append_keys(principal_sub=principal.sub)
         return principal
 

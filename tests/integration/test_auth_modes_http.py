@@ -1,0 +1,78 @@
+"""The three authentication modes through the real handlers, as HTTP responses."""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Client
+from tests.support.events import AUDIENCE, ISSUER, FakeContext, http_event, token
+from tests.support.functions import settings_document
+
+UPLOAD = {"filename": "a.txt", "content_type": "text/plain", "size": 3}
+
+
+def gateway_document(**auth: Any) -> dict[str, Any]:
+    document = settings_document()
+    document["auth"] = {"mode": "gateway", "issuer": ISSUER, "audience": AUDIENCE, **auth}
+    return document
+
+
+def gateway_event(claims: dict[str, str] | None) -> dict[str, Any]:
+    event = http_event("POST", "/uploads", UPLOAD)
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return event
+
+
+def gateway_claims(**overrides: str) -> dict[str, str]:
+    now = int(time.time())
+    # API Gateway passes every claim as a string, lists as "[a b]".
+    claims = {"sub": "carol", "iss": ISSUER, "aud": AUDIENCE, "iat": str(now), "exp": str(now + 300)}
+    return {**claims, **overrides}
+
+
+def test_gateway_mode_reads_the_authorizer_claims(make_client: Callable[..., Client]) -> None:
+    client = make_client("uploads", gateway_document())
+    response = client.module.handler(gateway_event(gateway_claims()), FakeContext())
+    assert response["statusCode"] == 201, response["body"]
+    assert json.loads(response["body"])["key"].startswith("users/carol/")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [None, {}, {"iss": ISSUER, "aud": AUDIENCE}, "expired", "foreign_audience"],
+)
+def test_gateway_mode_fails_closed(make_client: Callable[..., Client], claims: Any) -> None:
+    if claims == "expired":
+        claims = gateway_claims(exp=str(int(time.time()) - 600))
+    elif claims == "foreign_audience":
+        claims = gateway_claims(aud="someone-else")
+    client = make_client("uploads", gateway_document())
+    response = client.module.handler(gateway_event(claims), FakeContext())
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["error"]["code"] == "invalid_token"
+
+
+def test_missing_scope_is_403_with_the_scope_named(make_client: Callable[..., Client]) -> None:
+    document = settings_document()
+    document["auth"]["required_scopes"] = {"upload": ["files:write"]}
+    client = make_client("uploads", document)
+
+    refused = client.post("/uploads", UPLOAD, bearer=token(scope="files:read"))
+    allowed = client.post("/uploads", UPLOAD, bearer=token(scope="files:read files:write"))
+
+    assert refused["statusCode"] == 403
+    assert json.loads(refused["body"])["error"]["code"] == "insufficient_scope"
+    assert refused["headers"]["WWW-Authenticate"] == 'Bearer error="insufficient_scope", scope="files:write"'
+    assert allowed["statusCode"] == 201
+
+
+def test_tenant_claim_feeds_the_prefix(make_client: Callable[..., Client]) -> None:
+    client = make_client("uploads", settings_document(key_prefix="tenants/{tenant}/users/{sub}/"))
+    grant = json.loads(client.post("/uploads", UPLOAD, bearer=token(tenant="acme"))["body"])
+    assert grant["key"].startswith("tenants/acme/users/alice/")
+    refused = client.post("/uploads", UPLOAD, bearer=token(tenant="../other"))
+    assert refused["statusCode"] == 403
