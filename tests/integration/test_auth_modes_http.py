@@ -3,6 +3,7 @@
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,3 +77,33 @@ def test_tenant_claim_feeds_the_prefix(make_client: Callable[..., Client]) -> No
     assert grant["key"].startswith("tenants/acme/users/alice/")
     refused = client.post("/uploads", UPLOAD, bearer=token(tenant="../other"))
     assert refused["statusCode"] == 403
+
+
+def test_oidc_mode_through_the_handler_with_a_local_issuer(
+    make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.oidc import LocalIssuer
+
+    offset = timedelta(0)
+    monkeypatch.setattr("presign.runtime.system_clock", lambda: datetime.now(UTC) + offset)
+    with LocalIssuer() as issuer:
+        # Given: a function that trusts the local issuer's JWKS (fetched at cold start)
+        document = settings_document()
+        document["auth"] = issuer.auth_settings()
+        client = make_client("uploads", document)
+        fetched_at_cold_start = issuer.requests
+
+        # When: a token signed with the current key, then one with a freshly rotated key
+        first = client.post("/uploads", UPLOAD, bearer=issuer.token("dave"))
+        issuer.rotate()
+        offset = timedelta(seconds=31)  # refetches are at least 30 s apart; a rotation is rarer
+        rotated = client.post("/uploads", UPLOAD, bearer=issuer.token("dave", ttl=7200))
+        forged = client.post("/uploads", UPLOAD, bearer=token("dave"))  # HS256: not an allowed alg
+
+    # Then
+    assert fetched_at_cold_start == 1
+    assert first["statusCode"] == 201, first["body"]
+    assert json.loads(first["body"])["key"].startswith("users/dave/")
+    assert rotated["statusCode"] == 201, rotated["body"]
+    assert issuer.requests == 2  # the unknown kid caused exactly one refetch
+    assert forged["statusCode"] == 401

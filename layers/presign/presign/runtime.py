@@ -21,11 +21,12 @@ from presign.signing_context import SigningContext
 
 
 class Runtime:
-    def __init__(self, environ: Mapping[str, str] | None = None, *, clock: Clock = system_clock) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        self.clock = clock
+        # One clock for signing and token checks; tests replace system_clock to move time.
+        self.clock = clock or system_clock
         self.settings: Settings = load_settings(self.environ)
-        self.signers = SignerProvider(self.environ, clock)
+        self.signers = SignerProvider(self.environ, self.clock)
         self._authenticator: Authenticator | None = None
         self._lock = threading.Lock()
         # A secret store that is down must not kill the container: the first request tries
@@ -40,7 +41,7 @@ class Runtime:
             with self._lock:
                 if self._authenticator is None:
                     self._authenticator = build_authenticator(
-                        self.settings.auth, SecretResolver(self.environ)
+                        self.settings.auth, SecretResolver(self.environ), clock=self.clock
                     )
         return self._authenticator
 
