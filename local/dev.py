@@ -1,0 +1,349 @@
+"""``make dev``: the whole service on this machine, with real servers behind it.
+
+Starts SeaweedFS (S3 that verifies signatures, bucket ``presign-dev``), moto's server (DynamoDB,
+Secrets Manager, SSM; the template's tables are created in it), sets the environment the handlers
+read, and serves the template's routes with the API Gateway emulator on 127.0.0.1:8080. Prints a
+dev token and copy-pasteable commands for a round trip, then runs until Ctrl-C / SIGTERM and stops
+every server it started.
+
+    python -m local.dev [--port 8080] [--template template.yaml] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from local.cfn import ROOT, TEMPLATE, load_template
+from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
+from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
+from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
+
+BUCKET = "presign-dev"
+DEFAULT_PORT = 8080
+STACK_NAME = "presign-local"
+REMOVED_ON_EXIT = "(removed on exit)"
+
+
+def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
+    """The service configuration (``PRESIGN_CONFIG``) for the local stack."""
+    return {
+        "default_target": "local",
+        "targets": {
+            "local": {
+                "endpoint_url": endpoint_url,
+                "region": "us-east-1",
+                "bucket": bucket,
+                "addressing_style": "path",
+                "credentials": {"source": "env"},
+                "key_prefix": "users/{sub}/",
+                "upload": {
+                    "content_types": ["image/*", "text/plain", "application/pdf", "application/octet-stream"],
+                    "max_size": 104857600,
+                },
+                "download": {},
+            }
+        },
+        "auth": {
+            "issuer": DEV_ISSUER,
+            "audience": DEV_AUDIENCE,
+            "secrets": [{"source": "env", "name": "PRESIGN_JWT_SECRET"}],
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------ from template
+
+_KEY_TYPES = {"String": "S", "Number": "N", "Binary": "B"}
+
+
+def _table_request(logical_id: str, props: Mapping[str, Any], resolver: TemplateResolver) -> dict[str, Any]:
+    try:
+        name = str(resolver.resolve(props["TableName"])) if "TableName" in props else None
+    except Unresolved:
+        name = None
+    request: dict[str, Any] = {"TableName": name or f"{STACK_NAME}-{logical_id}"}
+    if "PrimaryKey" in props or "KeySchema" not in props:  # AWS::Serverless::SimpleTable
+        pk = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+        request["AttributeDefinitions"] = [
+            {"AttributeName": pk["Name"], "AttributeType": _KEY_TYPES.get(pk.get("Type", "String"), "S")}
+        ]
+        request["KeySchema"] = [{"AttributeName": pk["Name"], "KeyType": "HASH"}]
+        request["BillingMode"] = "PAY_PER_REQUEST"
+        return request
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if key in props:
+            request[key] = resolver.resolve(props[key])
+    billing = str(resolver.resolve(props.get("BillingMode", "PROVISIONED")))
+    request["BillingMode"] = billing
+    if billing == "PROVISIONED":
+        throughput = props.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        request["ProvisionedThroughput"] = {k: int(v) for k, v in resolver.resolve(throughput).items()}
+    return request
+
+
+def create_tables(doc: Mapping[str, Any], resolver: TemplateResolver, endpoint_url: str) -> dict[str, str]:
+    """Create the template's DynamoDB tables in moto; returns logical id -> table name."""
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    created: dict[str, str] = {}
+    for logical_id, res in (doc.get("Resources") or {}).items():
+        kind = res.get("Type")
+        if kind not in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
+            continue
+        props = res.get("Properties") or {}
+        request = _table_request(logical_id, props, resolver)
+        dynamodb.create_table(**request)
+        ttl = props.get("TimeToLiveSpecification")
+        if isinstance(ttl, dict) and str(resolver.resolve(ttl.get("Enabled", False))).lower() == "true":
+            dynamodb.update_time_to_live(
+                TableName=request["TableName"],
+                TimeToLiveSpecification={"AttributeName": str(ttl["AttributeName"]), "Enabled": True},
+            )
+        created[logical_id] = request["TableName"]
+    return created
+
+
+def template_environment(
+    doc: Mapping[str, Any], resolver: TemplateResolver
+) -> tuple[dict[str, str], list[str]]:
+    """The functions' environment variables the template fixes (Globals merged with each function's),
+    as far as they can be known locally. All functions share one process here, so a variable set to
+    different values by different functions keeps the first; those are returned as warnings."""
+    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
+    base = ((globals_fn.get("Environment") or {}).get("Variables")) or {}
+    env: dict[str, str] = {}
+    warnings: list[str] = []
+    for logical_id, res in (doc.get("Resources") or {}).items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        own = (((res.get("Properties") or {}).get("Environment") or {}).get("Variables")) or {}
+        for name, raw in {**base, **own}.items():
+            try:
+                value = resolver.resolve(raw)
+            except (Unresolved, LookupError, TypeError, ValueError):
+                continue
+            if value is NO_VALUE or isinstance(value, (dict, list)):
+                continue
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            if name in env and env[name] != text:
+                warnings.append(f"{name}: {logical_id} wants {text!r}, kept {env[name]!r}")
+                continue
+            env[name] = text
+    return env, warnings
+
+
+# ------------------------------------------------------------------------------------------- banner
+
+
+def _rel(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(ROOT))
+    return str(path)
+
+
+def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.executable) -> list[str]:
+    """Shell lines that round-trip a file through the running stack (run them in the repo root)."""
+    py = shlex.quote(python)
+    d = shlex.quote(_rel(demo_dir))
+    hello, grant, grant_dl, back = (
+        f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt")
+    )
+    auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
+    return [
+        f"export PRESIGN_URL={shlex.quote(base_url)}",
+        f"export TOKEN={shlex.quote(token)}",
+        f"printf 'hello from presign\\n' > {hello}",
+        "# 1. ask for a PUT URL",
+        f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"hello.txt",'
+        f'"content_type":"text/plain","size":\'"$(wc -c < {hello})"\'}}\' | tee {grant}; echo',
+        "# 2. upload with exactly the returned url and headers",
+        f"{py} -m local.client upload {grant} {hello}",
+        "# 3. ask for a GET URL for that key",
+        f'curl -sS -X POST "$PRESIGN_URL/downloads" {auth} -d \'{{"keys":[\''
+        f"\"$({py} -m local.client field --json {grant} key)\"']}}' | tee {grant_dl}; echo",
+        "# 4. fetch it back and compare",
+        f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
+        f" && cmp {hello} {back} && echo 'same bytes'",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+@contextlib.contextmanager
+def _signals_to_event(stop: threading.Event) -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _write_state(path: Path, state: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(state, fh, indent=2)
+
+
+def _remove_state(path: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text("utf-8")).get("pid") == os.getpid():
+            path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.dev", description="Run presign locally.")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (0: any free port)")
+    parser.add_argument("--template", type=Path, default=TEMPLATE)
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: a fresh .local/dev-* dir")
+    parser.add_argument(
+        "--state-file",
+        default=str(DEV_STATE),
+        help="where `python -m local.token` finds the secret ('' = none)",
+    )
+    args = parser.parse_args(argv)
+
+    if args.port and not port_is_free(args.port):
+        _say(
+            f"make dev: port {args.port} on 127.0.0.1 is already in use (another `make dev`?).\n"
+            f"Stop that, or pick another: python -m local.dev --port {args.port + 1}  (0 = any free port)"
+        )
+        return 1
+    template = args.template.resolve()
+    if not template.is_file():
+        _say(f"make dev: no template at {template}")
+        return 1
+
+    own_data_dir = args.data_dir is None
+    if own_data_dir:
+        (ROOT / ".local").mkdir(exist_ok=True)
+        data_dir = Path(tempfile.mkdtemp(prefix="dev-", dir=ROOT / ".local"))
+    else:
+        data_dir = args.data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+    state_file = Path(args.state_file) if args.state_file else None
+    stop = threading.Event()
+
+    # Signals stay caught until every server is down: a second Ctrl-C cannot cut the teardown short.
+    with _signals_to_event(stop), contextlib.ExitStack() as stack:
+        if own_data_dir:
+            stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+        access_key = "presign" + secrets.token_hex(6)
+        secret_key = secrets.token_urlsafe(30)
+        jwt_secret = secrets.token_urlsafe(48)
+        try:
+            s3 = stack.enter_context(
+                SeaweedFS(
+                    data_dir / "seaweedfs", access_key=access_key, secret_key=secret_key, buckets=[BUCKET]
+                )
+            )
+            moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
+            doc = load_template(template)
+            tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
+            template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
+            env = {
+                **template_env,
+                **aws_env(moto.endpoint_url),
+                "PRESIGN_CONFIG": json.dumps(dev_config(s3.endpoint_url)),
+                "PRESIGN_S3_ACCESS_KEY_ID": access_key,
+                "PRESIGN_S3_SECRET_ACCESS_KEY": secret_key,
+                "PRESIGN_JWT_SECRET": jwt_secret,
+                "POWERTOOLS_SERVICE_NAME": "presign",
+                "POWERTOOLS_METRICS_NAMESPACE": "presign-local",
+                "LOG_LEVEL": "INFO",
+            }
+            os.environ.pop("PRESIGN_CONFIG_PARAMETER", None)  # exactly one configuration source
+            os.environ.pop("AWS_ENDPOINT_URL", None)  # S3 goes to the target's endpoint, nowhere else
+            os.environ.pop("AWS_PROFILE", None)
+            os.environ.update(env)
+            emulator = stack.enter_context(Emulator(template, args.port))
+        except (ServerError, EmulatorError) as exc:
+            _say(f"make dev: {exc}")
+            return 1
+        except KeyboardInterrupt:
+            return 130
+
+        if stop.is_set():  # Ctrl-C while starting: skip the banner, tear down
+            return 130
+        base_url = emulator.base_url
+        if state_file is not None:
+            _write_state(
+                state_file,
+                {
+                    "pid": os.getpid(),
+                    "base_url": base_url,
+                    "jwt_secret": jwt_secret,
+                    "issuer": DEV_ISSUER,
+                    "audience": DEV_AUDIENCE,
+                },
+            )
+            stack.callback(_remove_state, state_file)
+        token = mint_token("alice", secret=jwt_secret, ttl=3600)
+        demo_dir = data_dir / "demo"
+        demo_dir.mkdir(exist_ok=True)
+
+        _say()
+        _say(f"presign is running at {base_url}")
+        _say(f"  S3 (SeaweedFS, checks signatures)   {s3.endpoint_url}  bucket {BUCKET}  pid {s3.pid}")
+        _say(f"  DynamoDB/SSM/Secrets (moto server)  {moto.endpoint_url}  pid {moto.pid}")
+        _say(f"  tables                              {', '.join(tables.values()) or '-'}")
+        removed = REMOVED_ON_EXIT if own_data_dir else ""
+        _say(f"  data                                {_rel(data_dir)} {removed}")
+        width = max(36, *(len(r.route_key) + 1 for r in emulator.routes))
+        for route in emulator.routes:
+            _say(f"  {route.route_key:{width}}-> {route.function}")
+        for warning in env_warnings:
+            _say(f"  note: environment {warning}")
+        _say()
+        _say(
+            'A dev token for sub "alice" (HS256, valid 1 h; another: '
+            f"{shlex.quote(sys.executable)} -m local.token --sub bob):"
+        )
+        _say(token)
+        _say()
+        _say("Try it: paste these in another shell, in the repo root:")
+        _say()
+        for line in demo_commands(base_url, token, demo_dir):
+            _say(line)
+        _say()
+        _say("Ctrl-C stops everything.")
+
+        while not stop.wait(0.5):
+            pass
+        _say("\nstopping: emulator, moto server, SeaweedFS ...")
+    _say("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
