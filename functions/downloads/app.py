@@ -19,11 +19,12 @@ metrics = Metrics()
 api = Api(Runtime(), logger, metrics)
 app = api.app
 resolve = api.handler()
+api.protect("POST /downloads", action="download")
 
 
 @app.post("/downloads", responses=openapi_responses(200, DownloadsResponse, "download URLs issued"))
 def post_downloads(request: DownloadsRequest) -> Any:
-    principal = api.authenticate("download")
+    principal = api.principal()
     target_name, target = api.runtime.target(request.target)
     result = issue_download_urls(
         request,

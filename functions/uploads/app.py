@@ -20,11 +20,12 @@ metrics = Metrics()
 api = Api(Runtime(), logger, metrics)
 app = api.app
 resolve = api.handler()
+api.protect("POST /uploads", action="upload")
 
 
 @app.post("/uploads", responses=openapi_responses(201, CreateUploadResponse, "upload URL issued"))
 def post_upload(request: CreateUploadRequest) -> Any:
-    principal = api.authenticate("upload")
+    principal = api.principal()
     target_name, target = api.runtime.target(request.target)
     grant: CreateUploadResponse = create_upload(
         request,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.conftest import Client
-from tests.support.events import token
+from tests.support.events import FakeContext, http_event, token
 from tests.support.functions import settings_document
 
 UPLOAD = {"filename": "cat.png", "content_type": "image/png", "size": 1234}
@@ -260,3 +260,18 @@ def test_no_input_yields_a_500(uploads: Client, payload: Any) -> None:
     parsed = body(response)
     if response["statusCode"] != 201:
         assert set(parsed["error"]) == {"code", "message", "request_id"}
+
+
+def test_authentication_comes_before_body_validation(uploads: Client) -> None:
+    # A caller without a token learns nothing about the schema: 401, not 400.
+    response = uploads.post("/uploads", {"surprise": True}, bearer=None)
+    assert_error(response, 401, "invalid_token")
+    assert "surprise" not in response["body"]
+
+
+def test_a_route_missing_from_the_protection_table_fails_closed(uploads: Client) -> None:
+    event_route_key = "POST /uploads/"  # what a misconfigured gateway might send
+    response = uploads.module.handler(
+        {**http_event("POST", "/uploads", UPLOAD, bearer=token()), "routeKey": event_route_key}, FakeContext()
+    )
+    assert_error(response, 401, "invalid_token")

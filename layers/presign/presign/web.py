@@ -106,6 +106,7 @@ class Api:
         self.logger = logger
         self.metrics = metrics
         self.app = APIGatewayHttpResolver(enable_validation=True)
+        self._actions: dict[str, str] = {}
         self._register_error_handlers()
 
     # -- responses -------------------------------------------------------------------------
@@ -134,7 +135,8 @@ class Api:
         app.exception_handler(Exception)(self._unexpected)
         app.not_found(self._no_route)
 
-    def _domain_error(self, exc: errors.PresignError) -> Response[str]:
+    def _describe(self, exc: errors.PresignError) -> tuple[int, str, str, dict[str, str]]:
+        """The one mapping of a project exception to status, code, message and headers."""
         status = status_for(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, errors.AuthenticationError):
@@ -151,8 +153,12 @@ class Api:
             self.logger.warning("dependency unavailable", extra={"error_code": exc.code})
         if status == HTTPStatus.INTERNAL_SERVER_ERROR:
             self.logger.error("request failed", extra={"error_code": exc.code})
-            return self.error(status, "internal_error", "internal error")
-        return self.error(status, exc.code, exc.message, headers)
+            return status, "internal_error", "internal error", {}
+        return status, exc.code, exc.message, headers
+
+    def _domain_error(self, exc: errors.PresignError) -> Response[str]:
+        status, code, message, headers = self._describe(exc)
+        return self.error(status, code, message, headers)
 
     def _invalid_body(self, exc: RequestValidationError) -> Response[str]:
         return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
@@ -172,14 +178,29 @@ class Api:
         return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
 
     # -- request plumbing ------------------------------------------------------------------
-    def authenticate(self, action: str) -> Principal:
-        event = self.app.current_event
-        authorizer = (event.raw_event.get("requestContext") or {}).get("authorizer") or {}
+    def protect(self, route_key: str, action: str) -> None:
+        """Require a caller allowed to ``action`` before ``route_key`` ("POST /uploads") runs.
+
+        Authentication happens before Powertools validates the body, so a caller without a valid
+        token gets 401 and learns nothing about the request schema.
+        """
+        self._actions[route_key] = action
+
+    def principal(self) -> Principal:
+        """The caller of a protected route; fails closed if the route was not protected."""
+        principal = self.app.context.get("principal")
+        if not isinstance(principal, Principal):
+            raise errors.AuthenticationError("the bearer token is missing or invalid")
+        return principal
+
+    def _authenticate(self, event: Mapping[str, Any], action: str) -> Principal:
+        authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
         gateway_claims = (authorizer.get("jwt") or {}).get("claims")
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         try:
             authenticator = self.runtime.authenticator()
             principal = authenticator.authenticate(
-                authorization=event.headers.get("authorization"), gateway_claims=gateway_claims
+                authorization=headers.get("authorization"), gateway_claims=gateway_claims
             )
         except errors.AuthenticationError as exc:
             # One metric per reason, so a spike of expired tokens and a forging attempt look different.
@@ -192,19 +213,32 @@ class Api:
         self.logger.append_keys(principal_sub=principal.sub)
         return principal
 
+    def _early_response(self, exc: errors.PresignError, event: Mapping[str, Any]) -> dict[str, Any]:
+        """An error found before Powertools saw the event, in the same shape as every other."""
+        status, code, message, headers = self._describe(exc)
+        request_id = str((event.get("requestContext") or {}).get("requestId", ""))
+        return {
+            "statusCode": int(status),
+            "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE, **headers},
+            "body": error_body(code, message, request_id),
+            "isBase64Encoded": False,
+        }
+
     def handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         limit = self.runtime.settings.max_body_bytes
 
         def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-            body = event.get("body") or ""
-            # Checked before Powertools parses anything, so a huge body costs no JSON work.
-            if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
-                request_id = str((event.get("requestContext") or {}).get("requestId", ""))
-                return {
-                    "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE},
-                    "body": error_body("payload_too_large", f"the body exceeds {limit} bytes", request_id),
-                }
+            try:
+                body = event.get("body") or ""
+                # Checked before anything is parsed, so a huge body costs no JSON work.
+                if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
+                    raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+                action = self._actions.get(str(event.get("routeKey", "")))
+                if action is not None:
+                    principal = self._authenticate(event, action)
+                    self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
+            except errors.PresignError as exc:
+                return self._early_response(exc, event)
             return self.app.resolve(event, context)
 
         return resolve
