@@ -53,13 +53,16 @@ openapi: venv ## regenerate the committed OpenAPI document
 openapi-check: venv
 	$(BIN)/python -m local.openapi --check
 
-template: venv $(SAM) ## cfn-lint, sam validate --lint and sam build
+# `sam validate --lint` only runs cfn-lint; plain `sam validate` runs SAM's own transform too.
+# The build makefiles compile bytecode with PYTHON, which must be 3.11: use the venv's.
+template: venv $(SAM) ## cfn-lint, sam validate (with and without --lint) and sam build
 	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --region us-east-1
 	$(SAM) validate --lint --region us-east-1
-	$(SAM) build --parallel
+	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
 
-build: $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Makefile)
-	$(SAM) build --parallel
+build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Makefile)
+	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
 
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)

@@ -1,0 +1,489 @@
+"""template.yaml as data: what each function may do, how it is built, and who may call it.
+
+These run without AWS and without the SAM CLI. They fail when someone loosens the template: a
+wildcard, an extra action, a function built without bytecode, a public route that stops being
+public or a private one that becomes public.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.cfn import ROOT, load_template
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "MetaFunction")
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
+PRIVATE_ROUTES = {("POST", "/uploads"), ("POST", "/downloads")}
+
+# What each function may do, and on what: action -> the template value its Resource must be.
+TABLE_ARN = {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+JWT_SECRET = {"Ref": "JwtSecretArn"}
+SSM_CONFIG = {
+    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PresignConfigParameter}"
+}
+ALLOWED: dict[str, dict[str, Any]] = {
+    "UploadsFunction": {
+        "s3:PutObject": {"Ref": "S3ObjectArnsForUpload"},
+        "secretsmanager:GetSecretValue": JWT_SECRET,
+        "dynamodb:UpdateItem": TABLE_ARN,
+        "ssm:GetParameter": SSM_CONFIG,
+    },
+    "DownloadsFunction": {
+        "s3:GetObject": {"Ref": "S3ObjectArnsForDownload"},
+        "secretsmanager:GetSecretValue": JWT_SECRET,
+        "dynamodb:UpdateItem": TABLE_ARN,
+        "ssm:GetParameter": SSM_CONFIG,
+    },
+    "MetaFunction": {},
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
+
+
+def _branches(value: Any, condition: str | None = None) -> Iterator[tuple[str | None, Any]]:
+    """Every value an Fn::If may produce (AWS::NoValue dropped), with the condition it sits under."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        name, when_true, when_false = value["Fn::If"]
+        yield from _branches(when_true, name)
+        yield from _branches(when_false, f"!{name}")
+    elif value != NO_VALUE:
+        yield condition, value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = []
+    for policy in function["Properties"].get("Policies", []):
+        for _, document in _branches(policy):
+            # Inline statements only: a managed policy or SAM policy template hides its actions
+            # and resources from review (and from these tests).
+            assert isinstance(document, dict) and "Statement" in document, f"not an inline policy: {document}"
+            for entry in document["Statement"]:
+                statements.extend(stmt for _, stmt in _branches(entry))
+    return statements
+
+
+def _actions(function: dict[str, Any]) -> set[str]:
+    return {action for stmt in _statements(function) for action in _as_list(stmt["Action"])}
+
+
+def _events(function: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    events: dict[str, dict[str, Any]] = function["Properties"].get("Events", {})
+    return events
+
+
+def _routes(template: dict[str, Any]) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    routes = {}
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        for event in _events(function).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                routes[(props["Method"].upper(), props["Path"])] = (name, props)
+    return routes
+
+
+def _platform_arch() -> str:
+    makefile = (ROOT / "layers" / "presign" / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r"^LAMBDA_PLATFORM\s*\??=\s*manylinux2014_(\w+)\s*$", makefile, re.MULTILINE)
+    assert match, "layers/presign/Makefile must set LAMBDA_PLATFORM ?= manylinux2014_<arch>"
+    return {"aarch64": "arm64"}.get(match.group(1), match.group(1))
+
+
+# --- functions and how they are built -----------------------------------------------------------
+
+
+def test_the_expected_functions_exist(template: dict[str, Any]) -> None:
+    # Given the template / When its functions are listed / Then they are exactly ours
+    assert set(_resources(template, "AWS::Serverless::Function")) == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_uses_the_layer_python311_and_a_makefile_build(template: dict[str, Any], name: str) -> None:
+    function = template["Resources"][name]
+    props = function["Properties"]
+    runtime = props.get("Runtime", template["Globals"]["Function"].get("Runtime"))
+
+    assert runtime == "python3.11"
+    assert props["Layers"] == [{"Ref": "PresignLayer"}]
+    # A plain `sam build` ships no bytecode: every cold start would compile every module again.
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_makefile_builds_its_logical_id_with_unchecked_hash_bytecode(
+    template: dict[str, Any], name: str
+) -> None:
+    code_dir = ROOT / template["Resources"][name]["Properties"]["CodeUri"]
+    makefile = (code_dir / "Makefile").read_text(encoding="utf-8")
+
+    assert re.search(rf"^build-{name}:", makefile, re.MULTILINE), f"{code_dir}/Makefile has no build-{name}"
+    assert "--invalidation-mode unchecked-hash" in makefile
+    assert "(3, 11)" in makefile, "the build must refuse to compile with anything but Python 3.11"
+
+
+def test_layer_is_built_by_its_makefile_for_python311(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["PresignLayer"]
+
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/presign"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+
+
+def test_layer_makefile_ships_unchecked_hash_bytecode_compiled_by_python311() -> None:
+    makefile = (ROOT / "layers" / "presign" / "Makefile").read_text(encoding="utf-8")
+
+    assert re.search(r"^build-PresignLayer:", makefile, re.MULTILINE)
+    # Timestamp .pyc files are judged stale after unzipping and silently recompiled in memory.
+    assert "--invalidation-mode unchecked-hash" in makefile
+    assert "compileall" in makefile
+    assert "(3, 11)" in makefile
+    # Wheels for Lambda's platform, whatever machine builds the layer.
+    for flag in ("--only-binary=:all:", "--platform", "--implementation cp", "--python-version 3.11"):
+        assert flag in makefile
+    assert '--target "$(SITE)"' in makefile and "SITE = $(ARTIFACTS_DIR)/python" in makefile
+
+
+def test_layer_requirements_leave_boto3_to_the_runtime() -> None:
+    lines = (ROOT / "layers" / "presign" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    names = {re.split(r"[\[<>=~ ]", line.strip())[0].lower() for line in lines if line.strip()[:1].isalpha()}
+
+    assert {"aws-lambda-powertools", "pydantic", "pyjwt"} <= names
+    assert not names & {"boto3", "botocore"}
+
+
+def test_one_architecture_everywhere(template: dict[str, Any]) -> None:
+    # Given the architecture the wheels are downloaded for
+    arch = _platform_arch()
+    layer = template["Resources"]["PresignLayer"]
+    # Then the functions, the layer and its build all agree with it
+    assert template["Globals"]["Function"]["Architectures"] == [arch]
+    assert layer["Properties"]["CompatibleArchitectures"] == [arch]
+    assert layer["Metadata"]["BuildArchitecture"] == arch
+    for name in FUNCTIONS:
+        assert template["Resources"][name]["Properties"].get("Architectures", [arch]) == [arch]
+
+
+# --- the API ------------------------------------------------------------------------------------
+
+
+def test_every_http_event_is_on_our_http_api(template: dict[str, Any]) -> None:
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        for event_name, event in _events(function).items():
+            assert event["Type"] == "HttpApi", f"{name}.{event_name}"
+            # Without ApiId SAM silently creates a second, implicit API without CORS or auth.
+            assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}, f"{name}.{event_name}"
+
+
+def test_routes_are_exactly_the_contract(template: dict[str, Any]) -> None:
+    assert set(_routes(template)) == PUBLIC_ROUTES | PRIVATE_ROUTES
+
+
+def test_the_gateway_jwt_authorizer_is_the_default_when_enabled(template: dict[str, Any]) -> None:
+    auth = template["Resources"]["HttpApi"]["Properties"]["Auth"]
+    branches = dict(_branches(auth))
+
+    # Given EnableJwtAuthorizer=true: a JWT authorizer on the Authorization header is the default
+    enabled = branches["UseJwtAuthorizer"]
+    authorizer = enabled["Authorizers"][enabled["DefaultAuthorizer"]]
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert authorizer["JwtConfiguration"] == {
+        "issuer": {"Ref": "JwtIssuer"},
+        "audience": {"Ref": "JwtAudience"},
+    }
+    # Given false: no authorizer at all (the functions verify tokens themselves)
+    assert "!UseJwtAuthorizer" not in branches
+    assert template["Conditions"]["UseJwtAuthorizer"] == {
+        "Fn::Equals": [{"Ref": "EnableJwtAuthorizer"}, "true"]
+    }
+    # AWS::LanguageExtensions must run first: SAM alone rejects an Fn::If in Auth.
+    assert template["Transform"] == ["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"]
+
+
+def test_public_routes_opt_out_of_the_authorizer(template: dict[str, Any]) -> None:
+    routes = _routes(template)
+    for route in PUBLIC_ROUTES:
+        _, props = routes[route]
+        # NONE under the same condition that installs the default authorizer (SAM refuses NONE
+        # on an API without one).
+        assert dict(_branches(props.get("Auth"))) == {"UseJwtAuthorizer": {"Authorizer": "NONE"}}, route
+
+
+def test_private_routes_keep_the_default_authorizer(template: dict[str, Any]) -> None:
+    routes = _routes(template)
+    for route in PRIVATE_ROUTES:
+        _, props = routes[route]
+        assert "Auth" not in props, f"{route} must not override the API's default authorizer"
+
+
+def test_cors_allows_the_configured_origins_and_the_bearer_header(template: dict[str, Any]) -> None:
+    cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+
+    assert cors["AllowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert {"authorization", "content-type"} <= {h.lower() for h in cors["AllowHeaders"]}
+    assert {"GET", "POST"} <= set(cors["AllowMethods"])
+    assert cors.get("AllowCredentials") is not True
+    assert isinstance(cors["MaxAge"], int) and cors["MaxAge"] > 0
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_function_permissions_are_exactly_the_allowed_ones(template: dict[str, Any], name: str) -> None:
+    function = template["Resources"][name]
+    assert "Role" not in function["Properties"], "a shared or hand-made role escapes these checks"
+
+    granted: dict[str, Any] = {}
+    for stmt in _statements(function):
+        assert stmt["Effect"] == "Allow"
+        assert "NotAction" not in stmt and "NotResource" not in stmt
+        for action in _as_list(stmt["Action"]):
+            assert "*" not in action and "?" not in action, f"{name}: wildcard action {action}"
+            assert action not in granted, f"{name}: {action} granted twice"
+            granted[action] = stmt["Resource"]
+
+    assert granted == ALLOWED[name]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_no_resource_is_a_wildcard(template: dict[str, Any], name: str) -> None:
+    for stmt in _statements(template["Resources"][name]):
+        for resource in _as_list(stmt["Resource"]):
+            if isinstance(resource, str):
+                assert "*" not in resource, f"{name}: {resource}"
+            elif "Fn::Sub" in resource:
+                assert "*" not in json.dumps(resource["Fn::Sub"]), f"{name}: {resource}"
+            else:
+                assert set(resource) <= {"Ref", "Fn::GetAtt"}, f"{name}: {resource}"
+
+
+def test_uploads_cannot_read_and_downloads_cannot_write(template: dict[str, Any]) -> None:
+    uploads = _actions(template["Resources"]["UploadsFunction"])
+    downloads = _actions(template["Resources"]["DownloadsFunction"])
+
+    assert "s3:GetObject" not in uploads
+    assert not {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"} & downloads
+
+
+def test_meta_touches_no_storage_table_secret_or_parameter(template: dict[str, Any]) -> None:
+    meta = template["Resources"]["MetaFunction"]
+    actions = _actions(meta)
+
+    assert not {a for a in actions if a.split(":")[0] in ("s3", "dynamodb", "secretsmanager", "ssm")}
+    assert "PRESIGN_RATE_LIMIT_TABLE" not in meta["Properties"].get("Environment", {}).get("Variables", {})
+
+
+def test_the_config_parameter_is_readable_only_when_one_is_configured(template: dict[str, Any]) -> None:
+    for name in ("UploadsFunction", "DownloadsFunction"):
+        conditions = {
+            condition
+            for policy in template["Resources"][name]["Properties"]["Policies"]
+            for entry in policy["Statement"]
+            for condition, stmt in _branches(entry)
+            if stmt["Action"] == "ssm:GetParameter"
+        }
+        assert conditions == {"HasConfigParameter"}, name
+
+
+@pytest.mark.parametrize(
+    ("parameter", "good", "bad"),
+    [
+        (
+            "S3ObjectArnsForUpload",
+            ["arn:aws:s3:::my-bucket/users/*", "arn:aws:s3:::my.bucket/tenants/a/users/*"],
+            [
+                "*",
+                "arn:aws:s3:::*",
+                "arn:aws:s3:::my-bucket",
+                "arn:aws:s3:::my-*/users/*",
+                "arn:aws:s3:::my-bucket/*/x",
+                "arn:aws:s3:::my-bucket/users/*x",
+            ],
+        ),
+        (
+            "S3ObjectArnsForDownload",
+            ["arn:aws:s3:::my-bucket/users/*"],
+            ["*", "arn:aws:s3:::*", "arn:aws:s3:::my-bucket"],
+        ),
+        (
+            "JwtSecretArn",
+            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt-AbCdEf"],
+            [
+                "*",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt",
+            ],
+        ),
+    ],
+)
+def test_resource_parameters_refuse_wildcards(
+    template: dict[str, Any], parameter: str, good: list[str], bad: list[str]
+) -> None:
+    # CloudFormation applies AllowedPattern to each element of a CommaDelimitedList.
+    pattern = template["Parameters"][parameter]["AllowedPattern"]
+    for value in good:
+        assert re.fullmatch(pattern, value), value
+    for value in bad:
+        assert not re.fullmatch(pattern, value), value
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def _evaluate(expr: Any, params: dict[str, Any]) -> Any:
+    """Just enough of CloudFormation's rule functions to check our Rules."""
+    if isinstance(expr, dict) and len(expr) == 1:
+        ((fn, arg),) = expr.items()
+        if fn == "Ref":
+            return params[arg]
+        args = [_evaluate(a, params) for a in arg]
+        if fn == "Fn::Equals":
+            return args[0] == args[1]
+        if fn == "Fn::Not":
+            return not args[0]
+        if fn == "Fn::Or":
+            return any(args)
+        if fn == "Fn::And":
+            return all(args)
+        if fn == "Fn::Contains":
+            return args[1] in args[0]
+        raise AssertionError(f"{fn} is not allowed in Rules")
+    return expr
+
+
+def _rules_pass(template: dict[str, Any], **overrides: Any) -> bool:
+    params = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
+    params.update(overrides)
+    for name, p in template["Parameters"].items():
+        if p["Type"] == "CommaDelimitedList" and isinstance(params[name], str):
+            params[name] = params[name].split(",")
+    for rule in template["Rules"].values():
+        if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], params):
+            continue
+        if not all(_evaluate(a["Assert"], params) for a in rule["Assertions"]):
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("inline", "parameter", "ok"),
+    [
+        ("", "", False),
+        ('{"targets": {}}', "", True),
+        ("", "/presign/config", True),
+        ('{"targets": {}}', "/presign/config", False),
+    ],
+)
+def test_exactly_one_configuration_source(
+    template: dict[str, Any], inline: str, parameter: str, ok: bool
+) -> None:
+    assert _rules_pass(template, PresignConfig=inline, PresignConfigParameter=parameter) is ok
+
+
+def test_the_gateway_authorizer_needs_issuer_and_audience(template: dict[str, Any]) -> None:
+    source = {"PresignConfigParameter": "/presign/config"}
+    assert _rules_pass(template, EnableJwtAuthorizer="false", **source)
+    assert not _rules_pass(template, EnableJwtAuthorizer="true", **source)
+    assert not _rules_pass(template, EnableJwtAuthorizer="true", JwtIssuer="https://a/", **source)
+    assert _rules_pass(
+        template, EnableJwtAuthorizer="true", JwtIssuer="https://a/", JwtAudience="api", **source
+    )
+
+
+@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])
+def test_configured_functions_get_one_configuration_source_and_the_table(
+    template: dict[str, Any], name: str
+) -> None:
+    env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+
+    assert dict(_branches(env["PRESIGN_CONFIG"])) == {"!HasConfigParameter": {"Ref": "PresignConfig"}}
+    assert dict(_branches(env["PRESIGN_CONFIG_PARAMETER"])) == {
+        "HasConfigParameter": {"Ref": "PresignConfigParameter"}
+    }
+    assert env["PRESIGN_RATE_LIMIT_TABLE"] == {"Ref": "RateLimitTable"}
+
+
+# --- the rate-limit table -----------------------------------------------------------------------
+
+
+def test_rate_limit_table_is_on_demand_with_ttl_and_sse(template: dict[str, Any]) -> None:
+    table = template["Resources"]["RateLimitTable"]
+    props = table["Properties"]
+
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert "ProvisionedThroughput" not in props
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+
+    assert "${HttpApi}" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert outputs["RateLimitTableName"]["Value"] == {"Ref": "RateLimitTable"}
+    assert outputs["PresignLayerArn"]["Value"] == {"Ref": "PresignLayer"}
+
+
+# --- sample events ------------------------------------------------------------------------------
+
+
+EVENTS = ROOT / "events"
+
+
+def _event_files() -> list[Path]:
+    return sorted(EVENTS.glob("*.json"))
+
+
+def test_every_route_has_a_sample_event(template: dict[str, Any]) -> None:
+    covered = {tuple(json.loads(p.read_text())["routeKey"].split(" ", 1)) for p in _event_files()}
+    assert set(_routes(template)) <= covered
+
+
+@pytest.mark.parametrize("path", _event_files(), ids=lambda p: p.name)
+def test_sample_events_are_http_api_v2_payloads(template: dict[str, Any], path: Path) -> None:
+    event = json.loads(path.read_text(encoding="utf-8"))
+    method, route = event["routeKey"].split(" ", 1)
+    ctx = event["requestContext"]
+
+    assert event["version"] == "2.0"
+    assert (method, route) in _routes(template)
+    assert event["rawPath"] == ctx["http"]["path"] == route
+    assert ctx["http"]["method"] == method and ctx["routeKey"] == event["routeKey"]
+    assert ctx["requestId"] and ctx["stage"] == "$default" and isinstance(ctx["timeEpoch"], int)
+    assert all(name == name.lower() for name in event["headers"])  # HTTP APIs lowercase them
+    if "body" in event:
+        assert isinstance(event["body"], str) and isinstance(json.loads(event["body"]), dict)
+        assert event["headers"]["content-type"] == "application/json"
+    if (method, route) in PRIVATE_ROUTES:
+        assert event["headers"]["authorization"].startswith("Bearer ")
+
+
+def test_gateway_authorizer_event_carries_string_claims_and_scopes() -> None:
+    event = json.loads((EVENTS / "uploads_post_gateway_authorizer.json").read_text(encoding="utf-8"))
+    jwt = event["requestContext"]["authorizer"]["jwt"]
+
+    assert {"sub", "iss", "aud", "exp", "scope"} <= set(jwt["claims"])
+    # API Gateway passes every claim as a string, numbers included.
+    assert all(isinstance(v, str) for v in jwt["claims"].values())
+    assert jwt["scopes"] == jwt["claims"]["scope"].split()
