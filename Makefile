@@ -30,8 +30,8 @@ $(SAM):
 
 venv: $(BIN)/.installed ## create .venv with every dev dependency
 
-dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator
-	$(BIN)/python -m local.dev
+dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
+	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
 
 token: venv ## mint a dev token: make token SUB=alice
 	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)

@@ -29,6 +29,7 @@ from typing import Any
 
 from local.cfn import ROOT, TEMPLATE, load_template
 from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
+from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
 
@@ -231,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         default=str(DEV_STATE),
         help="where `python -m local.token` finds the secret ('' = none)",
     )
+    parser.add_argument(
+        "--auth", choices=("hs256", "oidc"), default="hs256",
+        help="hs256: a shared secret; oidc: RS256 tokens from a local issuer's JWKS",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     if args.port and not port_is_free(args.port):
@@ -268,13 +273,17 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
+            issuer = stack.enter_context(LocalIssuer()) if args.auth == "oidc" else None
+            config = dev_config(s3.endpoint_url)
+            if issuer is not None:
+                config["auth"] = issuer.auth_settings()
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),
-                "PRESIGN_CONFIG": json.dumps(dev_config(s3.endpoint_url)),
+                "PRESIGN_CONFIG": json.dumps(config),
                 "PRESIGN_S3_ACCESS_KEY_ID": access_key,
                 "PRESIGN_S3_SECRET_ACCESS_KEY": secret_key,
                 "PRESIGN_JWT_SECRET": jwt_secret,
@@ -297,18 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         base_url = emulator.base_url
         if state_file is not None:
-            _write_state(
-                state_file,
-                {
-                    "pid": os.getpid(),
-                    "base_url": base_url,
-                    "jwt_secret": jwt_secret,
-                    "issuer": DEV_ISSUER,
-                    "audience": DEV_AUDIENCE,
-                },
-            )
+            state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url}
+            if issuer is None:
+                state.update(jwt_secret=jwt_secret, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
+            else:
+                state.update(issuer.signing_state())
+            _write_state(state_file, state)
             stack.callback(_remove_state, state_file)
-        token = mint_token("alice", secret=jwt_secret, ttl=3600)
+        token = mint_token("alice", secret=jwt_secret, ttl=3600) if issuer is None else issuer.token("alice")
         demo_dir = data_dir / "demo"
         demo_dir.mkdir(exist_ok=True)
 
@@ -325,8 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         for warning in env_warnings:
             _say(f"  note: environment {warning}")
         _say()
+        kind = "HS256" if issuer is None else f"RS256, JWKS at {issuer.jwks_url}"
         _say(
-            'A dev token for sub "alice" (HS256, valid 1 h; another: '
+            f'A dev token for sub "alice" ({kind}, valid 1 h; another: '
             f"{shlex.quote(sys.executable)} -m local.token --sub bob):"
         )
         _say(token)

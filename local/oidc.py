@@ -12,10 +12,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 JWKS_PATH = "/.well-known/jwks.json"
+
+
+def mint_rs256(
+    sub: str,
+    *,
+    key: rsa.RSAPrivateKey | str,
+    kid: str,
+    issuer: str,
+    audience: str,
+    ttl: int = 3600,
+    **claims: Any,
+) -> str:
+    now = int(time.time())
+    payload = {"sub": sub, "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl, **claims}
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
 
 
 class LocalIssuer:
@@ -69,16 +85,21 @@ class LocalIssuer:
 
     def token(self, sub: str = "alice", *, ttl: int = 3600, **claims: Any) -> str:
         kid, key = self._keys[0]
-        now = int(time.time())
-        payload = {
-            "sub": sub,
-            "iss": self.issuer,
-            "aud": self.audience,
-            "iat": now,
-            "exp": now + ttl,
-            **claims,
+        return mint_rs256(sub, key=key, kid=kid, issuer=self.issuer, audience=self.audience, ttl=ttl, **claims)
+
+    def signing_state(self) -> dict[str, str]:
+        """What `python -m local.token` needs to mint tokens for this issuer from another shell."""
+        kid, key = self._keys[0]
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return {
+            "mode": "oidc",
+            "kid": kid,
+            "private_key_pem": pem.decode(),
+            "issuer": self.issuer,
+            "audience": self.audience,
         }
-        return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
 
     def auth_settings(self) -> dict[str, Any]:
         """The ``auth`` section of the presign configuration that trusts this issuer."""

@@ -91,6 +91,18 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
 
     state = _dev_state()
     auth = _config_auth(env)
+    if state.get("mode") == "oidc" and not args.secret:
+        # make dev AUTH=oidc: sign with its local issuer's current RSA key.
+        from local.oidc import mint_rs256
+
+        claims = {"scope": args.scope} if args.scope else {}
+        print(
+            mint_rs256(
+                args.sub, key=state["private_key_pem"], kid=state["kid"], issuer=state["issuer"],
+                audience=state["audience"], ttl=args.ttl, **claims,
+            )
+        )  # fmt: skip
+        return 0
     secret = args.secret or env.get(SECRET_VAR) or state.get("jwt_secret")
     if not secret:
         print(
