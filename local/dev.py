@@ -31,11 +31,11 @@ from local.cfn import ROOT, TEMPLATE, load_template
 from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
 from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
+from local.tables import create_tables
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
 
 BUCKET = "presign-dev"
 DEFAULT_PORT = 8080
-STACK_NAME = "presign-local"
 REMOVED_ON_EXIT = "(removed on exit)"
 
 
@@ -67,62 +67,6 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ from template
-
-_KEY_TYPES = {"String": "S", "Number": "N", "Binary": "B"}
-
-
-def _table_request(logical_id: str, props: Mapping[str, Any], resolver: TemplateResolver) -> dict[str, Any]:
-    try:
-        name = str(resolver.resolve(props["TableName"])) if "TableName" in props else None
-    except Unresolved:
-        name = None
-    request: dict[str, Any] = {"TableName": name or f"{STACK_NAME}-{logical_id}"}
-    if "PrimaryKey" in props or "KeySchema" not in props:  # AWS::Serverless::SimpleTable
-        pk = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
-        request["AttributeDefinitions"] = [
-            {"AttributeName": pk["Name"], "AttributeType": _KEY_TYPES.get(pk.get("Type", "String"), "S")}
-        ]
-        request["KeySchema"] = [{"AttributeName": pk["Name"], "KeyType": "HASH"}]
-        request["BillingMode"] = "PAY_PER_REQUEST"
-        return request
-    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if key in props:
-            request[key] = resolver.resolve(props[key])
-    billing = str(resolver.resolve(props.get("BillingMode", "PROVISIONED")))
-    request["BillingMode"] = billing
-    if billing == "PROVISIONED":
-        throughput = props.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-        request["ProvisionedThroughput"] = {k: int(v) for k, v in resolver.resolve(throughput).items()}
-    return request
-
-
-def create_tables(doc: Mapping[str, Any], resolver: TemplateResolver, endpoint_url: str) -> dict[str, str]:
-    """Create the template's DynamoDB tables in moto; returns logical id -> table name."""
-    import boto3
-
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    created: dict[str, str] = {}
-    for logical_id, res in (doc.get("Resources") or {}).items():
-        kind = res.get("Type")
-        if kind not in ("AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"):
-            continue
-        props = res.get("Properties") or {}
-        request = _table_request(logical_id, props, resolver)
-        dynamodb.create_table(**request)
-        ttl = props.get("TimeToLiveSpecification")
-        if isinstance(ttl, dict) and str(resolver.resolve(ttl.get("Enabled", False))).lower() == "true":
-            dynamodb.update_time_to_live(
-                TableName=request["TableName"],
-                TimeToLiveSpecification={"AttributeName": str(ttl["AttributeName"]), "Enabled": True},
-            )
-        created[logical_id] = request["TableName"]
-    return created
 
 
 def template_environment(

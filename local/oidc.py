@@ -85,7 +85,9 @@ class LocalIssuer:
 
     def token(self, sub: str = "alice", *, ttl: int = 3600, **claims: Any) -> str:
         kid, key = self._keys[0]
-        return mint_rs256(sub, key=key, kid=kid, issuer=self.issuer, audience=self.audience, ttl=ttl, **claims)
+        return mint_rs256(
+            sub, key=key, kid=kid, issuer=self.issuer, audience=self.audience, ttl=ttl, **claims
+        )
 
     def signing_state(self) -> dict[str, str]:
         """What `python -m local.token` needs to mint tokens for this issuer from another shell."""

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from presign.errors import ConfigurationError
+from presign.ratelimit.settings import RateLimitSettings
 
 # SigV4 presigned URLs are valid for at most seven days, whatever the signer asks for.
 MAX_PRESIGN_EXPIRY = 604_800
@@ -285,11 +286,29 @@ class Settings(_Model):
     auth: AuthSettings
     # API Gateway allows 10 MB bodies; ours are small JSON documents.
     max_body_bytes: int = Field(default=256 * 1024, gt=0, le=10 * 1024**2)
+    # Per-user limits per action (see presign.ratelimit.settings for their exact meaning).
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:
         if self.default_target not in self.targets:
             raise ValueError(f"default_target {self.default_target!r} is not one of the targets")
+        return self
+
+    @model_validator(mode="after")
+    def _batches_fit_the_budget(self) -> Settings:
+        # A batch spends one unit per URL; one larger than the burst could never be admitted.
+        if self.rate_limits.enabled:
+            for name, target in self.targets.items():
+                burst = self.rate_limits.limit_for("download", name).burst
+                if target.download.max_keys > burst:
+                    raise ValueError(
+                        f"targets.{name}.download.max_keys ({target.download.max_keys}) exceeds the "
+                        f"download burst ({burst}), so the largest batch could never be admitted"
+                    )
+        unknown = sorted(set(self.rate_limits.per_target) - set(self.targets))
+        if unknown:
+            raise ValueError(f"rate_limits.per_target names unknown targets: {unknown}")
         return self
 
     def target(self, name: str | None) -> tuple[str, Target]:
