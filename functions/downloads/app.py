@@ -11,12 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.downloads import issue_download_urls
 from presign.models import DownloadsRequest, DownloadsResponse
-from presign.runtime import Runtime
 from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
-api = Api(Runtime(), logger, metrics)
+api = Api(logger, metrics)
 app = api.app
 resolve = api.handler()
 api.protect("POST /downloads", action="download")
@@ -26,17 +25,18 @@ api.protect("POST /downloads", action="download")
 def post_downloads(request: DownloadsRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
+    budget = api.runtime.budget(principal.sub, target_name)
     result = issue_download_urls(
         request,
         principal=principal,
         target=target,
         signing=api.runtime.signing(target_name, target),
-        spend=lambda _cost: None,
+        spend=lambda urls: budget.spend("download", cost=urls),
     )
     signed = sum(1 for item in result.items if item.url)
     logger.info("download urls issued", extra={"target": target_name, "count": signed})
     metrics.add_metric(name="DownloadUrlsIssued", unit=MetricUnit.Count, value=signed)
-    return json_response(result)
+    return json_response(result, headers=budget.headers())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,13 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.models import CreateUploadRequest, CreateUploadResponse
-from presign.runtime import Runtime
 from presign.uploads import create_upload
 from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
-api = Api(Runtime(), logger, metrics)
+api = Api(logger, metrics)
 app = api.app
 resolve = api.handler()
 api.protect("POST /uploads", action="upload")
@@ -27,6 +26,7 @@ api.protect("POST /uploads", action="upload")
 def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
+    budget = api.runtime.budget(principal.sub, target_name)
     grant: CreateUploadResponse = create_upload(
         request,
         principal=principal,
@@ -34,12 +34,12 @@ def post_upload(request: CreateUploadRequest) -> Any:
         target=target,
         signing=api.runtime.signing(target_name, target),
         upload_id=secrets.token_urlsafe(16),
-        spend=lambda _request: None,
+        spend=lambda checked: budget.upload(checked.size),
     )
     logger.append_keys(upload_id=grant.upload_id, target=target_name)
     logger.info("upload url issued", extra={"method": grant.method, "size": request.size})
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
-    return json_response(grant, 201)
+    return json_response(grant, 201, headers=budget.headers())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -39,6 +39,8 @@ def settings_document(
             "audience": AUDIENCE,
             "secrets": [{"source": "env", "name": "PRESIGN_TEST_JWT_SECRET"}],
         },
+        # Tests that are about rate limits turn them on with a real table (moto).
+        "rate_limits": {"enabled": False},
     }
 
 

@@ -16,18 +16,54 @@ from presign.adapters.environment import SecretResolver, load_settings
 from presign.auth import Authenticator, build_authenticator
 from presign.clock import Clock, system_clock
 from presign.config import Settings, Target
-from presign.errors import DependencyUnavailable, InvalidRequest
+from presign.errors import ConfigurationError, DependencyUnavailable, InvalidRequest
+from presign.ratelimit.limiter import Decision, EventSink, RateLimiter, build_rate_limiter
 from presign.signing_context import SigningContext
+
+RATE_LIMIT_TABLE_VAR = "PRESIGN_RATE_LIMIT_TABLE"
+
+
+class Budget:
+    """One request's spending against the caller's limits; remembers the decision for headers."""
+
+    def __init__(self, limiter: RateLimiter | None, subject: str, target: str) -> None:
+        self._limiter = limiter
+        self._subject = subject
+        self._target = target
+        self._decision: Decision | None = None
+
+    def upload(self, nbytes: int) -> None:
+        if self._limiter is not None:
+            self._decision = self._limiter.acquire_upload(
+                subject=self._subject, target=self._target, nbytes=nbytes
+            )
+
+    def spend(self, action: str, cost: int = 1) -> None:
+        if self._limiter is not None:
+            self._decision = self._limiter.acquire(
+                subject=self._subject, action=action, target=self._target, cost=cost
+            )
+
+    def headers(self) -> dict[str, str]:
+        """``RateLimit-*`` for the response (none when nothing was checked)."""
+        return self._decision.headers() if self._decision is not None else {}
 
 
 class Runtime:
-    def __init__(self, environ: Mapping[str, str] | None = None, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        on_event: EventSink | None = None,
+    ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         # One clock for signing and token checks; tests replace system_clock to move time.
         self.clock = clock or system_clock
         self.settings: Settings = load_settings(self.environ)
         self.signers = SignerProvider(self.environ, self.clock)
         self._authenticator: Authenticator | None = None
+        self.limiter = self._rate_limiter(on_event)
         self._lock = threading.Lock()
         # A secret store that is down must not kill the container: the first request tries
         # again and answers 503 while it is still down. A wrong secret still stops it here.
@@ -35,6 +71,22 @@ class Runtime:
             # In OIDC mode this fetches the JWKS now, while the cold start is paying anyway;
             # an endpoint that is down leaves a cold cache that the first request retries.
             self.authenticator().warm_up()
+
+    def _rate_limiter(self, on_event: EventSink | None) -> RateLimiter | None:
+        limits = self.settings.rate_limits
+        if not limits.enabled:
+            return None
+        table = limits.table_name or self.environ.get(RATE_LIMIT_TABLE_VAR, "").strip()
+        if not table:
+            raise ConfigurationError(
+                f"rate limits are enabled but {RATE_LIMIT_TABLE_VAR} is not set "
+                "(set it, or rate_limits.enabled: false for a local run without a table)"
+            )
+        # The DynamoDB client (and boto3) is created on first use, not here.
+        return build_rate_limiter(limits, table_name=table, on_event=on_event, clock=self.clock)
+
+    def budget(self, subject: str, target: str) -> Budget:
+        return Budget(self.limiter, subject, target)
 
     def authenticator(self) -> Authenticator:
         if self._authenticator is None:

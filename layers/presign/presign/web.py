@@ -101,13 +101,20 @@ def _validation_message(exc: RequestValidationError) -> str:
 class Api:
     """A Powertools resolver with the project's error mapping, body limit and auth helper."""
 
-    def __init__(self, runtime: Runtime, logger: Logger, metrics: Metrics) -> None:
-        self.runtime = runtime
+    def __init__(self, logger: Logger, metrics: Metrics, runtime: Runtime | None = None) -> None:
         self.logger = logger
         self.metrics = metrics
+        self.runtime = runtime or Runtime(on_event=self._count_event)
         self.app = APIGatewayHttpResolver(enable_validation=True)
         self._actions: dict[str, str] = {}
         self._register_error_handlers()
+
+    def _count_event(self, name: str, /, **dimensions: str) -> None:
+        # Rate-limit events (refusals, an unavailable table, SDK retries) become metrics. Their
+        # dimensions (the cause of a failure, say) go to the log only: metrics stay low-cardinality.
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if name == "RateLimitUnavailable":
+            self.logger.warning("rate limit store unavailable", extra={"cause": dimensions.get("cause", "")})
 
     # -- responses -------------------------------------------------------------------------
     def _request_id(self) -> str:
