@@ -31,7 +31,7 @@ def moto() -> Iterator[MotoServer]:
 @pytest.fixture
 def limited(
     moto: MotoServer, make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Client]:
+) -> Iterator[Callable[..., Client]]:
     for name, value in aws_env(moto.endpoint_url).items():
         monkeypatch.setenv(name, value)
     rate_limit_client.cache_clear()
