@@ -39,6 +39,10 @@ DEFAULT_PORT = 8080
 REMOVED_ON_EXIT = "(removed on exit)"
 
 
+# Small enough to see a 429 by hand (the demo's last step does).
+DEV_UPLOAD_LIMIT = {"rate": 10, "period": 60, "burst": 5}
+
+
 def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
     """The service configuration (``PRESIGN_CONFIG``) for the local stack."""
     return {
@@ -58,6 +62,7 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
                 "download": {},
             }
         },
+        "rate_limits": {"actions": {"upload": DEV_UPLOAD_LIMIT}},
         "auth": {
             "issuer": DEV_ISSUER,
             "audience": DEV_AUDIENCE,
@@ -130,6 +135,11 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         "# 4. fetch it back and compare",
         f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
         f" && cmp {hello} {back} && echo 'same bytes'",
+        f"# 5. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
+        f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
+        f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
+        f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
+        "| grep -iE '^(HTTP|retry-after|ratelimit-remaining)' | tr -d '\\r' | paste -sd ' '; done",
     ]
 
 
