@@ -28,6 +28,8 @@ _PLACEHOLDER_CONFIG = {
         "audience": "presign",
         "secrets": [{"source": "env", "name": "OPENAPI_PLACEHOLDER_SECRET"}],
     },
+    # Only the routes' models matter here; reading them needs no table.
+    "rate_limits": {"enabled": False},
 }
 
 
