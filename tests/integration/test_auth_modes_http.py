@@ -107,3 +107,20 @@ def test_oidc_mode_through_the_handler_with_a_local_issuer(
     assert rotated["statusCode"] == 201, rotated["body"]
     assert issuer.requests == 2  # the unknown kid caused exactly one refetch
     assert forged["statusCode"] == 401
+
+
+def test_the_sample_gateway_event_is_served_in_gateway_mode(make_client: Callable[..., Client]) -> None:
+    # The sample for `sam local invoke -e`, exactly as committed.
+    from tests.support.functions import ROOT
+
+    event = json.loads((ROOT / "events" / "uploads_post_gateway_authorizer.json").read_text(encoding="utf-8"))
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    document = gateway_document(required_scopes={"upload": ["presign/uploads"]})
+    document["auth"].update(issuer=claims["iss"], audience=claims["aud"])
+    document["targets"]["main"]["upload"] = {"content_types": ["image/*"]}
+    client = make_client("uploads", document)
+
+    response = client.module.handler(event, FakeContext())
+
+    assert response["statusCode"] == 201, response["body"]
+    assert json.loads(response["body"])["key"].startswith(f"users/{claims['sub']}/")
