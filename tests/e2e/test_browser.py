@@ -1,0 +1,114 @@
+"""The README's client code in a real browser (Debian's chromium, headless) against `make dev`:
+a cross-origin SPA asks for URLs, PUTs and POSTs files straight to SeaweedFS, and reads them back.
+
+Chromium is installed by .ci/run (apt-get install chromium); without it this test fails and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.token import mint_token
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_DIR = Path(__file__).resolve().parent / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
+    tmp = tmp_path_factory.mktemp("browser-dev")
+    state_file = tmp / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
+         "--state-file", str(state_file)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not state_file.exists():
+            assert proc.poll() is None, "make dev exited early"
+            assert time.monotonic() < deadline, "make dev did not start within 60 s"
+            time.sleep(0.2)
+        yield json.loads(state_file.read_text())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page_origin() -> Iterator[str]:
+    handler = partial(SimpleHTTPRequestHandler, directory=str(PAGE_DIR))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(page_origin: str) -> Iterator[Any]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto(f"{page_origin}/index.html")
+        yield page
+        browser.close()
+
+
+def test_a_browser_puts_and_reads_back_a_file(stack: dict[str, Any], browser_page: Any) -> None:
+    token = mint_token(
+        "browser-user", secret=stack["jwt_secret"], issuer=stack["issuer"], audience=stack["audience"]
+    )
+    text = "héllo from a real browser\n"
+
+    stored = browser_page.evaluate("([b, t, x]) => putUpload(b, t, x)", [stack["base_url"], token, text])
+    fetched = browser_page.evaluate(
+        "([b, t, k]) => download(b, t, k)", [stack["base_url"], token, stored["key"]]
+    )
+
+    assert stored["status"] == 200
+    assert stored["key"].startswith("users/browser-user/")
+    assert fetched["status"] == 200 and fetched["text"] == text
+
+
+def test_a_browser_posts_a_form_with_the_policy(stack: dict[str, Any], browser_page: Any) -> None:
+    token = mint_token(
+        "browser-user", secret=stack["jwt_secret"], issuer=stack["issuer"], audience=stack["audience"]
+    )
+    text = "sent as a form\n"
+
+    stored = browser_page.evaluate("([b, t, x]) => postUpload(b, t, x)", [stack["base_url"], token, text])
+    fetched = browser_page.evaluate(
+        "([b, t, k]) => download(b, t, k)", [stack["base_url"], token, stored["key"]]
+    )
+
+    assert stored["status"] == 204
+    assert fetched["text"] == text
