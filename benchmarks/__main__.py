@@ -20,6 +20,14 @@ sys.path[:0] = [str(ROOT / "layers" / "presign"), str(ROOT)]
 SUITES = ("bench_signing", "bench_batch", "bench_auth", "bench_ratelimit", "bench_coldstart")
 
 
+def _fmt(value: Any) -> str:
+    return (
+        f"{value:.3g}"
+        if isinstance(value, float) and abs(value) < 1
+        else (f"{value:.1f}" if isinstance(value, float) else str(value))
+    )
+
+
 def _rows(result: Any) -> list[dict[str, Any]]:
     if isinstance(result, dict):
         return [{"name": name, "value": value} for name, value in result.items()]
@@ -45,7 +53,7 @@ def main() -> int:
             if args.json:
                 print(json.dumps({"suite": suite, **row}, ensure_ascii=False))
                 continue
-            details = ", ".join(f"{k}={v}" for k, v in row.items() if k != "name")
+            details = ", ".join(f"{k}={_fmt(v)}" for k, v in row.items() if k != "name")
             print(f"   {row.get('name', '?')}: {details}")
         print(f"   ({time.perf_counter() - started:.1f} s)")
     return 1 if failed else 0
