@@ -21,11 +21,10 @@ SUITES = ("bench_signing", "bench_batch", "bench_auth", "bench_ratelimit", "benc
 
 
 def _fmt(value: Any) -> str:
-    return (
-        f"{value:.3g}"
-        if isinstance(value, float) and abs(value) < 1
-        else (f"{value:.1f}" if isinstance(value, float) else str(value))
-    )
+    # Three significant digits: enough for a ratio on a noisy machine, and readable.
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ Run as `python benchmarks/bench_auth.py`, or import run() from a bench runner.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -21,9 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 _LAYER = Path(__file__).resolve().parents[1] / "layers" / "presign"
-if str(_LAYER) not in sys.path:
-    sys.path.insert(0, str(_LAYER))
+for _path in (_LAYER, _LAYER.parents[1]):  # the layer, and the repo root for `benchmarks`
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
+from benchmarks.timing import paired_median_us  # noqa: E402
 from presign.auth import Authenticator, build_authenticator  # noqa: E402
 from presign.config import AuthSettings, SecretRef  # noqa: E402
 
@@ -34,24 +35,6 @@ OLD_SECRET = "bench-secret-previous-0123456789abcdef"
 LEEWAY = 30
 REPEATS = 9
 ITERATIONS = 1_000
-
-
-def _paired_median_us(
-    ours: Callable[[], object], baseline: Callable[[], object], iterations: int = ITERATIONS
-) -> tuple[float, float]:
-    """Median over REPEATS of the mean cost of one call, in µs, for both.
-
-    Runs alternate between the two, so load from other processes on a shared machine falls on
-    both sides of the ratio alike.
-    """
-    runs: dict[Callable[[], object], list[float]] = {ours: [], baseline: []}
-    for _ in range(REPEATS):
-        for fn, samples in runs.items():
-            start = time.perf_counter()
-            for _ in range(iterations):
-                fn()
-            samples.append((time.perf_counter() - start) / iterations * 1e6)
-    return statistics.median(runs[ours]), statistics.median(runs[baseline])
 
 
 def _claims() -> dict[str, Any]:
@@ -148,7 +131,7 @@ def run() -> list[dict[str, Any]]:
     for name, ours, baseline in _scenarios():
         ours()  # both must accept the token, or the timing means nothing
         baseline()
-        ours_us, baseline_us = _paired_median_us(ours, baseline)
+        ours_us, baseline_us = paired_median_us(ours, baseline, iterations=ITERATIONS, repeats=REPEATS)
         rows.append(
             {
                 "name": name,
