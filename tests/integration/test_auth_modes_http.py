@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.integration.conftest import Client
 from tests.support.events import AUDIENCE, ISSUER, FakeContext, http_event, token
@@ -124,3 +126,30 @@ def test_the_sample_gateway_event_is_served_in_gateway_mode(make_client: Callabl
 
     assert response["statusCode"] == 201, response["body"]
     assert json.loads(response["body"])["key"].startswith(f"users/{claims['sub']}/")
+
+
+def _mutations() -> st.SearchStrategy[str]:
+    valid = token()
+    mutated = st.tuples(st.integers(0, len(valid) - 1), st.characters(codec="ascii")).map(
+        lambda pos_ch: valid[: pos_ch[0]] + pos_ch[1] + valid[pos_ch[0] + 1 :]
+    )
+    segments = st.lists(st.text(st.characters(codec="ascii"), max_size=40), min_size=1, max_size=5).map(
+        ".".join
+    )
+    return mutated | segments | st.text(max_size=200)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(bearer=_mutations(), scheme=st.sampled_from(["Bearer ", "bearer ", "Basic ", "", "Bearer  "]))
+def test_no_token_of_any_shape_yields_a_500(uploads_hs256: Client, bearer: str, scheme: str) -> None:
+    event = http_event("POST", "/uploads", UPLOAD, headers={"authorization": scheme + bearer})
+    response = uploads_hs256.module.handler(event, FakeContext())
+    assert response["statusCode"] in (201, 401), response["body"]
+    if response["statusCode"] == 401:
+        assert json.loads(response["body"])["error"]["code"] == "invalid_token"
+        assert response["headers"]["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.fixture
+def uploads_hs256(make_client: Callable[..., Client]) -> Client:
+    return make_client("uploads")
