@@ -1,7 +1,11 @@
-"""The rate limiter against DynamoDB (moto in-process), on a table built from template.yaml.
+"""The rate limiter against DynamoDB (a moto server over HTTP), on a table built from template.yaml.
 
-Errors are injected through botocore's own event hooks, so the adapter sees exactly what the SDK
-would raise; the SDK-retry test makes botocore resend a write whose first attempt was applied.
+The adapter's client is the lean ``AwsJsonClient`` (moto's in-process mock only intercepts botocore,
+so the table is a ``local.servers.MotoServer``, serialised as DynamoDB's single-item writes are).
+Failures are made on the wire where they can be: a stub server answers with DynamoDB's error bodies,
+drops connections or never answers; a connect timeout is injected at the socket. The retry tests put
+a stub between client and table that forwards a write to moto and then loses its answer, so the
+client resends a write whose first attempt was applied.
 """
 
 from __future__ import annotations
@@ -12,22 +16,16 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from botocore.exceptions import (
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-)
-from moto import mock_aws
 
 from local.cfn import load_template
 from local.emulator import TemplateResolver
+from local.servers import MotoServer
 from local.tables import STACK_NAME, create_tables
 from presign.adapters import dynamodb_ratelimit
+from presign.adapters.aws_json import AwsJsonClient
 from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore, rate_limit_client
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND
@@ -40,9 +38,8 @@ from presign.ratelimit.limiter import (
     lane_attribute,
 )
 from presign.ratelimit.settings import ActionLimits, RateLimitSettings
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from presign.signing.sigv4 import SigningCredentials
+from tests.support.http_stubs import Reply, Seen, StubServer, aws_error, forward
 
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
 START = 1_750_000_000 * PICOS_PER_SECOND
@@ -72,9 +69,10 @@ class Events:
         return [name for name, _ in self.seen]
 
 
-def create_table(client: DynamoDBClient) -> None:
-    doc = load_template()
-    assert create_tables(doc, TemplateResolver(doc))["RateLimitTable"] == TABLE
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    with MotoServer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -88,15 +86,19 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
 
 
 @pytest.fixture
-def client(aws_env: None) -> Iterator[DynamoDBClient]:
+def client(aws_env: None, moto: MotoServer) -> Iterator[AwsJsonClient]:
+    # A fresh table per test, as a fresh mock_aws() gave
+    moto.reset()
+    doc = load_template()
+    assert create_tables(doc, TemplateResolver(doc), moto.endpoint_url)["RateLimitTable"] == TABLE
     rate_limit_client.cache_clear()
-    with mock_aws():
-        made = rate_limit_client(region_name="us-east-1")
-        create_table(made)
-        yield made
+    made = rate_limit_client(region_name="us-east-1", endpoint_url=moto.endpoint_url)
+    yield made
+    made.close()
     rate_limit_client.cache_clear()
 
 
@@ -111,7 +113,7 @@ def events() -> Events:
 
 
 @pytest.fixture
-def make(client: DynamoDBClient, clock: FakeClock, events: Events) -> Callable[..., RateLimiter]:
+def make(client: AwsJsonClient, clock: FakeClock, events: Events) -> Callable[..., RateLimiter]:
     """A limiter as one Lambda container would build it (its own cache), on the shared table."""
 
     def build(document: dict[str, Any] | None = None, **kw: Any) -> RateLimiter:
@@ -123,14 +125,23 @@ def make(client: DynamoDBClient, clock: FakeClock, events: Events) -> Callable[.
     return build
 
 
-def count_calls(client: DynamoDBClient) -> Callable[[], int]:
+def count_calls(client: AwsJsonClient, monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
     calls: list[int] = []
-    client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: calls.append(1))
+    real = client.call
+
+    def counting(operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if operation == "UpdateItem":
+            calls.append(1)
+        return real(operation, payload)
+
+    monkeypatch.setattr(client, "call", counting)
     return lambda: len(calls)
 
 
-def item(client: DynamoDBClient, key: str) -> dict[str, Any]:
-    found: dict[str, Any] = client.get_item(TableName=TABLE, Key={"pk": {"S": key}}).get("Item", {})
+def item(client: AwsJsonClient, key: str) -> dict[str, Any]:
+    found: dict[str, Any] = client.call("GetItem", {"TableName": TABLE, "Key": {"pk": {"S": key}}}).get(
+        "Item", {}
+    )
     return found
 
 
@@ -140,12 +151,12 @@ UPLOAD_3_PER_HOUR = {"actions": {"upload": {"rate": 1, "period": 1200, "burst": 
 # -- the table
 
 
-def test_the_table_is_the_templates_and_the_adapter_writes_its_ttl_attribute(client: DynamoDBClient) -> None:
+def test_the_table_is_the_templates_and_the_adapter_writes_its_ttl_attribute(client: AwsJsonClient) -> None:
     properties = load_template()["Resources"]["RateLimitTable"]["Properties"]
     assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["TimeToLiveSpecification"]["AttributeName"] == dynamodb_ratelimit.TTL
-    described = client.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    described = client.call("DescribeTimeToLive", {"TableName": TABLE})["TimeToLiveDescription"]
     assert described == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
 
 
@@ -229,7 +240,7 @@ def test_a_batch_download_spends_one_unit_per_url(make: Callable[..., RateLimite
 
 
 def test_the_byte_quota_is_enforced_from_the_declared_size(
-    make: Callable[..., RateLimiter], client: DynamoDBClient, clock: FakeClock
+    make: Callable[..., RateLimiter], client: AwsJsonClient, clock: FakeClock
 ) -> None:
     limiter = make({"upload_bytes_per_day": 1_000_000})
     # Given 600 kB uploaded
@@ -259,7 +270,7 @@ def test_the_byte_quota_is_enforced_from_the_declared_size(
 
 
 def test_items_carry_a_sensible_ttl_and_no_user_id(
-    make: Callable[..., RateLimiter], client: DynamoDBClient, clock: FakeClock
+    make: Callable[..., RateLimiter], client: AwsJsonClient, clock: FakeClock
 ) -> None:
     now = START // PICOS_PER_SECOND
     make(DOWNLOAD_600_PER_MINUTE_100_AT_ONCE).acquire(
@@ -277,18 +288,20 @@ def test_items_carry_a_sensible_ttl_and_no_user_id(
 
 
 def test_an_item_deleted_by_ttl_is_a_full_budget(
-    make: Callable[..., RateLimiter], client: DynamoDBClient
+    make: Callable[..., RateLimiter], client: AwsJsonClient
 ) -> None:
     limiter = make(UPLOAD_3_PER_HOUR)
     for _ in range(3):
         limiter.acquire(subject="alice", action="upload", target="main")
-    client.delete_item(TableName=TABLE, Key={"pk": {"S": item_key("upload", "alice")}})
+    client.call("DeleteItem", {"TableName": TABLE, "Key": {"pk": {"S": item_key("upload", "alice")}}})
     # A fresh container (a warm one would still refuse from its cache until the tat passes)
     assert make(UPLOAD_3_PER_HOUR).acquire(subject="alice", action="upload", target="main").remaining == 2
 
 
-def test_dynamodb_calls_per_request(make: Callable[..., RateLimiter], client: DynamoDBClient) -> None:
-    calls = count_calls(client)
+def test_dynamodb_calls_per_request(
+    make: Callable[..., RateLimiter], client: AwsJsonClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = count_calls(client, monkeypatch)
 
     def spent(action: Callable[[], object]) -> int:
         before = calls()
@@ -314,58 +327,106 @@ def test_dynamodb_calls_per_request(make: Callable[..., RateLimiter], client: Dy
 # -- failures
 
 
-def client_error(code: str, status: int) -> Callable[..., Any]:
-    def respond(**_: Any) -> tuple[Any, dict[str, Any]]:
-        http = type("Http", (), {"status_code": status, "headers": {}})()
-        return http, {
-            "Error": {"Code": code, "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
-
-    return respond
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def raising(error: Exception) -> Callable[..., Any]:
-    def respond(**_: Any) -> None:
-        raise error
+def lean_client(endpoint_url: str, **kw: Any) -> AwsJsonClient:
+    """The production client's settings, shorter timeouts (failures are what is under test)."""
+    options: dict[str, Any] = {
+        "region": "us-east-1",
+        "endpoint_url": endpoint_url,
+        "credentials_provider": lambda: SigningCredentials("testing", "testing"),
+        "connect_timeout": 0.3,
+        "read_timeout": 0.3,
+        "max_attempts": dynamodb_ratelimit.TOTAL_MAX_ATTEMPTS,
+        **kw,
+    }
+    return AwsJsonClient(**options)
 
-    return respond
+
+def answering(reply: Reply) -> Callable[[contextlib.ExitStack, pytest.MonkeyPatch], AwsJsonClient]:
+    def failing(stack: contextlib.ExitStack, _: pytest.MonkeyPatch) -> AwsJsonClient:
+        return lean_client(stack.enter_context(StubServer(lambda seen: reply)).endpoint_url)
+
+    return failing
 
 
-FAILURES = {
-    "ProvisionedThroughputExceededException": client_error("ProvisionedThroughputExceededException", 400),
-    "ThrottlingException": client_error("ThrottlingException", 400),
-    "RequestLimitExceeded": client_error("RequestLimitExceeded", 400),
-    "InternalServerError": client_error("InternalServerError", 500),
-    "ResourceNotFoundException": client_error("ResourceNotFoundException", 400),
-    "AccessDeniedException": client_error("AccessDeniedException", 400),
-    "EndpointConnectionError": raising(EndpointConnectionError(endpoint_url="https://dynamodb")),
-    "ReadTimeoutError": raising(ReadTimeoutError(endpoint_url="https://dynamodb")),
-    "ConnectTimeoutError": raising(ConnectTimeoutError(endpoint_url="https://dynamodb")),
-    "ConnectionClosedError": raising(ConnectionClosedError(endpoint_url="https://dynamodb")),
-    "NoCredentialsError": raising(NoCredentialsError()),
+def never_answering(stack: contextlib.ExitStack, _: pytest.MonkeyPatch) -> AwsJsonClient:
+    released = threading.Event()
+    stub = stack.enter_context(StubServer(lambda seen: Reply(200, b"{}") if released.wait(5) else None))
+    stack.callback(released.set)  # runs before the server stops, so its handler threads return
+    return lean_client(stub.endpoint_url)
+
+
+def hanging_up(stack: contextlib.ExitStack, _: pytest.MonkeyPatch) -> AwsJsonClient:
+    return lean_client(stack.enter_context(StubServer(lambda seen: None)).endpoint_url)
+
+
+def refusing_connections(stack: contextlib.ExitStack, _: pytest.MonkeyPatch) -> AwsJsonClient:
+    return lean_client(f"http://127.0.0.1:{closed_port()}")
+
+
+def connect_timing_out(stack: contextlib.ExitStack, monkeypatch: pytest.MonkeyPatch) -> AwsJsonClient:
+    # A connect timeout cannot be made reliably on loopback; this is what a SYN left unanswered raises.
+    def time_out(*_: Any, **__: Any) -> None:
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr("http.client.HTTPConnection.connect", time_out)
+    return lean_client("http://127.0.0.1:9")
+
+
+def without_credentials(stack: contextlib.ExitStack, _: pytest.MonkeyPatch) -> AwsJsonClient:
+    def none() -> SigningCredentials:
+        raise DependencyUnavailable("no role credentials are available to sign with")
+
+    return lean_client("http://127.0.0.1:9", credentials_provider=none)
+
+
+FAILURES: dict[str, Callable[[contextlib.ExitStack, pytest.MonkeyPatch], AwsJsonClient]] = {
+    "ProvisionedThroughputExceededException": answering(
+        aws_error(400, "ProvisionedThroughputExceededException")
+    ),
+    "ThrottlingException": answering(aws_error(400, "ThrottlingException")),
+    "RequestLimitExceeded": answering(aws_error(400, "RequestLimitExceeded")),
+    "InternalServerError": answering(aws_error(500, "InternalServerError")),
+    "ResourceNotFoundException": answering(aws_error(400, "ResourceNotFoundException")),
+    "AccessDeniedException": answering(aws_error(400, "AccessDeniedException")),
+    "HTTP502": answering(Reply(502, b"<html>Bad Gateway</html>")),
+    "EndpointConnectionError": refusing_connections,
+    "ReadTimeoutError": never_answering,
+    "ConnectTimeoutError": connect_timing_out,
+    "ConnectionClosedError": hanging_up,
+    "NoCredentialsError": without_credentials,
 }
 
 
 @pytest.mark.parametrize("reason", sorted(FAILURES))
 @pytest.mark.parametrize("mode", ["closed", "open"])
 def test_an_unavailable_table_fails_as_configured_and_never_otherwise(
-    make: Callable[..., RateLimiter], client: DynamoDBClient, events: Events, reason: str, mode: str
+    make: Callable[..., RateLimiter],
+    events: Events,
+    monkeypatch: pytest.MonkeyPatch,
+    reason: str,
+    mode: str,
 ) -> None:
-    # Given DynamoDB failing in one of the ways it can
-    client.meta.events.register("before-call.dynamodb.UpdateItem", FAILURES[reason])
-    limiter = make({"failure_mode": mode, "unavailable_retry_after": 3})
-    # When a caller asks
-    if mode == "closed":
-        # Then fail closed: a 503 with Retry-After, and nothing but DependencyUnavailable
-        with pytest.raises(Exception) as caught:
-            limiter.acquire(subject="alice", action="upload", target="main")
-        assert type(caught.value) is DependencyUnavailable
-        assert caught.value.retry_after == 3
-    else:
-        # Or fail open: admitted, and the decision says so
-        decision = limiter.acquire_upload(subject="alice", target="main", nbytes=10)
-        assert decision.fail_open and decision.headers() == {}
+    with contextlib.ExitStack() as stack:
+        # Given DynamoDB failing in one of the ways it can
+        failing = FAILURES[reason](stack, monkeypatch)
+        limiter = make({"failure_mode": mode, "unavailable_retry_after": 3}, client=failing)
+        # When a caller asks
+        if mode == "closed":
+            # Then fail closed: a 503 with Retry-After, and nothing but DependencyUnavailable
+            with pytest.raises(Exception) as caught:
+                limiter.acquire(subject="alice", action="upload", target="main")
+            assert type(caught.value) is DependencyUnavailable
+            assert caught.value.retry_after == 3
+        else:
+            # Or fail open: admitted, and the decision says so
+            decision = limiter.acquire_upload(subject="alice", target="main", nbytes=10)
+            assert decision.fail_open and decision.headers() == {}
     # And either way the event carries the cause for the metric
     assert events.seen[-1] == (
         "RateLimitUnavailable",
@@ -373,20 +434,56 @@ def test_an_unavailable_table_fails_as_configured_and_never_otherwise(
     )
 
 
-def test_an_unreachable_endpoint_is_tried_twice_then_unavailable(aws_env: None, events: Events) -> None:
+@pytest.mark.parametrize(
+    ("reply", "attempts"),
+    [
+        (aws_error(400, "ThrottlingException"), 2),
+        (aws_error(400, "ProvisionedThroughputExceededException"), 2),
+        (aws_error(500, "InternalServerError"), 2),
+        (Reply(503, b"Service Unavailable"), 2),
+        (aws_error(400, "ResourceNotFoundException"), 1),
+        (aws_error(400, "AccessDeniedException"), 1),
+        (aws_error(400, "ConditionalCheckFailedException", Item={"rid": {"S": "x"}}), 1),
+    ],
+    ids=["throttled", "throughput", "500", "503-not-json", "no-table", "denied", "condition"],
+)
+def test_throttling_and_5xx_are_retried_once_and_4xx_never(
+    aws_env: None, events: Events, reply: Reply, attempts: int
+) -> None:
+    # Given a table that always answers the same
+    with StubServer(lambda seen: reply) as stub:
+        limiter = build_rate_limiter(
+            RateLimitSettings(), table_name=TABLE, client=lean_client(stub.endpoint_url), on_event=events
+        )
+        # When a caller asks
+        with contextlib.suppress(DependencyUnavailable, RateLimited):
+            limiter.acquire(subject="alice", action="upload", target="main")
+    # Then the write was sent once, or twice where a second try may succeed
+    assert stub.operations() == ["UpdateItem"] * attempts
+
+
+def test_an_unreachable_endpoint_is_tried_twice_then_unavailable(
+    aws_env: None, events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given an endpoint where nothing listens (no mock: a real connection attempt)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    unreachable = rate_limit_client(region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}")
+    unreachable = rate_limit_client(region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{closed_port()}")
     attempts: list[int] = []
-    unreachable.meta.events.register("request-created.dynamodb.UpdateItem", lambda **_: attempts.append(1))
+    real_connect = socket.create_connection
+
+    def counting(*args: Any, **kw: Any) -> socket.socket:
+        attempts.append(1)
+        return real_connect(*args, **kw)
+
+    monkeypatch.setattr(socket, "create_connection", counting)
     limiter = build_rate_limiter(RateLimitSettings(), table_name=TABLE, client=unreachable, on_event=events)
-    # When a caller asks, then the SDK tried exactly twice and the limiter fails closed
+    # When a caller asks, then the client tried exactly twice, quickly, and the limiter fails closed
+    started = datetime.now(UTC)
     with pytest.raises(DependencyUnavailable):
         limiter.acquire(subject="alice", action="upload", target="main")
+    assert (datetime.now(UTC) - started).total_seconds() < 0.5
     assert len(attempts) == dynamodb_ratelimit.TOTAL_MAX_ATTEMPTS == 2
     assert events.seen[-1][1]["reason"] == "EndpointConnectionError"
+    rate_limit_client.cache_clear()
 
 
 def test_a_silent_endpoint_times_out_quickly(aws_env: None, events: Events) -> None:
@@ -420,56 +517,79 @@ def test_a_silent_endpoint_times_out_quickly(aws_env: None, events: Events) -> N
             thread.join()
             for conn in accepted:
                 conn.close()
-    # Then two attempts of a 1 s read timeout (plus at most 1 s of backoff), and admitted (fail open)
-    assert (datetime.now(UTC) - started).total_seconds() < 4
+            rate_limit_client.cache_clear()
+    # Then two attempts of a 1 s read timeout (plus at most 50 ms of backoff), and admitted (fail open)
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    assert 2 * dynamodb_ratelimit.READ_TIMEOUT_SECONDS <= elapsed < 2.5
     assert decision.fail_open
     assert events.seen[-1][1]["reason"] == "ReadTimeoutError"
 
 
-# -- SDK retries
+# -- retries
 
 
-def resend_applied_writes(
-    client: DynamoDBClient, times: int = 1, before_resend: Callable[[], object] | None = None
-) -> list[int]:
-    """Make botocore resend the next ``times`` UpdateItem calls after their first attempt was
-    applied: what a lost response or a timeout after the write looks like to the SDK."""
-    forced: list[int] = []
+@dataclass
+class LossyLink:
+    """A client to the table through a stub that loses the answers of the next ``times`` writes
+    after moto applied them: what a lost response or a read timeout after the write looks like."""
 
-    def needs_retry(attempts: int, response: Any = None, **_: Any) -> Any:
-        if attempts == 1 and response is not None and len(forced) < times:
-            forced.append(1)
-            if before_resend is not None:
-                before_resend()
-            return 0  # resend now
-        return None
+    forced: list[int] = field(default_factory=list)
+    times: int = 0
+    before_resend: Callable[[], object] | None = None
+    client: AwsJsonClient | None = None
 
-    client.meta.events.register("needs-retry.dynamodb.UpdateItem", needs_retry)
-    return forced
+    def lose_next(self, times: int = 1, before_resend: Callable[[], object] | None = None) -> list[int]:
+        self.times, self.before_resend = len(self.forced) + times, before_resend
+        return self.forced
 
 
-def test_the_forced_resend_really_applies_a_naive_increment_twice(client: DynamoDBClient) -> None:
-    # The premise of the next tests: a plain ADD is counted twice when botocore resends it.
-    forced = resend_applied_writes(client)
-    client.update_item(
-        TableName=TABLE,
-        Key={"pk": {"S": "naive"}},
-        UpdateExpression="ADD hits :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
+@pytest.fixture
+def lossy(client: AwsJsonClient, moto: MotoServer) -> Iterator[LossyLink]:
+    link = LossyLink()
+
+    def behave(seen: Seen) -> Reply | None:
+        reply = forward(moto.endpoint_url, seen)
+        if seen.operation == "UpdateItem" and len(link.forced) < link.times:
+            link.forced.append(1)
+            if link.before_resend is not None:
+                link.before_resend()
+            return None  # applied, and the answer never arrives
+        return reply
+
+    with StubServer(behave) as stub:
+        link.client = rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=stub.endpoint_url)
+        yield link
+        link.client.close()
+
+
+def test_the_forced_resend_really_applies_a_naive_increment_twice(
+    lossy: LossyLink, client: AwsJsonClient
+) -> None:
+    # The premise of the next tests: a plain ADD is counted twice when the client resends it.
+    forced = lossy.lose_next()
+    assert lossy.client is not None
+    answer = lossy.client.call(
+        "UpdateItem",
+        {
+            "TableName": TABLE,
+            "Key": {"pk": {"S": "naive"}},
+            "UpdateExpression": "ADD hits :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        },
     )
-    assert forced == [1]
+    assert forced == [1] and answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert item(client, "naive")["hits"] == {"N": "2"}
 
 
 @pytest.mark.parametrize("busy", [False, True], ids=["idle-lane", "busy-lane"])
-def test_an_sdk_resend_of_an_applied_write_is_counted_once(
-    make: Callable[..., RateLimiter], client: DynamoDBClient, events: Events, busy: bool
+def test_a_resend_of_an_applied_write_is_counted_once(
+    make: Callable[..., RateLimiter], lossy: LossyLink, client: AwsJsonClient, events: Events, busy: bool
 ) -> None:
-    limiter = make(UPLOAD_3_PER_HOUR)
+    limiter = make(UPLOAD_3_PER_HOUR, client=lossy.client)
     if busy:
         limiter.acquire(subject="alice", action="upload", target="main")
-    # Given botocore resends the next write after it was applied
-    forced = resend_applied_writes(client)
+    # Given the client resends the next write after it was applied
+    forced = lossy.lose_next()
     # When alice asks once
     decision = limiter.acquire(subject="alice", action="upload", target="main")
     # Then the resend happened, was recognised, and one unit was spent, not two
@@ -483,15 +603,13 @@ def test_an_sdk_resend_of_an_applied_write_is_counted_once(
 
 
 def test_a_resend_interleaved_with_another_request_can_only_overcharge_and_says_so(
-    make: Callable[..., RateLimiter], client: DynamoDBClient, events: Events, aws_env: None
+    make: Callable[..., RateLimiter], lossy: LossyLink, client: AwsJsonClient, events: Events
 ) -> None:
-    # Given another request of alice's lands between the applied write and the SDK's resend
-    other_client = rate_limit_client.__wrapped__(region_name="us-east-1")
-    other = make(UPLOAD_3_PER_HOUR, client=other_client)
-    resend_applied_writes(
-        client, before_resend=lambda: other.acquire(subject="alice", action="upload", target="main")
-    )
-    limiter = make(UPLOAD_3_PER_HOUR)
+    # Given another request of alice's (another container, its own connection to the table) lands
+    # between the applied write and the client's resend
+    other = make(UPLOAD_3_PER_HOUR)
+    lossy.lose_next(before_resend=lambda: other.acquire(subject="alice", action="upload", target="main"))
+    limiter = make(UPLOAD_3_PER_HOUR, client=lossy.client)
     # When alice's request completes
     limiter.acquire(subject="alice", action="upload", target="main")
     # Then it may have been charged twice (3 units for 2 requests: stricter, never looser)
@@ -503,7 +621,7 @@ def test_a_resend_interleaved_with_another_request_can_only_overcharge_and_says_
         limiter.acquire(subject="alice", action="upload", target="main")
 
 
-def test_the_store_parses_what_dynamodb_returns(client: DynamoDBClient) -> None:
+def test_the_store_parses_what_dynamodb_returns(client: AwsJsonClient) -> None:
     store = DynamoDbRateLimitStore(client, TABLE)
     from presign.ratelimit.store import LaneWrite
 
@@ -512,7 +630,23 @@ def test_the_store_parses_what_dynamodb_returns(client: DynamoDBClient) -> None:
     assert first.applied and first.values == {"t:main": 105} and first.attempts == 1
     again = store.write("k", [lane], now=100, request_id="r2", expires_at=1)
     assert not again.applied and again.values == {"t:main": 105} and again.request_id == "r1"
+    assert again.attempts == 1  # a failed condition is an answer, never resent
     missing = store.write(
         "other", [LaneWrite("t:main", "add", 5, 10**6)], now=100, request_id="r3", expires_at=1
     )
     assert not missing.applied and missing.values == {} and missing.request_id is None
+
+
+def test_the_production_client_is_wired_from_the_environment(
+    aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rate_limit_client.cache_clear()
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    assert rate_limit_client().endpoint_url == "https://dynamodb.eu-west-3.amazonaws.com"
+    rate_limit_client.cache_clear()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    assert rate_limit_client().endpoint_url == "http://127.0.0.1:1"
+    rate_limit_client.cache_clear()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2")
+    assert rate_limit_client().endpoint_url == "http://127.0.0.1:2"
+    rate_limit_client.cache_clear()

@@ -1,7 +1,10 @@
 """Rate limits as a client sees them: through the real handlers, against a moto_server over HTTP."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +17,7 @@ from local.tables import STACK_NAME, create_tables
 from presign.adapters.dynamodb_ratelimit import rate_limit_client
 from tests.integration.conftest import Client
 from tests.support.events import token
-from tests.support.functions import settings_document
+from tests.support.functions import ROOT, function_env, settings_document
 
 TABLE = f"{STACK_NAME}-RateLimitTable"
 UPLOAD = {"filename": "a.txt", "content_type": "text/plain", "size": 100}
@@ -124,3 +127,54 @@ def test_limits_on_without_a_table_stop_the_cold_start(make_client: Callable[...
     document["rate_limits"] = {}
     with pytest.raises(ConfigurationError, match="PRESIGN_RATE_LIMIT_TABLE"):
         make_client("uploads", document, PRESIGN_RATE_LIMIT_TABLE="")
+
+
+# A cold start in a fresh interpreter, as Lambda does it: import the handler, serve one request.
+COLD_START = """
+import importlib.util, json, sys
+from tests.support.events import FakeContext, http_event, token
+name, path, body = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+spec = importlib.util.spec_from_file_location("app", f"functions/{name}/app.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+answer = module.handler(http_event("POST", path, body, bearer=token("cold-start")), FakeContext())
+sdk = sorted(m for m in sys.modules if m.partition(".")[0] in ("boto3", "botocore", "s3transfer"))
+print(json.dumps({"status": answer["statusCode"], "headers": answer["headers"], "sdk": sdk}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "body"),
+    [("uploads", "/uploads", UPLOAD), ("downloads", "/downloads", {"keys": ["users/cold-start/a.txt"]})],
+)
+def test_a_cold_start_and_first_rate_limited_request_never_import_the_sdk(
+    moto: MotoServer, name: str, path: str, body: dict[str, Any]
+) -> None:
+    # Given a function with rate limits on, env credentials for S3 and env secrets for tokens
+    document = settings_document()
+    document["rate_limits"] = {"actions": {"upload": {"rate": 5, "period": 60, "burst": 5}}}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "presign"), str(ROOT)]),
+        **function_env(document),
+        **aws_env(moto.endpoint_url),
+        "PRESIGN_RATE_LIMIT_TABLE": TABLE,
+    }
+    # When a fresh interpreter imports the handler and serves one request
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START, name, path, json.dumps(body)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    # Then the limiter answered from the table (moto), and the SDK was never loaded: no boto3 and no
+    # botocore module. Only the bare "botocore" package may appear: Powertools' user_agent probes it
+    # with `import botocore` (its __init__ is ~0.5 ms and imports no submodule) and we cannot stop it.
+    assert answer["status"] in (200, 201), answer
+    assert "RateLimit-Remaining" in answer["headers"]
+    assert answer["sdk"] in ([], ["botocore"])

@@ -31,7 +31,8 @@ def _from_document(doc: Any, where: str) -> SigningCredentials:
     )
 
 
-def _role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
+def role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
+    """The function role's credentials (also signing the rate limiter's DynamoDB calls)."""
     # In Lambda the role's temporary credentials are in the environment; reading them there
     # spares importing botocore. Elsewhere (a container, an instance) ask botocore's chain,
     # which also knows when refreshable credentials expire.
@@ -61,7 +62,7 @@ def _role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
 
 def resolve_credentials(source: CredentialSource, environ: Mapping[str, str]) -> SigningCredentials:
     if isinstance(source, RoleCredentials):
-        return _role_credentials(environ)
+        return role_credentials(environ)
     if isinstance(source, EnvCredentials):
         key, secret = environ.get(source.access_key_id_var), environ.get(source.secret_access_key_var)
         if not key or not secret:

@@ -6,36 +6,41 @@ The functions' role may only ``dynamodb:UpdateItem`` on the table, and this is a
 so the limiter never reads. The conditions are described in ``presign.ratelimit.store``.
 
 Errors are translated here and nowhere else: a failed condition is an outcome, not an error;
-everything else the SDK can raise (throttling, timeouts, an unreachable endpoint, a missing
-table, access denied) becomes ``DependencyUnavailable`` with the cause in ``details["reason"]``.
+everything else the client can raise (throttling, timeouts, an unreachable endpoint, a missing
+table, access denied, no credentials) becomes ``DependencyUnavailable`` with the cause in
+``details["reason"]`` (the service's error code, or the connection failure named as botocore names it).
 
-**SDK retries.** The client makes at most 2 attempts (standard mode), with short timeouts, so a
-sick DynamoDB costs a request about 2 s at worst, never Lambda's whole timeout. A retry cannot be
-counted twice without anyone knowing: every write carries a fresh request id and is conditioned
-on the item's last writer not being that id, and an idle lane's write is also conditioned on
-``tat <= now``, which the write itself falsifies. So when an attempt was applied but its response
-lost, the resend fails its condition and ``ALL_OLD`` shows the caller its own request id: the
-limiter admits once (``tests/integration/test_ratelimit_dynamodb.py`` forces exactly that). The
-one gap, another writer landing between the lost response and the resend, can only over-charge
-the caller by one request (never admit more), and shows up as the ``RateLimitSdkRetry`` event.
+**The client.** ``presign.adapters.aws_json.AwsJsonClient``, not boto3: importing botocore and creating
+a client cost ~155 ms of a cold start, for this one call (the numbers are in that module).
+
+**Retries.** The client makes at most 2 attempts, with short timeouts and a jittered backoff of at
+most 50 ms, so a sick DynamoDB costs a request about 2 s at worst, never Lambda's whole timeout. It
+resends on throttling, 5xx, timeouts and lost connections, never on a failed condition (a 4xx is an
+answer). A resend cannot be counted twice without anyone knowing: every write carries a fresh request
+id and is conditioned on the item's last writer not being that id, and an idle lane's write is also
+conditioned on ``tat <= now``, which the write itself falsifies. So when an attempt was applied but
+its response lost (a read timeout, a connection closed before the answer), the resend fails its
+condition and ``ALL_OLD`` shows the caller its own request id: the limiter admits once
+(``tests/integration/test_ratelimit_dynamodb.py`` forces exactly that). The one gap, another writer
+landing between the lost response and the resend, can only over-charge the caller by one request
+(never admit more), and shows up as the ``RateLimitSdkRetry`` event.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from presign.errors import DependencyUnavailable
+from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.adapters.credentials import role_credentials
+from presign.errors import ConfigurationError, DependencyUnavailable
 from presign.ratelimit.store import LaneWrite, Mode, WriteOutcome
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 CONNECT_TIMEOUT_SECONDS = 0.5
 READ_TIMEOUT_SECONDS = 1.0
-# Standard mode: throttling and transient errors are retried once, with jittered backoff.
+# Throttling and transient errors are retried once, with jittered backoff.
 TOTAL_MAX_ATTEMPTS = 2
 REQUEST_ID = "rid"
 TTL = "ttl"  # the table's TimeToLiveSpecification.AttributeName
@@ -44,22 +49,28 @@ TTL = "ttl"  # the table's TimeToLiveSpecification.AttributeName
 @lru_cache(maxsize=8)
 def rate_limit_client(
     *, region_name: str | None = None, endpoint_url: str | None = None, max_pool_connections: int = 10
-) -> DynamoDBClient:
-    """One DynamoDB client per container (the endpoint may come from AWS_ENDPOINT_URL_DYNAMODB)."""
-    import boto3
-    from botocore.config import Config
+) -> AwsJsonClient:
+    """One DynamoDB client per container, wired from the environment as the SDK would be.
 
-    config = Config(
+    The region is ``AWS_REGION`` (set by Lambda) or ``AWS_DEFAULT_REGION``; the endpoint
+    ``AWS_ENDPOINT_URL_DYNAMODB``, then ``AWS_ENDPOINT_URL`` (local runs and tests), else the
+    regional one; the credentials are the role's, read per request (they rotate).
+    """
+    environ = os.environ
+    region = region_name or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise ConfigurationError("AWS_REGION (or AWS_DEFAULT_REGION) must be set for the rate-limit table")
+    endpoint = endpoint_url or environ.get("AWS_ENDPOINT_URL_DYNAMODB") or environ.get("AWS_ENDPOINT_URL")
+    return AwsJsonClient(
+        service="dynamodb",
+        region=region,
+        endpoint_url=endpoint or None,
+        credentials_provider=lambda: role_credentials(environ),
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
+        max_attempts=TOTAL_MAX_ATTEMPTS,
         max_pool_connections=max_pool_connections,
-        tcp_keepalive=True,
-        # Every request is built here from typed values; client-side validation only costs time.
-        parameter_validation=False,
     )
-    session = boto3.session.Session()  # not the default session: client creation is not thread-safe
-    return session.client("dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=config)
 
 
 @lru_cache(maxsize=64)
@@ -80,18 +91,16 @@ def _expressions(modes: tuple[Mode, ...]) -> tuple[str, str]:
 class DynamoDbRateLimitStore:
     """``RateLimitStore`` on a table with a string hash key ``pk`` and TTL attribute ``ttl``."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
     def write(
         self, key: str, lanes: Sequence[LaneWrite], *, now: int, request_id: str, expires_at: int
     ) -> WriteOutcome:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         update, condition = _expressions(tuple(lane.mode for lane in lanes))
         names = {"#rid": REQUEST_ID, "#ttl": TTL}
-        values: dict[str, AttributeValueTypeDef] = {
+        values: dict[str, dict[str, str]] = {
             ":now": {"N": str(now)},
             ":rid": {"S": request_id},
             ":ttl": {"N": str(expires_at)},
@@ -104,30 +113,33 @@ class DynamoDbRateLimitStore:
                 values[f":i{i}"] = {"N": str(lane.increment)}
                 values[f":c{i}"] = {"N": str(lane.ceiling)}
         try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": key}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="UPDATED_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            response = self._client.call(
+                "UpdateItem",
+                {
+                    "TableName": self._table,
+                    "Key": {"pk": {"S": key}},
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValues": "UPDATED_NEW",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
             )
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code != "ConditionalCheckFailedException":
-                raise _unavailable("the rate-limit table refused the request", code or "ClientError") from exc
-            error_response: Mapping[str, Any] = exc.response
-            item = error_response.get("Item") or {}
+        except AwsServiceError as exc:
+            if exc.code != "ConditionalCheckFailedException":
+                raise _unavailable("the rate-limit table refused the request", exc.code) from exc
+            item = exc.body.get("Item") or {}
             return WriteOutcome(
                 applied=False,
                 values=_tats(item, lanes),
                 request_id=_string(item.get(REQUEST_ID)),
-                attempts=_attempts(error_response),
+                attempts=exc.attempts,
             )
-        except BotoCoreError as exc:
-            raise _unavailable("the rate-limit table is unreachable", type(exc).__name__) from exc
+        except AwsUnavailable as exc:
+            raise _unavailable("the rate-limit table is unreachable", exc.reason) from exc
+        except DependencyUnavailable as exc:  # the credentials provider found none
+            raise _unavailable("no credentials for the rate-limit table", "NoCredentialsError") from exc
         return WriteOutcome(
             applied=True,
             values=_tats(response.get("Attributes", {}), lanes),

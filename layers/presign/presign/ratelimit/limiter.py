@@ -42,7 +42,7 @@ from presign.ratelimit.settings import ACTIONS, Action, Limit, RateLimitSettings
 from presign.ratelimit.store import LaneWrite, Mode, RateLimitStore, WriteOutcome
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from presign.adapters.aws_json import AwsJsonClient
 
 BYTES_LANE = "q:bytes"
 SECONDS_PER_DAY = 86_400
@@ -376,12 +376,12 @@ def build_rate_limiter(
     table_name: str,
     on_event: EventSink | None = None,
     clock: Clock = system_clock,
-    client: DynamoDBClient | None = None,
+    client: AwsJsonClient | None = None,
     known_targets: Iterable[str] | None = None,
 ) -> RateLimiter:
     """The production wiring: a ``RateLimiter`` over the DynamoDB table ``table_name``.
 
-    ``client`` defaults to the adapter's cached client (short timeouts, one SDK retry).
+    ``client`` defaults to the adapter's cached client (short timeouts, one retry).
     ``known_targets``, if given, must include every ``per_target`` key (a typo would otherwise
     silently leave that target on the default limits).
     """

@@ -1,8 +1,10 @@
-"""Standard-library AWS SigV4 presigner for S3, byte-identical to botocore for the same clock.
+"""Standard-library AWS SigV4: an S3 presigner, and header signing for the rate limiter's DynamoDB calls.
 
 botocore spends ~140 µs per URL on event hooks, endpoint rulesets and request objects; a batch download
 signs hundreds of URLs, so here the hot path is plain string building plus two hashes. botocore's
 behaviour is copied on purpose, quirks included, and pinned by tests/unit/test_sigv4_oracle.py.
+``sign_request`` (an Authorization header, as botocore's ``SigV4Auth``) spares the functions importing
+botocore at all; it is pinned by tests/unit/test_sigv4_headers_oracle.py.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from base64 import b64encode
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
-__all__ = ["PresignedPost", "S3Presigner", "SigningCredentials"]
+__all__ = ["PresignedPost", "S3Presigner", "SigningCredentials", "sign_request"]
 
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _MAX_EXPIRES = 604800  # S3 rejects SigV4 presigned URLs valid for longer than 7 days
@@ -71,9 +74,9 @@ def _quote_key(key: str) -> str:
     return key if _PLAIN_PATH_RE.fullmatch(key) else "".join([_PATH_ESCAPES[b] for b in key.encode()])
 
 
-def _derive_signing_key(secret: str, day: str, region: str) -> bytes:
+def _derive_signing_key(secret: str, day: str, region: str, service: str = "s3") -> bytes:
     key = f"AWS4{secret}".encode()
-    for part in (day, region, "s3", "aws4_request"):
+    for part in (day, region, service, "aws4_request"):
         key = hmac.digest(key, part.encode(), "sha256")
     return key
 
@@ -100,6 +103,26 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@lru_cache(maxsize=32)
+def _endpoint(endpoint_url: str) -> tuple[str, str, str, str]:
+    """(scheme, netloc, signed host, hostname) of an origin-only URL; the host as botocore signs it."""
+    parts = urlsplit(endpoint_url)
+    hostname, port = parts.hostname, parts.port  # .port raises ValueError on junk
+    if (
+        parts.scheme not in ("http", "https")
+        or not hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError(f"unsupported endpoint_url {endpoint_url!r}")
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        host = f"{host}:{port}"
+    return parts.scheme, parts.netloc, host, hostname
 
 
 def _canonical_headers(host: str, headers: Mapping[str, str]) -> tuple[str, str]:
@@ -137,28 +160,15 @@ class S3Presigner:
             raise ValueError(f"invalid region {region!r} or addressing_style {addressing_style!r}")
         if endpoint_url is None:
             endpoint_url = f"https://s3.{region}.amazonaws.com{'.cn' if region.startswith('cn-') else ''}"
-        parts = urlsplit(endpoint_url)
-        hostname, port = parts.hostname, parts.port  # .port raises ValueError on junk
-        if (
-            parts.scheme not in ("http", "https")
-            or not hostname
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.fragment
-            or "@" in parts.netloc
-        ):
-            raise ValueError(f"unsupported endpoint_url {endpoint_url!r}")
-        host = f"[{hostname}]" if ":" in hostname else hostname
-        if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
-            host = f"{host}:{port}"
+        scheme, netloc, host, hostname = _endpoint(endpoint_url)
         self._access_key = credentials.access_key_id
         self._secret = credentials.secret_access_key
         self._token = credentials.session_token
         self._token_q = "" if self._token is None else f"&X-Amz-Security-Token={_q(self._token)}"
         self._region = region
         self._scope_tail = f"/{region}/s3/aws4_request"
-        self._scheme = parts.scheme
-        self._netloc = parts.netloc  # the URL keeps the endpoint's spelling (case, explicit :443)...
+        self._scheme = scheme
+        self._netloc = netloc  # the URL keeps the endpoint's spelling (case, explicit :443)...
         self._host = host  # ...while the signed host is normalised, as in botocore
         # botocore never puts a bucket in front of an IP address (except in one odd case we decline:
         # a dotted bucket over http, e.g. "my.bucket.127.0.0.1", which cannot resolve).
@@ -289,3 +299,57 @@ class S3Presigner:
         out["x-amz-signature"] = hmac.digest(signing_key, out["policy"].encode(), "sha256").hex()
         # The form posts to the bucket root: no trailing slash path-style, a bare "/" virtual-style.
         return PresignedPost(url=origin + (prefix if prefix == "/" else prefix[:-1]), fields=out)
+
+
+# The signer owns these; a caller's copy would be signed and then contradicted.
+_SIGNER_HEADERS = frozenset(("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"))
+
+
+@lru_cache(maxsize=8)
+def _request_signing_key(secret: str, day: str, region: str, service: str) -> bytes:
+    # Credentials come per request (they rotate); the key changes only with them or the UTC day.
+    return _derive_signing_key(secret, day, region, service)
+
+
+def sign_request(
+    *,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    service: str,
+    region: str,
+    credentials: SigningCredentials,
+    now: datetime,
+) -> dict[str, str]:
+    """The headers to send: ``headers`` plus ``X-Amz-Date``, ``X-Amz-Security-Token`` (with a session
+    token) and ``Authorization``, as botocore's ``SigV4Auth(credentials, service, region).add_auth``.
+
+    For requests to an endpoint's root (``url`` is an origin, as for AWS JSON-protocol APIs) with a
+    signed body; every header given is signed except hop-by-hop ones, and ``Host`` is derived from
+    ``url`` (the HTTP client must send that same value).
+    """
+    if not _REGION_RE.fullmatch(region) or not _REGION_RE.fullmatch(service):
+        raise ValueError(f"invalid region {region!r} or service {service!r}")
+    if any(name.lower() in _SIGNER_HEADERS for name in headers):
+        raise ValueError("headers must not carry Authorization or X-Amz-Date/-Security-Token/-Content-Sha256")
+    now = _utc(now)
+    stamp = f"{now.year:04d}{now.month:02d}{now.day:02d}T{now.hour:02d}{now.minute:02d}{now.second:02d}Z"
+    day = stamp[:8]
+    out = dict(headers)
+    out["X-Amz-Date"] = stamp
+    if credentials.session_token is not None:
+        out["X-Amz-Security-Token"] = credentials.session_token
+    signed_headers, canonical_headers = _canonical_headers(_endpoint(url)[2], out)
+    payload_hash = hashlib.sha256(body).hexdigest()
+    canonical_request = f"{method.upper()}\n/\n\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    scope = f"{day}/{region}/{service}/aws4_request"
+    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+    string_to_sign = f"{_ALGORITHM}\n{stamp}\n{scope}\n{digest}"
+    key = _request_signing_key(credentials.secret_access_key, day, region, service)
+    signature = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
+    out["Authorization"] = (
+        f"{_ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+    return out
