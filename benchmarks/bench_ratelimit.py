@@ -7,7 +7,11 @@ same run: a bare in-memory GCRA step on a dict, the least any limiter has to do.
 a request is dominated by the one UpdateItem round trip (single-digit milliseconds in-region),
 which this benchmark deliberately leaves out.
 
-Calls: UpdateItem calls per request, counted against moto in-process, on each path.
+Calls: UpdateItem calls per request, counted against a local moto server, on each path.
+
+Client: the CPU time our process spends per UpdateItem with the adapter's lean ``AwsJsonClient``
+against boto3's ``update_item``, both against the same local moto server (``time.process_time``:
+the server's work is in its own process, so what is left is building, signing, sending and parsing).
 
 Run as `python benchmarks/bench_ratelimit.py`, or import run() from a bench runner.
 """
@@ -28,6 +32,7 @@ for _path in (_ROOT / "layers" / "presign", _ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+from benchmarks.timing import paired_median_us  # noqa: E402
 from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore, rate_limit_client  # noqa: E402
 from presign.errors import RateLimited  # noqa: E402
 from presign.ratelimit.limiter import RateLimiter  # noqa: E402
@@ -42,7 +47,7 @@ SUBJECTS = [f"user-{i}" for i in range(512)]
 class _StubClient:
     """Answers UpdateItem instantly, as DynamoDB would when every write is admitted."""
 
-    def update_item(self, **request: Any) -> dict[str, Any]:
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
         attributes = {"rid": values[":rid"], "ttl": values[":ttl"]}
         for i in range(len(names) - 2):
@@ -59,21 +64,6 @@ class _Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(hours=1)
         return self.now
-
-
-def _paired_median_us(
-    ours: Callable[[], object], baseline: Callable[[], object], iterations: int = ITERATIONS
-) -> tuple[float, float]:
-    """Median over REPEATS of the mean cost of one call, in µs; runs alternate, so noise from
-    other processes falls on both sides of the ratio alike."""
-    runs: dict[Callable[[], object], list[float]] = {ours: [], baseline: []}
-    for _ in range(REPEATS):
-        for fn, samples in runs.items():
-            start = time.perf_counter()
-            for _ in range(iterations):
-                fn()
-            samples.append((time.perf_counter() - start) / iterations * 1e6)
-    return statistics.median(runs[ours]), statistics.median(runs[baseline])
 
 
 def _baseline() -> Callable[[], object]:
@@ -144,7 +134,7 @@ def _overhead_rows() -> list[dict[str, Any]]:
     for name, ours in scenarios:
         baseline = _baseline()
         ours()
-        ours_us, baseline_us = _paired_median_us(ours, baseline)
+        ours_us, baseline_us = paired_median_us(ours, baseline, iterations=ITERATIONS, repeats=REPEATS)
         rows.append(
             {
                 "name": name,
@@ -156,70 +146,141 @@ def _overhead_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def _calls_rows() -> list[dict[str, Any]]:
-    from moto import mock_aws
+def _table(endpoint_url: str) -> None:
+    from local.cfn import load_template
+
+    properties = load_template()["Resources"]["RateLimitTable"]["Properties"]
+    rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url).call(
+        "CreateTable",
+        {
+            "TableName": TABLE,
+            "KeySchema": properties["KeySchema"],
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "BillingMode": properties["BillingMode"],
+        },
+    )
+
+
+def _calls_rows(endpoint_url: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    client = rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
+    calls: list[int] = []
+    real = client.call
+
+    def counting(operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        return real(operation, payload)
+
+    client.call = counting  # type: ignore[method-assign]
+    limits = RateLimitSettings.model_validate(
+        {
+            "actions": {"upload": {"rate": 1, "period": 3600, "burst": 3}},
+            "per_target": {"files": {"upload": {"rate": 1, "period": 3600, "burst": 10}}},
+            "upload_bytes_per_day": 10**9,
+        }
+    )
+
+    def cold() -> RateLimiter:
+        return RateLimiter(limits, DynamoDbRateLimitStore(client, TABLE))
+
+    warm = cold()
+
+    def count(name: str, request: Callable[[], object]) -> None:
+        before = len(calls)
+        try:
+            request()
+            outcome = "admitted"
+        except RateLimited:
+            outcome = "refused"
+        rows.append({"name": f"calls: {name}", "calls": len(calls) - before, "outcome": outcome})
+
+    def upload(limiter: RateLimiter) -> Callable[[], object]:
+        return lambda: limiter.acquire(subject="a", action="upload", target="main")
+
+    def upload_with_quota(limiter: RateLimiter, nbytes: int = 10**6) -> Callable[[], object]:
+        return lambda: limiter.acquire_upload(subject="b", target="files", nbytes=nbytes)
+
+    count("idle lane", upload(warm))
+    count("busy lane, tat cached", upload(warm))
+    count("busy lane, cold container", upload(cold()))
+    count("over the limit, cold container", upload(cold()))
+    count("over the limit, cached tat out of date", upload(warm))
+    count("over the limit, tat cached", upload(warm))
+    count("upload + byte quota, idle", upload_with_quota(warm))
+    count("upload + byte quota, busy, tat cached", upload_with_quota(warm))
+    count("upload + byte quota, busy, cold container", upload_with_quota(cold()))
+    count("upload + byte quota, over the quota, cold container", upload_with_quota(cold(), 10**9))
+    return rows
+
+
+CLIENT_CALLS = 300
+
+
+def _client_row(endpoint_url: str) -> dict[str, Any]:
+    """CPU µs per UpdateItem in this process: the lean client vs boto3, same server, same request."""
+    import boto3
+    from botocore.config import Config
+
+    lean = rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
+    sdk = boto3.session.Session().client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 2}, parameter_validation=False),
+    )
+    counter = [0]
+
+    def request() -> dict[str, Any]:
+        counter[0] += 1
+        return {
+            "TableName": TABLE,
+            "Key": {"pk": {"S": SUBJECTS[counter[0] % len(SUBJECTS)]}},
+            "UpdateExpression": "SET #a = :v, #rid = :rid",
+            "ConditionExpression": "attribute_not_exists(#rid) OR #rid <> :rid",
+            "ExpressionAttributeNames": {"#a": "t:main", "#rid": "rid"},
+            "ExpressionAttributeValues": {":v": {"N": str(counter[0])}, ":rid": {"S": os.urandom(8).hex()}},
+            "ReturnValues": "UPDATED_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def ours() -> object:
+        return lean.call("UpdateItem", request())
+
+    def boto() -> object:
+        return sdk.update_item(**request())  # type: ignore[arg-type]
+
+    samples: dict[str, list[float]] = {"ours": [], "boto3": []}
+    ours(), boto()  # warm both (connections, boto3's lazy loaders)
+    for _ in range(5):
+        for name, fn in (("ours", ours), ("boto3", boto)):
+            start = time.process_time()
+            for _ in range(CLIENT_CALLS):
+                fn()
+            samples[name].append((time.process_time() - start) / CLIENT_CALLS * 1e6)
+    ours_us, boto_us = statistics.median(samples["ours"]), statistics.median(samples["boto3"])
+    return {
+        "name": "client: UpdateItem CPU per call, lean AwsJsonClient vs boto3 (local moto server)",
+        "ours_us": round(ours_us, 1),
+        "boto3_us": round(boto_us, 1),
+        "ratio": round(ours_us / boto_us, 2),
+    }
+
+
+def _server_rows() -> list[dict[str, Any]]:
+    from local.servers import MotoServer
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    from local.cfn import load_template
-
-    properties = load_template()["Resources"]["RateLimitTable"]["Properties"]
-    rows: list[dict[str, Any]] = []
-    with mock_aws():
-        client = rate_limit_client.__wrapped__(region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=properties["KeySchema"],
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            BillingMode=properties["BillingMode"],
-        )
-        calls: list[int] = []
-        client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: calls.append(1))
-        limits = RateLimitSettings.model_validate(
-            {
-                "actions": {"upload": {"rate": 1, "period": 3600, "burst": 3}},
-                "per_target": {"files": {"upload": {"rate": 1, "period": 3600, "burst": 10}}},
-                "upload_bytes_per_day": 10**9,
-            }
-        )
-
-        def cold() -> RateLimiter:
-            return RateLimiter(limits, DynamoDbRateLimitStore(client, TABLE))
-
-        warm = cold()
-
-        def count(name: str, request: Callable[[], object]) -> None:
-            before = len(calls)
-            try:
-                request()
-                outcome = "admitted"
-            except RateLimited:
-                outcome = "refused"
-            rows.append({"name": f"calls: {name}", "calls": len(calls) - before, "outcome": outcome})
-
-        def upload(limiter: RateLimiter) -> Callable[[], object]:
-            return lambda: limiter.acquire(subject="a", action="upload", target="main")
-
-        def upload_with_quota(limiter: RateLimiter, nbytes: int = 10**6) -> Callable[[], object]:
-            return lambda: limiter.acquire_upload(subject="b", target="files", nbytes=nbytes)
-
-        count("idle lane", upload(warm))
-        count("busy lane, tat cached", upload(warm))
-        count("busy lane, cold container", upload(cold()))
-        count("over the limit, cold container", upload(cold()))
-        count("over the limit, cached tat out of date", upload(warm))
-        count("over the limit, tat cached", upload(warm))
-        count("upload + byte quota, idle", upload_with_quota(warm))
-        count("upload + byte quota, busy, tat cached", upload_with_quota(warm))
-        count("upload + byte quota, busy, cold container", upload_with_quota(cold()))
-        count("upload + byte quota, over the quota, cold container", upload_with_quota(cold(), 10**9))
-    return rows
+    with MotoServer() as server:
+        _table(server.endpoint_url)
+        return [_client_row(server.endpoint_url), *_calls_rows(server.endpoint_url)]
 
 
 def run() -> list[dict[str, Any]]:
-    """Overhead rows (µs per request, ours vs a bare GCRA dict step, ratio) and call-count rows."""
-    return _overhead_rows() + _calls_rows()
+    """Overhead rows (µs per request, ours vs a bare GCRA dict step, ratio), the client's CPU per
+    call against boto3's, and call-count rows."""
+    return _overhead_rows() + _server_rows()
 
 
 def main() -> None:

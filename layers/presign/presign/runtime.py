@@ -82,7 +82,7 @@ class Runtime:
                 f"rate limits are enabled but {RATE_LIMIT_TABLE_VAR} is not set "
                 "(set it, or rate_limits.enabled: false for a local run without a table)"
             )
-        # The DynamoDB client (and boto3) is created on first use, not here.
+        # The DynamoDB client is our own small one (presign.adapters.aws_json): no botocore at cold start.
         return build_rate_limiter(limits, table_name=table, on_event=on_event, clock=self.clock)
 
     def budget(self, subject: str, target: str) -> Budget:
