@@ -21,6 +21,7 @@ _FALLBACK_NAME = "file"
 # control and format characters such as bidi overrides or zero-width joiners) becomes "_".
 _UNSAFE_IN_NAME = re.compile(r"[^\w.\-() ]", re.UNICODE)
 _RUNS = re.compile(r"[ _]{2,}")
+_DOT_SEGMENTS = frozenset((".", ".."))
 
 
 def _is_control(ch: str) -> bool:
@@ -85,8 +86,7 @@ def normalize_key(key: str) -> str:
         raise InvalidRequest(
             "a key must not contain control, invisible or unassigned characters, or backslashes"
         )
-    segments = key.split("/")
-    if any(seg in (".", "..") for seg in segments) or key.startswith("/") or "//" in key:
+    if not _DOT_SEGMENTS.isdisjoint(key.split("/")) or key.startswith("/") or "//" in key:
         raise InvalidRequest("a key must not contain '.', '..' or empty segments")
     return key
 
