@@ -126,6 +126,20 @@ def test_upload_refusals(uploads: Client, payload: Any, status: int, code: str) 
     assert_error(uploads.post("/uploads", payload), status, code)
 
 
+def test_post_cannot_promise_what_only_put_enforces(make_client: Callable[..., Client]) -> None:
+    digest = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    plain = make_client("uploads")
+    guarded = make_client(
+        "uploads", settings_document(upload={"content_types": ["image/*"], "no_overwrite": True})
+    )
+    error = assert_error(
+        plain.post("/uploads", {**UPLOAD, "method": "POST", "checksum_sha256": digest}), 422, "unprocessable"
+    )
+    assert "PUT" in error["message"]
+    assert_error(guarded.post("/uploads", {**UPLOAD, "method": "POST"}), 422, "unprocessable")
+    assert guarded.post("/uploads", UPLOAD)["statusCode"] == 201
+
+
 def test_post_refused_when_target_only_allows_put(make_client: Callable[..., Client]) -> None:
     client = make_client("uploads", settings_document(upload={"methods": ["PUT"]}))
     assert_error(client.post("/uploads", {**UPLOAD, "method": "POST"}), 422, "unprocessable")

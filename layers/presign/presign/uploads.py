@@ -38,6 +38,12 @@ def create_upload(
         raise Unprocessable("multipart uploads are not supported yet; send a single PUT or POST")
     if request.method not in policy.methods:
         raise Unprocessable(f"this target does not accept {request.method} uploads")
+    if request.method == "POST" and request.checksum_sha256:
+        # Refused rather than silently dropped: only a PUT binds the checksum into the signature.
+        raise Unprocessable("checksum_sha256 is enforced for PUT uploads only; use method PUT")
+    if request.method == "POST" and policy.no_overwrite:
+        # A POST policy can be replayed until it expires; only a PUT can sign If-None-Match.
+        raise Unprocessable("this target forbids overwrites, which only PUT uploads can enforce")
     if request.size > policy.max_size:
         raise PayloadTooLarge(f"size exceeds this target's maximum of {policy.max_size} bytes")
     if not is_allowed(request.content_type, policy.content_types):
