@@ -143,3 +143,26 @@ def test_a_secret_that_does_not_exist_stops_the_cold_start(
     document["auth"]["secrets"] = [{"source": "secretsmanager", "secret_id": "presign/nope"}]
     with pytest.raises(ConfigurationError, match="presign/nope"):
         load_function("uploads", monkeypatch, function_env(document))
+
+
+def test_signing_keys_from_an_ssm_secure_string(aws: None, make_client: Callable[..., Client]) -> None:
+    keys = {"access_key_id": "AKIASSM", "secret_access_key": "s" * 40}
+    boto3.client("ssm").put_parameter(Name="/presign/s3-keys", Type="SecureString", Value=json.dumps(keys))
+    client = make_client(
+        "uploads", settings_document(credentials={"source": "ssm", "parameter": "/presign/s3-keys"})
+    )
+
+    response = client.post("/uploads", UPLOAD)
+
+    assert response["statusCode"] == 201, response["body"]
+    assert "Credential=AKIASSM%2F" in json.loads(response["body"])["url"]
+
+
+def test_a_credentials_secret_without_keys_stops_the_cold_start(
+    aws: None, make_client: Callable[..., Client]
+) -> None:
+    arn = boto3.client("secretsmanager").create_secret(Name="presign/bad", SecretString='{"user": "x"}')[
+        "ARN"
+    ]
+    with pytest.raises(ConfigurationError, match="access_key_id"):
+        make_client("uploads", settings_document(credentials={"source": "secretsmanager", "secret_id": arn}))

@@ -71,6 +71,11 @@ class Runtime:
             # In OIDC mode this fetches the JWKS now, while the cold start is paying anyway;
             # an endpoint that is down leaves a cold cache that the first request retries.
             self.authenticator().warm_up()
+        for name, target in self.settings.targets.items():
+            # A credentials secret without keys is a wrong configuration: stop here, not at
+            # every request. A secret store that is down is not: the first request retries.
+            with contextlib.suppress(DependencyUnavailable):
+                self.signers.for_target(name, target)
 
     def _rate_limiter(self, on_event: EventSink | None) -> RateLimiter | None:
         limits = self.settings.rate_limits
