@@ -15,7 +15,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -40,33 +40,9 @@ from presign.ratelimit.limiter import (
 from presign.ratelimit.settings import ActionLimits, RateLimitSettings
 from presign.signing.sigv4 import SigningCredentials
 from tests.support.http_stubs import Reply, Seen, StubServer, aws_error, forward
+from tests.support.ratelimit import START, Events, FakeClock
 
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
-START = 1_750_000_000 * PICOS_PER_SECOND
-US = 10**6
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    ps: int = START
-
-    def __call__(self) -> datetime:
-        return EPOCH + timedelta(microseconds=self.ps // US)
-
-    def advance(self, seconds: float) -> None:
-        self.ps += int(seconds * 1_000_000) * US
-
-
-@dataclass
-class Events:
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def __call__(self, name: str, /, **dims: str) -> None:
-        self.seen.append((name, dims))
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.seen]
 
 
 @pytest.fixture(scope="module")

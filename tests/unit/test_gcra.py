@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,10 +22,7 @@ from presign.ratelimit.gcra import PICOS_PER_SECOND, Gcra
 from presign.ratelimit.limiter import Decision, RateLimiter, item_key, lane_attribute
 from presign.ratelimit.settings import Limit, RateLimitSettings
 from presign.ratelimit.store import LaneWrite, WriteOutcome
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-START = 1_750_000_000 * PICOS_PER_SECOND  # a realistic epoch, so integer sizes are realistic too
-US = 10**6  # picoseconds in a microsecond, the resolution of a datetime clock
+from tests.support.ratelimit import START, US, Events, FakeClock
 
 limits = st.builds(
     lambda rate, period, burst: Gcra.of(rate=rate, period_seconds=period, burst=burst),
@@ -278,25 +274,6 @@ class MemoryStore:
     @staticmethod
     def _tats(item: Mapping[str, int | str], lanes: Sequence[LaneWrite]) -> dict[str, int]:
         return {lane.attribute: v for lane in lanes if isinstance(v := item.get(lane.attribute), int)}
-
-
-@dataclass
-class FakeClock:
-    ps: int = START
-
-    def __call__(self) -> datetime:
-        return EPOCH + timedelta(microseconds=self.ps // US)
-
-
-@dataclass
-class Events:
-    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def __call__(self, name: str, /, **dims: str) -> None:
-        self.seen.append((name, dims))
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.seen]
 
 
 def limiter_settings(limit: Limit, **extra: object) -> RateLimitSettings:
