@@ -34,7 +34,7 @@ def post_downloads(request: DownloadsRequest) -> Any:
         spend=lambda urls: budget.spend("download", cost=urls),
     )
     signed = sum(1 for item in result.items if item.url)
-    logger.info("download urls issued", extra={"target": target_name, "count": signed})
+    logger.info("downloads granted", extra={"target": target_name, "count": signed})
     metrics.add_metric(name="DownloadUrlsIssued", unit=MetricUnit.Count, value=signed)
     return json_response(result, headers=budget.headers())
 

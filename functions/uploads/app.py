@@ -37,7 +37,7 @@ def post_upload(request: CreateUploadRequest) -> Any:
         spend=lambda checked: budget.upload(checked.size),
     )
     logger.append_keys(upload_id=grant.upload_id, target=target_name)
-    logger.info("upload url issued", extra={"method": grant.method, "size": request.size})
+    logger.info("upload granted", extra={"method": grant.method, "size": request.size})
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
     return json_response(grant, 201, headers=budget.headers())
 
