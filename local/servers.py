@@ -310,8 +310,10 @@ class SeaweedFS(ManagedProcess):
         buckets: Sequence[str],
         s3_port: int | None = None,
         region: str = "us-east-1",
+        domain_name: str | None = None,
         startup_timeout: float = STARTUP_TIMEOUT,
     ) -> None:
+        """``domain_name`` (e.g. "localhost") also serves virtual-hosted requests, {bucket}.{domain}."""
         bad = [b for b in buckets if not _BUCKET_NAME.match(b)]
         if bad:
             # weed only logs a warning and skips such names; fail loudly instead.
@@ -324,6 +326,7 @@ class SeaweedFS(ManagedProcess):
         self.secret_key = secret_key
         self.buckets = list(buckets)
         self.region = region
+        self.domain_name = domain_name
         self.data_dir = self.workdir / "data"
         self.identities_path = self.workdir / "identities.json"
         self._fixed_s3_port = s3_port
@@ -387,6 +390,8 @@ class SeaweedFS(ManagedProcess):
             cmd.append(f"-{component}.port{'.grpc' if grpc else ''}={port}")
         if self.buckets:
             cmd.append(f"-bucket={','.join(self.buckets)}")
+        if self.domain_name:
+            cmd.append(f"-s3.domainName={self.domain_name}")
         return cmd
 
     def _env(self) -> dict[str, str]:

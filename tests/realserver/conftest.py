@@ -18,14 +18,17 @@ BUCKET = "presign-real"
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
     workdir: Path = tmp_path_factory.mktemp("seaweedfs")
-    with SeaweedFS(workdir, access_key=ACCESS_KEY, secret_key=SECRET_KEY, buckets=[BUCKET]) as server:
+    # domain_name: virtual-hosted requests ({bucket}.localhost) are served too, not only path-style.
+    with SeaweedFS(
+        workdir, access_key=ACCESS_KEY, secret_key=SECRET_KEY, buckets=[BUCKET], domain_name="localhost"
+    ) as server:
         yield server
 
 
 @pytest.fixture
 def real_client(seaweed: SeaweedFS, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Client]:
     def make(name: str, **target: Any) -> Client:
-        document = settings_document(endpoint_url=seaweed.endpoint_url, bucket=BUCKET, **target)
+        document = settings_document(**{"endpoint_url": seaweed.endpoint_url, "bucket": BUCKET, **target})
         env = function_env(document, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
         return Client(load_function(name, monkeypatch, env))
 

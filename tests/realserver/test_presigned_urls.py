@@ -6,6 +6,7 @@ policies; each refusal below is its decision, not ours.
 
 import base64
 import hashlib
+import http.client
 import json
 import time
 from collections.abc import Callable
@@ -209,3 +210,48 @@ def test_checksum_mismatch_is_refused(uploads: Client) -> None:
     grant = grant_for(uploads, checksum_sha256=digest)
     same_length_other_bytes = CONTENT[:-1] + b"?"
     assert put(grant, same_length_other_bytes).status_code == 400
+
+
+def via_loopback(
+    method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """Send to 127.0.0.1 whatever host the URL names ({bucket}.localhost does not resolve here),
+    with that host in the Host header, which is what the signature covers."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=10)
+    try:
+        connection.request(
+            method,
+            f"{parts.path}?{parts.query}",
+            body=body,
+            headers={"Host": parts.netloc, **(headers or {})},
+        )
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_virtual_hosted_urls_are_accepted_and_still_bound(
+    real_client: Callable[..., Client], seaweed: Any
+) -> None:
+    # Given: a target addressed virtual-hosted style, {bucket}.localhost:{port}
+    endpoint = f"http://localhost:{seaweed.s3_port}"
+    uploads = real_client(
+        "uploads", endpoint_url=endpoint, addressing_style="virtual", upload={"content_types": ["text/*"]}
+    )
+    downloads = real_client("downloads", endpoint_url=endpoint, addressing_style="virtual")
+    grant = grant_for(uploads)
+    assert urlsplit(grant["url"]).netloc == f"presign-real.localhost:{seaweed.s3_port}"
+
+    # When / Then: the exact headers work, another type does not, and GET returns the bytes
+    assert (
+        via_loopback("PUT", grant["url"], CONTENT, {**grant["headers"], "Content-Type": "text/html"})[0]
+        == 403
+    )
+    assert via_loopback("PUT", grant["url"], CONTENT, grant["headers"])[0] == 200
+    status, body = via_loopback("GET", download_url(downloads, grant["key"]))
+    assert status == 200 and body == CONTENT
+    # The host named the bucket: the object is in presign-real, as a path-style GET shows.
+    path_style = real_client("downloads")
+    assert requests.get(download_url(path_style, grant["key"]), timeout=10).content == CONTENT
