@@ -61,6 +61,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
 from local.cfn import load_template  # noqa: E402 - needs ROOT on sys.path
+from local.emulator import TemplateResolver  # noqa: E402
+from local.tables import STACK_NAME, create_tables  # noqa: E402
 
 BUILD = ROOT / ".aws-sam" / "build"
 LAYER_SITE = BUILD / "PresignLayer" / "python"
@@ -81,7 +83,7 @@ AUDIENCE = "presign-api"
 JWT_SECRET = "bench-secret-" + "x" * 40  # HS256 wants at least 32 bytes
 SUB = "user-123"
 REGION = "us-east-1"
-TABLE = "presign-bench-ratelimit"
+TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
 
 
 class BenchError(RuntimeError):
@@ -358,7 +360,6 @@ def write_events(token: str, cases: tuple[Case, ...]) -> dict[str, Path]:
 def rate_limit_table() -> Iterator[str | None]:
     """A DynamoDB endpoint on 127.0.0.1 (moto) with the table, if moto is installed."""
     try:
-        import boto3
         from moto.server import ThreadedMotoServer
     except ImportError:
         yield None
@@ -371,20 +372,9 @@ def rate_limit_table() -> Iterator[str | None]:
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        props = load_template()["Resources"]["RateLimitTable"]["Properties"]
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
-        client.create_table(
-            TableName=TABLE,
-            BillingMode=props["BillingMode"],
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-        )
+        doc = load_template()
+        # The same table make dev and the tests create, from template.yaml's own properties.
+        assert create_tables(doc, TemplateResolver(doc), endpoint)["RateLimitTable"] == TABLE
         yield endpoint
     finally:
         server.stop()
