@@ -19,6 +19,9 @@ from presign.ratelimit.settings import RateLimitSettings
 
 # SigV4 presigned URLs are valid for at most seven days, whatever the signer asks for.
 MAX_PRESIGN_EXPIRY = 604_800
+# Temporary credentials whose expiry we are not told (Lambda's role credentials, a stored key with a
+# session token) may lapse within the hour; a URL signed with them must not claim to live longer.
+MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS = 3600
 # S3 refuses a single PUT above 5 GiB; larger objects need multipart.
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
@@ -316,6 +319,24 @@ class Settings(_Model):
         unknown = sorted(set(self.rate_limits.per_target) - set(self.targets))
         if unknown:
             raise ValueError(f"rate_limits.per_target names unknown targets: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _expiry_fits_role_credentials(self) -> Settings:
+        # Stored credentials with a session token get the same check once they are read
+        # (presign.adapters.credentials), which only happens at cold start.
+        for name, target in self.targets.items():
+            if not isinstance(target.credentials, RoleCredentials):
+                continue
+            for field, policy in (("upload", target.upload), ("download", target.download)):
+                if policy.max_expiry > MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS:
+                    raise ValueError(
+                        f"targets.{name}.{field}.max_expiry: {policy.max_expiry} s is longer than "
+                        f"{MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS} s, and role credentials may expire "
+                        "sooner (Lambda does not say when). Keep it at 3600 or less, or sign with a "
+                        "dedicated access key kept in Secrets Manager: "
+                        '{"source": "secretsmanager", "secret_id": ARN}'
+                    )
         return self
 
     @model_validator(mode="after")
