@@ -39,7 +39,7 @@ token: venv ## mint a dev token: make token SUB=alice
 test: venv $(SAM) lint openapi-check template ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
-unit: venv ## the fast tests only
+unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
 	$(BIN)/pytest -q tests/unit
 
 lint: venv ## ruff and mypy

@@ -35,6 +35,11 @@ def openapi() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, OPENAPI, headers={"Cache-Control": "max-age=300"})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# clear_state: keys appended for one caller must not label the next invocation's lines.
+# log_event=False, explicitly: otherwise POWERTOOLS_LOGGER_LOG_EVENT=true would log every event,
+# bearer token included.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
+)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,16 +8,20 @@ is an adapter's business (``presign.adapters.settings_source``).
 from __future__ import annotations
 
 import re
-import string
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from presign.errors import ConfigurationError
+from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
 
 # SigV4 presigned URLs are valid for at most seven days, whatever the signer asks for.
 MAX_PRESIGN_EXPIRY = 604_800
+# Temporary credentials whose expiry we are not told (Lambda's role credentials, a stored key with a
+# session token) may lapse within the hour; a URL signed with them must not claim to live longer.
+MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS = 3600
 # S3 refuses a single PUT above 5 GiB; larger objects need multipart.
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
 
@@ -140,14 +144,20 @@ class Target(_Model):
     @field_validator("key_prefix")
     @classmethod
     def _prefix(cls, template: str) -> str:
-        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-        if "sub" not in fields:
-            raise ValueError("must contain {sub}, so each caller is confined to their own prefix")
-        if not template.endswith("/") or template.startswith("/"):
-            raise ValueError("must end with '/' and not start with '/'")
-        if any(not re.fullmatch(r"[a-z_][a-z0-9_]*", f) for f in fields):
-            raise ValueError("placeholders must be claim names such as {sub} or {tenant}")
+        PrefixTemplate.parse(template)  # ValueError says which segment and why
         return template
+
+    def storage(self) -> tuple[str, str]:
+        """Which bucket of which storage service this is, however the endpoint is spelled.
+
+        AWS S3 bucket names are global, so every AWS target is one service whatever its region;
+        elsewhere the host decides (scheme and port aside: refusing a rare false match is cheap,
+        missing a real one is not).
+        """
+        host = (urlsplit(self.endpoint_url).hostname or "").lower() if self.endpoint_url else ""
+        if not host or host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+            return ("aws", self.bucket)
+        return (host, self.bucket)
 
     @model_validator(mode="after")
     def _virtual_needs_dns_bucket(self) -> Target:
@@ -309,6 +319,48 @@ class Settings(_Model):
         unknown = sorted(set(self.rate_limits.per_target) - set(self.targets))
         if unknown:
             raise ValueError(f"rate_limits.per_target names unknown targets: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _expiry_fits_role_credentials(self) -> Settings:
+        # Stored credentials with a session token get the same check once they are read
+        # (presign.adapters.credentials), which only happens at cold start.
+        for name, target in self.targets.items():
+            if not isinstance(target.credentials, RoleCredentials):
+                continue
+            for field, policy in (("upload", target.upload), ("download", target.download)):
+                if policy.max_expiry > MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS:
+                    raise ValueError(
+                        f"targets.{name}.{field}.max_expiry: {policy.max_expiry} s is longer than "
+                        f"{MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS} s, and role credentials may expire "
+                        "sooner (Lambda does not say when). Keep it at 3600 or less, or sign with a "
+                        "dedicated access key kept in Secrets Manager: "
+                        '{"source": "secretsmanager", "secret_id": ARN}'
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _namespaces_cannot_meet(self) -> Settings:
+        # Two targets on one bucket must not hand out prefixes that can nest: with "{sub}/" beside
+        # "users/{sub}/", the caller whose sub is "users" would own every user's files.
+        # (Two documents sharing a bucket cannot be compared here; see the README.)
+        seen: list[tuple[str, Target]] = []
+        for name, target in self.targets.items():
+            template = PrefixTemplate.parse(target.key_prefix)
+            for other_name, other in seen:
+                if other.storage() != target.storage():
+                    continue
+                example = template.overlap_example(PrefixTemplate.parse(other.key_prefix))
+                if example is not None:
+                    ours, theirs = example
+                    raise ValueError(
+                        f"targets.{name}.key_prefix: {target.key_prefix!r} can overlap "
+                        f"targets.{other_name}.key_prefix {other.key_prefix!r} on the same bucket "
+                        f"{target.bucket!r}: a caller of {name} can get {ours!r} and one of "
+                        f"{other_name} {theirs!r}, and one holds the other's keys. Give each target "
+                        "on a bucket a first segment of its own, e.g. 'avatars/{sub}/' and 'documents/{sub}/'"
+                    )
+            seen.append((name, target))
         return self
 
     def target(self, name: str | None) -> tuple[str, Target]:

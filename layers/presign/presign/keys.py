@@ -7,12 +7,12 @@ pure: no I/O, no clock, no randomness of its own (they are passed in), so it is 
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from datetime import datetime
 
 from presign.auth.principal import Principal
 from presign.errors import AuthorizationError, InvalidRequest
+from presign.prefixes import PrefixTemplate
 
 MAX_KEY_BYTES = 1024
 MAX_FILENAME_BYTES = 200
@@ -58,10 +58,11 @@ def user_prefix(template: str, principal: Principal) -> str:
     """Fill the prefix template from the caller's claims, each value one safe path segment.
 
     ``Principal.path_segment`` refuses anything else (a ``sub`` of "alice/x" would otherwise
-    let "alice" read "alice/x"'s keys).
+    let "alice" read "alice/x"'s keys). The template is never a format string: ``{sub:.3}``
+    would give "alice" and "alicex" one prefix (``presign.prefixes`` says what a template is).
     """
-    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-    return template.format(**principal.path_values(fields))
+    parsed = PrefixTemplate.parse(template)
+    return parsed.expand(principal.path_values(parsed.claims))
 
 
 def upload_key(prefix: str, *, upload_id: str, filename: str, now: datetime) -> str:

@@ -6,6 +6,7 @@ Nothing here knows about S3 or DynamoDB; domain code never imports this module.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
@@ -62,6 +63,12 @@ _DOCUMENTED_ERRORS = {
     429: "rate limited (see Retry-After)",
     503: "a dependency is down (see Retry-After)",
 }
+
+
+def principal_log_id(sub: str) -> str:
+    """How logs name a caller: a hash of ``sub``, never the claim (docs/authentication.md)."""
+    # surrogatepass: a lone surrogate survives JSON and PyJWT, and must not turn a 403 into a 500.
+    return hashlib.sha256(sub.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def status_for(exc: errors.PresignError) -> HTTPStatus:
@@ -217,7 +224,7 @@ class Api:
                 metric.add_dimension(name="reason", value=str(getattr(exc, "reason", "invalid")))
             raise
         authenticator.require_scopes(principal, action)
-        self.logger.append_keys(principal_sub=principal.sub)
+        self.logger.append_keys(principal=principal_log_id(principal.sub))
         return principal
 
     def _early_response(self, exc: errors.PresignError, event: Mapping[str, Any]) -> dict[str, Any]:

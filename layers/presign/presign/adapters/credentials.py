@@ -10,6 +10,7 @@ from typing import Any
 from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
 from presign.clock import Clock
 from presign.config import (
+    MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS,
     CredentialSource,
     EnvCredentials,
     RoleCredentials,
@@ -77,6 +78,28 @@ def resolve_credentials(source: CredentialSource, environ: Mapping[str, str]) ->
     )
 
 
+def _check_lifetime(name: str, target: Target, credentials: SigningCredentials) -> None:
+    """Stored temporary credentials (a session token, no expiry we know of) sign an hour at most.
+
+    Role credentials are held to the same limit by the configuration itself; stored ones can only
+    be told apart once read, which ``Runtime`` does at cold start.
+    """
+    if isinstance(target.credentials, RoleCredentials) or not credentials.session_token:
+        return
+    too_long = [
+        f"{field}.max_expiry ({policy.max_expiry} s)"
+        for field, policy in (("upload", target.upload), ("download", target.download))
+        if policy.max_expiry > MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS
+    ]
+    if too_long:
+        raise ConfigurationError(
+            f"targets.{name}: the stored credentials carry a session_token, so they are temporary "
+            f"and may expire before {' and '.join(too_long)} ends. Keep max_expiry at "
+            f"{MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS} or less, or store a dedicated access key "
+            "(access_key_id and secret_access_key, no session_token) in Secrets Manager"
+        )
+
+
 class SignerProvider:
     """One presigner per target, rebuilt only when its credentials change (rotation)."""
 
@@ -88,6 +111,8 @@ class SignerProvider:
 
     def for_target(self, name: str, target: Target) -> SigningContext:
         credentials = resolve_credentials(target.credentials, self._environ)
+        # Also on every request: a secret rotated to temporary keys must not sign week-long links.
+        _check_lifetime(name, target, credentials)
         with self._lock:
             cached = self._cache.get(name)
             if cached is None or cached[0] != credentials:
