@@ -4,7 +4,9 @@ happy path."""
 
 import base64
 import json
+import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema_rs
@@ -83,7 +85,7 @@ def test_metadata_values_that_round_trip_are_accepted(value: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def openapi(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
+def openapi(restored_environ: None) -> dict[str, Any]:
     from local import openapi as generator
 
     document = generator.build()
@@ -95,12 +97,14 @@ def openapi(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_module() -> Any:
+def restored_environ() -> Iterator[None]:
     # local.openapi.build() sets its placeholder configuration in os.environ; put it back after.
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("PRESIGN_CONFIG", "OPENAPI_PLACEHOLDER_SECRET", "PRESIGN_CONFIG_PARAMETER"):
-            patch.delenv(name, raising=False)
-        yield patch
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def schema_of(document: dict[str, Any], model: str) -> dict[str, Any]:
