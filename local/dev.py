@@ -56,7 +56,17 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
                 "credentials": {"source": "env"},
                 "key_prefix": "users/{sub}/",
                 "upload": {
-                    "content_types": ["image/*", "text/plain", "application/pdf", "application/octet-stream"],
+                    # Explicit raster types: no SVG, which runs script when opened (issue 7).
+                    "content_types": [
+                        "image/png",
+                        "image/jpeg",
+                        "image/gif",
+                        "image/webp",
+                        "image/avif",
+                        "text/plain",
+                        "application/pdf",
+                        "application/octet-stream",
+                    ],
                     "max_size": 104857600,
                 },
                 "download": {},

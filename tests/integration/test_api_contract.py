@@ -108,7 +108,7 @@ def test_expiry_is_capped_and_truthful(uploads: Client) -> None:
         ({**UPLOAD, "content_type": "text/html"}, 415, "unsupported_content_type"),
         ({**UPLOAD, "multipart": True}, 422, "unprocessable"),
         ({**UPLOAD, "target": "elsewhere"}, 400, "invalid_request"),
-        ({**UPLOAD, "size": 0}, 400, "invalid_request"),
+        ({**UPLOAD, "size": -1}, 400, "invalid_request"),  # 0 is an empty file (issue 7, item 15)
         ({**UPLOAD, "size": "12"}, 400, "invalid_request"),
         ({**UPLOAD, "content_type": "image/png\r\nX-Evil: 1"}, 400, "invalid_request"),
         ({**UPLOAD, "checksum_sha256": "not base64!"}, 400, "invalid_request"),

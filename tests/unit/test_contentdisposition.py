@@ -39,3 +39,32 @@ def test_any_name_yields_one_clean_header_value(name: str) -> None:
     assert value.startswith("inline")
     # The value has at most the two parameters we put there.
     assert value.count(";") <= 2
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("صورة.txt", "download.txt"),
+        ("日本語", "download"),
+        ("€€.pdf", "download.pdf"),
+        ("отчёт.тхт", "download"),
+        ("Grüße.txt", None),  # a readable stem stays itself
+    ],
+)
+def test_the_ascii_fallback_is_a_visible_name(name: str, fallback: str | None) -> None:
+    # Given a name whose stem has nothing readable in ASCII
+    value = content_disposition("attachment", name)
+
+    # Then the plain filename is visible (not ".txt", a hidden file) and filename* keeps the name
+    quoted = value.split('filename="', 1)[1].split('"', 1)[0]
+    assert not quoted.startswith("."), value
+    if fallback is not None:
+        assert quoted == fallback, value
+    else:
+        assert quoted.startswith("Gru") and quoted.endswith(".txt"), value
+    assert unquote(value.split("filename*=UTF-8''", 1)[1]) == name, value
+
+
+def test_a_lone_surrogate_is_dropped_not_a_crash() -> None:
+    value = content_disposition("attachment", "a\ud800b.txt")
+    assert value == 'attachment; filename="ab.txt"', value

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from presign.errors import ConfigurationError
+from presign.mediatypes import PASSIVE_DEFAULTS, is_active
 from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
 
@@ -76,11 +77,26 @@ def _check_expiry_pair(default: int, maximum: int) -> None:
         raise ValueError(f"default_expiry ({default}) is above max_expiry ({maximum})")
 
 
+def _media_patterns(patterns: list[str]) -> list[str]:
+    lowered = [p.strip().lower() for p in patterns]
+    bad = [p for p in lowered if not _MIME_PATTERN.fullmatch(p)]
+    if bad:
+        raise ValueError(f"not a content type or wildcard pattern: {bad}")
+    return lowered
+
+
+# A list of Cache-Control directives (RFC 9111 5.2), tokens only: the value is signed into every
+# download URL and echoed by the storage server as a header.
+_DIRECTIVE = r"[a-z0-9!#$%&'*+.^_`|~-]+(?:=[a-z0-9!#$%&'*+.^_`|~-]+)?"
+_CACHE_CONTROL = re.compile(rf"{_DIRECTIVE}(?:, *{_DIRECTIVE})*", re.IGNORECASE)
+
+
 class UploadPolicy(_Model):
-    content_types: list[str] = Field(
-        default_factory=lambda: ["image/*", "video/*", "audio/*", "application/pdf", "text/plain"],
-        min_length=1,
-    )
+    """What a target stores. ``content_types`` are exact types or wildcards; a wildcard never
+    matches an active type (HTML, SVG, XML, JavaScript; see ``presign.mediatypes``), which a
+    target admits only by listing it exactly."""
+
+    content_types: list[str] = Field(default_factory=lambda: list(PASSIVE_DEFAULTS), min_length=1)
     max_size: int = Field(default=100 * 1024**2, gt=0, le=MAX_SINGLE_PUT_BYTES)
     default_expiry: int = Field(default=900, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
@@ -90,11 +106,7 @@ class UploadPolicy(_Model):
     @field_validator("content_types")
     @classmethod
     def _patterns(cls, patterns: list[str]) -> list[str]:
-        lowered = [p.strip().lower() for p in patterns]
-        bad = [p for p in lowered if not _MIME_PATTERN.match(p)]
-        if bad:
-            raise ValueError(f"not a content type or wildcard pattern: {bad}")
-        return lowered
+        return _media_patterns(patterns)
 
     @model_validator(mode="after")
     def _expiries(self) -> UploadPolicy:
@@ -103,9 +115,36 @@ class UploadPolicy(_Model):
 
 
 class DownloadPolicy(_Model):
+    """What a download URL makes the storage server answer, whatever the uploader sent.
+
+    Every URL is signed with ``cache_control``, a ``Content-Disposition`` (``attachment`` unless
+    inline is asked for) and ``Content-Encoding: identity``. ``inline_types`` are the passive types
+    a caller may ask to see inline (with that type as ``content_type``); an active type can never
+    be one of them.
+    """
+
     default_expiry: int = Field(default=300, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_keys: int = Field(default=1000, gt=0, le=1000)
+    inline_types: list[str] = Field(default_factory=lambda: list(PASSIVE_DEFAULTS))
+    # Private files stay out of shared caches (a CDN in front of the bucket) and off disk.
+    cache_control: str = Field(default="private, no-store", min_length=1, max_length=256)
+
+    @field_validator("inline_types")
+    @classmethod
+    def _inline(cls, patterns: list[str]) -> list[str]:
+        lowered = _media_patterns(patterns)
+        active = [p for p in lowered if is_active(p)]
+        if active:
+            raise ValueError(f"active types can never be shown inline on the storage origin: {active}")
+        return lowered
+
+    @field_validator("cache_control")
+    @classmethod
+    def _cache_control(cls, value: str) -> str:
+        if not _CACHE_CONTROL.fullmatch(value):
+            raise ValueError("must be Cache-Control directives such as 'private, no-store'")
+        return value
 
     @model_validator(mode="after")
     def _expiries(self) -> DownloadPolicy:

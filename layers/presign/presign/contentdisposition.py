@@ -18,18 +18,33 @@ Disposition = Literal["attachment", "inline"]
 _NOT_SAFE_IN_QUOTES = re.compile(r'[^\x20-\x7e]|["\\;]')
 
 
+# What a name with nothing readable in ASCII is saved as (an extension, if readable, is kept).
+_FALLBACK_STEM = "download"
+
+
 def _ascii_fallback(filename: str) -> str:
+    """A visible ASCII name for clients that ignore ``filename*``: never a bare ``.txt``
+    (a hidden file) when the stem has no ASCII letters or digits (``صورة.txt`` -> ``download.txt``)."""
     decomposed = unicodedata.normalize("NFKD", filename)
     ascii_only = decomposed.encode("ascii", "ignore").decode()
-    return _NOT_SAFE_IN_QUOTES.sub("_", ascii_only).strip() or "download"
+    safe = _NOT_SAFE_IN_QUOTES.sub("_", ascii_only).strip()
+    stem, dot, extension = safe.rpartition(".")
+    if not dot:
+        stem, extension = safe, ""
+    if not any(ch.isalnum() for ch in stem):
+        stem = _FALLBACK_STEM
+    if not any(ch.isalnum() for ch in extension):
+        return stem
+    return f"{stem}.{extension}"
 
 
 def content_disposition(disposition: Disposition, filename: str | None) -> str:
     if not filename:
         return disposition
     if not filename.isprintable():
-        # Drop controls and invisible format characters; keep every visible character.
-        filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf"))
+        # Drop controls, invisible format characters and lone surrogates (which have no UTF-8);
+        # keep every visible character.
+        filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     filename = filename.replace("/", "_").replace("\\", "_").strip()
     if not filename:
         return disposition

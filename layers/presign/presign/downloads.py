@@ -1,4 +1,21 @@
-"""Issuing download URLs for one or many keys, each confined to the caller's prefix."""
+"""Issuing download URLs for one or many keys, each confined to the caller's prefix.
+
+What the storage server answers is decided here, by the target's policy, and signed into every
+URL as ``response-*`` overrides; the uploader decides nothing:
+
+* A PUT may carry unsigned ``Cache-Control``, ``Content-Disposition`` and ``Content-Encoding``
+  headers, and S3-compatible servers store them (a POST form may too, on servers that accept
+  fields its policy does not name). So every URL overrides all three: the target's
+  ``cache_control``, a disposition of our making, and ``identity``.
+* We keep no record of an object's stored type (an old object may be ``text/html`` under any
+  name), so we can only vouch for a type we sign ourselves. Hence ``inline`` needs an explicit
+  ``content_type`` that is one of the target's passive ``inline_types``, signed as
+  ``response-content-type``; without one the request is refused (422) rather than silently
+  downgraded. Everything else is an ``attachment``, which browsers save instead of rendering,
+  whatever the stored type.
+* An overridden ``content_type`` must be a type the target accepts for uploads and never an
+  active one (HTML, SVG, XML, JavaScript; ``presign.mediatypes``): 415 otherwise, as for an upload.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +25,72 @@ from datetime import timedelta
 from presign.auth import Principal
 from presign.clock import isoformat_z
 from presign.config import Target
-from presign.contentdisposition import content_disposition
-from presign.errors import AuthorizationError, InvalidRequest, PresignError
+from presign.contentdisposition import Disposition, content_disposition
+from presign.errors import (
+    AuthorizationError,
+    InvalidRequest,
+    PresignError,
+    Unprocessable,
+    UnsupportedContentType,
+)
 from presign.expiry import choose_expiry
 from presign.keys import normalize_key, require_within, user_prefix
-from presign.models import DownloadItem, DownloadsRequest, DownloadsResponse, ItemError
+from presign.mediatypes import is_active, is_allowed, media_type
+from presign.models import KEY, DownloadItem, DownloadsRequest, DownloadsResponse, ItemError
 from presign.signing_context import SigningContext
 
 Spend = Callable[[int], None]
+
+# RFC 9110 8.4.1: "identity" means no encoding, so a stored "gzip" cannot make a browser or a CDN
+# decode (or mangle) the bytes. An empty override would be ignored by the storage server.
+NO_ENCODING = "identity"
 
 
 def _check(raw: str, prefix: str) -> tuple[str | None, PresignError | None]:
     """The normalized key, or why it is refused."""
     try:
         key = normalize_key(raw)
+        # The published per-key rule (models.KEY_PATTERN), enforced as published; normalize_key's
+        # finer checks (Unicode categories, UTF-8 length) run first for their clearer messages.
+        if not KEY.fullmatch(key):
+            raise InvalidRequest("a key must be '/'-separated segments, none empty, '.' or '..'")
         require_within(key, prefix)
     except PresignError as refusal:
         return None, refusal
     return key, None
+
+
+def response_overrides(request: DownloadsRequest, target: Target) -> tuple[Disposition, dict[str, str]]:
+    """The disposition and the ``response-*`` overrides every URL of this request carries.
+
+    Raises ``UnsupportedContentType`` (415) for an override type the target would not store or
+    that is active, and ``Unprocessable`` (422) for inline without a passive type of the target's.
+    """
+    policy = target.download
+    content_type = request.content_type
+    # A filename alone means "save as": attachment.
+    disposition: Disposition = request.disposition or "attachment"
+    if content_type is not None:
+        if is_active(content_type):
+            raise UnsupportedContentType(
+                f"{media_type(content_type)} is never served from the storage origin: it can run script"
+            )
+        if not is_allowed(content_type, target.upload.content_types):
+            raise UnsupportedContentType("content_type must be a type this target accepts for uploads")
+    if disposition == "inline":
+        if content_type is None:
+            raise Unprocessable(
+                "inline needs content_type, one of this target's inline types (we do not know the "
+                "stored type, so we sign the one we serve)"
+            )
+        if not is_allowed(content_type, policy.inline_types):
+            raise Unprocessable(
+                f"this target does not show {media_type(content_type)} inline; use attachment"
+            )
+    query = {"response-cache-control": policy.cache_control, "response-content-encoding": NO_ENCODING}
+    if content_type is not None:
+        query["response-content-type"] = content_type
+    return disposition, query
 
 
 def issue_download_urls(
@@ -43,6 +108,7 @@ def issue_download_urls(
     """
     if len(request.key_list()) > target.download.max_keys:
         raise InvalidRequest(f"at most {target.download.max_keys} keys per request for this target")
+    disposition, query = response_overrides(request, target)
     prefix = user_prefix(target.key_prefix, principal)
     checked = [(raw, *_check(raw, prefix)) for raw in request.key_list()]
 
@@ -63,9 +129,8 @@ def issue_download_urls(
     )
     spend(signable)
 
-    query: dict[str, str] = {}
-    if request.content_type:
-        query["response-content-type"] = request.content_type
+    if request.filename:
+        query["response-content-disposition"] = content_disposition(disposition, request.filename)
     expires_at = isoformat_z(now + timedelta(seconds=expires_in))
     presign = signing.presigner.presign
     items: list[DownloadItem] = []
@@ -74,9 +139,9 @@ def issue_download_urls(
             error = ItemError(code=refusal.code, message=refusal.message) if refusal else None
             items.append(DownloadItem(key=raw, error=error))
             continue
-        if request.disposition:
-            filename = request.filename or key.rsplit("/", 1)[-1]
-            query["response-content-disposition"] = content_disposition(request.disposition, filename)
+        if not request.filename:
+            # Named after the key's last segment, which the server made readable at upload.
+            query["response-content-disposition"] = content_disposition(disposition, key.rsplit("/", 1)[-1])
         url = presign("GET", target.bucket, key, now=now, expires_in=expires_in, query=query)
         items.append(DownloadItem(key=key, url=url, expires_at=expires_at))
     return DownloadsResponse(items=items, expires_in=expires_in)

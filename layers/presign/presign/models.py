@@ -6,22 +6,50 @@ domain functions take them and return the output models.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from presign.config import MAX_PRESIGN_EXPIRY
 
-# type/subtype with optional parameters; no CR, LF or other controls can reach a signed header.
-_CONTENT_TYPE = re.compile(
+# One source of truth for each rule below: the validator enforces the pattern with re.fullmatch,
+# and the OpenAPI document publishes the same string as a JSON Schema "pattern". Each is anchored
+# with ^...$ and written in the common subset of Python's and ECMA-262's regular expressions, so
+# a client generator or fuzzer reads exactly the rule the server applies.
+
+# type/subtype with optional parameters, separated by plain spaces only: no CR, LF, TAB or other
+# control can reach a signed header or the POST policy.
+CONTENT_TYPE_PATTERN = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+\-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+\-]{0,126}"
-    r"(\s*;\s*[A-Za-z0-9!#$&^_.+\-]+=(\"[\x20-\x21\x23-\x7e]*\"|[A-Za-z0-9!#$&^_.+\-]+))*$"
+    r'(?: *; *[A-Za-z0-9!#$&^_.+\-]+=(?:"[\x20\x21\x23-\x5b\x5d-\x7e]*"|[A-Za-z0-9!#$&^_.+\-]+))*$'
 )
-_META_KEY = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
+# The canonical base64 of 32 bytes: 43 characters, the last carrying 4 bits (so its two low bits
+# are zero), then one "=".
+CHECKSUM_SHA256_PATTERN = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
+METADATA_KEY_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,63}$"
+# Printable ASCII that starts and ends with a visible character: storage servers drop empty values
+# and trim the ends of the others, so anything else would be signed but not come back as sent.
+METADATA_VALUE_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
+# What a download key must look like to be signed (besides being under the caller's prefix and at
+# most 1024 bytes of UTF-8): "/"-separated segments that are neither empty, "." nor "..", without
+# backslashes or control characters; a trailing "/" is allowed. presign.downloads applies it per key.
+_KEY_CHAR = r"[^/\\\x00-\x1f\x7f-\x9f]"
+_KEY_CHAR_NOT_DOT = r"[^./\\\x00-\x1f\x7f-\x9f]"
+_SEGMENT = rf"(?:{_KEY_CHAR_NOT_DOT}{_KEY_CHAR}*|\.{_KEY_CHAR_NOT_DOT}{_KEY_CHAR}*|\.\.{_KEY_CHAR}+)"
+KEY_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*/?$"
+
 MAX_METADATA_BYTES = 2048  # S3's limit for all user metadata together
+MAX_METADATA_ENTRIES = 10
+MAX_OBJECT_BYTES = 5 * 1024**4  # S3's largest object, 5 TiB
+MAX_KEYS_PER_REQUEST = 1000
+MAX_KEY_CHARS = 1024  # a key is at most 1024 bytes of UTF-8, so at most 1024 characters
+
+_CONTENT_TYPE = re.compile(CONTENT_TYPE_PATTERN)
+_CHECKSUM_SHA256 = re.compile(CHECKSUM_SHA256_PATTERN)
+_META_KEY = re.compile(METADATA_KEY_PATTERN)
+_META_VALUE = re.compile(METADATA_VALUE_PATTERN)
+KEY = re.compile(KEY_PATTERN)
 
 
 class _Input(BaseModel):
@@ -30,55 +58,95 @@ class _Input(BaseModel):
 
 
 def _content_type(value: str) -> str:
-    if not _CONTENT_TYPE.match(value):
-        raise ValueError("must be a media type such as 'image/png'")
+    if not _CONTENT_TYPE.fullmatch(value):
+        raise ValueError("must be a media type such as 'image/png', parameters separated by '; '")
     return value
 
 
+def _checksum(value: str) -> str:
+    if not _CHECKSUM_SHA256.fullmatch(value):
+        raise ValueError("must be the base64 of a 32-byte SHA-256 digest (44 characters, ending in '=')")
+    return value
+
+
+def _pattern(pattern: str, **extra: Any) -> dict[str, Any]:
+    return {"pattern": pattern, **extra}
+
+
+ContentType = Annotated[
+    str,
+    Field(
+        min_length=3, max_length=255, json_schema_extra=_pattern(CONTENT_TYPE_PATTERN, examples=["image/png"])
+    ),
+    AfterValidator(_content_type),
+]
+Checksum = Annotated[
+    str,
+    Field(
+        description="base64 SHA-256 of the content",
+        json_schema_extra=_pattern(
+            CHECKSUM_SHA256_PATTERN, examples=["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]
+        ),
+    ),
+    AfterValidator(_checksum),
+]
+# The per-key rules are checked key by key (a refused key of a batch gets an error item), so the
+# model itself only bounds the length; the pattern is published for what a key must be to be signed.
+DownloadKey = Annotated[
+    str,
+    Field(
+        json_schema_extra=_pattern(
+            KEY_PATTERN, maxLength=MAX_KEY_CHARS, examples=["users/alice/2026/11/22/k3J/cat.png"]
+        )
+    ),
+]
 ExpiresIn = Annotated[int, Field(gt=0, le=MAX_PRESIGN_EXPIRY, description="seconds the URL stays valid")]
 
 
 class CreateUploadRequest(_Input):
     filename: str = Field(min_length=1, max_length=1024)
-    content_type: str = Field(min_length=3, max_length=255)
-    size: int = Field(gt=0, description="exact size in bytes; the URL only accepts this many")
+    content_type: ContentType
+    size: int = Field(
+        ge=0,
+        le=MAX_OBJECT_BYTES,
+        description="exact size in bytes (0 for an empty file); the URL only accepts this many",
+    )
     target: str | None = Field(default=None, min_length=1, max_length=64)
     method: Literal["PUT", "POST"] = "PUT"
-    checksum_sha256: str | None = Field(default=None, description="base64 SHA-256 of the content")
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=10)
+    checksum_sha256: Checksum | None = None
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_METADATA_ENTRIES,
+        description=(
+            "sent back as x-amz-meta-* on download; values are printable ASCII without leading or "
+            f"trailing spaces, keys and values {MAX_METADATA_BYTES} bytes in total"
+        ),
+        json_schema_extra={
+            "propertyNames": {"pattern": METADATA_KEY_PATTERN},
+            "additionalProperties": {"type": "string", "pattern": METADATA_VALUE_PATTERN},
+        },
+    )
     expires_in: ExpiresIn | None = None
     multipart: bool = False
-
-    @field_validator("content_type")
-    @classmethod
-    def _ct(cls, value: str) -> str:
-        return _content_type(value)
-
-    @field_validator("checksum_sha256")
-    @classmethod
-    def _checksum(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            digest = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("must be base64") from None
-        if len(digest) != 32:
-            raise ValueError("must be the base64 of a 32-byte SHA-256 digest")
-        return value
 
     @field_validator("metadata")
     @classmethod
     def _metadata(cls, value: dict[str, str]) -> dict[str, str]:
         total = 0
         for key, item in value.items():
-            if not _META_KEY.match(key):
-                raise ValueError("metadata keys are 1-64 of a-z, 0-9 and '-'")
-            if not all(0x20 <= ord(ch) < 0x7F for ch in item):
-                raise ValueError("metadata values must be printable ASCII")
+            if not _META_KEY.fullmatch(key):
+                raise ValueError(
+                    "metadata keys are 1-64 of a-z, 0-9 and '-', starting with a letter or digit"
+                )
+            if not _META_VALUE.fullmatch(item):
+                # The key passed its pattern, so it is safe to name.
+                raise ValueError(
+                    f"metadata value of {key!r} must be printable ASCII, not empty, and not start or "
+                    "end with a space (storage would not return it as sent)"
+                )
             total += len(key) + len(item)
         if total > MAX_METADATA_BYTES:
-            raise ValueError("metadata must be at most 2 KB in total")
+            raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes in total")
         return value
 
 
@@ -95,27 +163,43 @@ class CreateUploadResponse(BaseModel):
 
 
 class DownloadsRequest(_Input):
-    keys: str | list[str] = Field(description="one key or a list of keys")
+    keys: DownloadKey | Annotated[list[DownloadKey], Field(min_length=1, max_length=MAX_KEYS_PER_REQUEST)] = (
+        Field(
+            description=(
+                "one key or a list of keys, each under the caller's prefix; a key that is refused gets an "
+                "error item of its own, unless no key is acceptable (then the request is refused)"
+            )
+        )
+    )
     target: str | None = Field(default=None, min_length=1, max_length=64)
     expires_in: ExpiresIn | None = None
-    disposition: Literal["attachment", "inline"] | None = None
-    filename: str | None = Field(default=None, min_length=1, max_length=255)
-    content_type: str | None = Field(default=None, min_length=3, max_length=255)
-
-    @field_validator("content_type")
-    @classmethod
-    def _ct(cls, value: str | None) -> str | None:
-        return None if value is None else _content_type(value)
+    disposition: Literal["attachment", "inline"] | None = Field(
+        default=None,
+        description=(
+            "attachment (the default) or inline; inline needs content_type, one of the target's inline "
+            "types (passive types: raster images, PDF, audio, video, plain text)"
+        ),
+    )
+    filename: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="the name to save as; implies attachment unless disposition is inline",
+    )
+    content_type: ContentType | None = Field(
+        default=None,
+        description=(
+            "the type the storage server answers with: one the target accepts for uploads, never an "
+            "active type (HTML, SVG, XML, JavaScript)"
+        ),
+    )
 
     @field_validator("keys")
     @classmethod
     def _keys(cls, value: str | list[str]) -> str | list[str]:
+        # A request-level bound only; every other rule is per key (presign.downloads).
         items = [value] if isinstance(value, str) else value
-        if not items:
-            raise ValueError("at least one key is required")
-        if len(items) > 1000:
-            raise ValueError("at most 1000 keys per request")
-        if any(len(k) > 4096 for k in items):
+        if any(len(k) > 4 * MAX_KEY_CHARS for k in items):
             raise ValueError("a key is far too long")
         return value
 

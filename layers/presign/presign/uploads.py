@@ -74,7 +74,15 @@ def create_upload(
             "PUT", target.bucket, key, now=now, expires_in=expires_in, headers=headers
         )
     else:
-        form = {"Content-Type": request.content_type, **metadata}
+        # Defence in depth for readers other than our download URLs (which override both anyway):
+        # the policy pins what the object is stored with. A PUT cannot pin them without making
+        # every browser client send, and every bucket's CORS rule allow, two more headers.
+        form = {
+            "Content-Type": request.content_type,
+            "Cache-Control": target.download.cache_control,
+            "Content-Disposition": "attachment",
+            **metadata,
+        }
         conditions: list[dict[str, str] | list[str | int]] = [
             ["content-length-range", request.size, request.size],
             *({name: value} for name, value in form.items()),
