@@ -332,7 +332,9 @@ class Api:
         # dimensions (the cause of a failure, say) go to the log only: metrics stay low-cardinality.
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if name == "RateLimitUnavailable":
-            self.logger.warning("rate limit store unavailable", extra={"cause": dimensions.get("cause", "")})
+            # The limiter names the cause ``reason`` (the adapter's error code or connection failure).
+            cause = dimensions.pop("reason", "")
+            self.logger.warning("rate limit store unavailable", extra={**dimensions, "cause": cause})
 
     # -- responses -------------------------------------------------------------------------
     def _request_id(self) -> str:
