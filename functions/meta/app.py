@@ -1,7 +1,10 @@
-"""GET /health and GET /openapi.json: public, no configuration, no AWS calls.
+"""GET /health, GET /openapi.json and the API's $default route: public, no configuration, no AWS
+calls.
 
 The OpenAPI document is a build output (``make openapi``) shipped inside the layer; CI fails when
-the committed copy no longer matches the routes.
+the committed copy no longer matches the routes. The $default route gets every request no other
+route takes, so unknown paths and methods are answered in the contract's error shape: 404, or 405
+with ``Allow`` when the path exists (the document says with which methods).
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from presign import errors, web
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 OPENAPI = resources.files("presign").joinpath("openapi.json").read_text(encoding="utf-8")
+ROUTES = web.Routes.from_openapi(json.loads(OPENAPI))
 
 
 @app.get("/health")
@@ -35,6 +42,18 @@ def openapi() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, OPENAPI, headers={"Cache-Control": "max-age=300"})
 
 
+def no_route(exc: NotFoundError) -> Response[str]:
+    event = app.current_event
+    return web.error_response(ROUTES.refusal(event.path), event.request_context.request_id or "")
+
+
+app.not_found(no_route)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        checked = web.checked_event(event)
+    except errors.PresignError as exc:
+        return web.early_response(exc, event, context)
+    return app.resolve(checked, context)

@@ -332,7 +332,9 @@ def test_a_malformed_invocation_is_400(make_client: Callable[..., Client], mutat
 
 @pytest.mark.parametrize("event", [[], "x", 5, None, {}], ids=["list", "str", "int", "None", "empty"])
 def test_an_event_that_is_not_an_object_is_400(downloads: Client, event: Any) -> None:
-    assert_error(call(downloads, event), 400, "invalid_request")
+    error = assert_error(call(downloads, event), 400, "invalid_request")
+    # No request id in such an event: the Lambda one, which the logs carry too.
+    assert error["request_id"] == FakeContext.aws_request_id, error
 
 
 def test_null_headers_are_no_headers(downloads: Client) -> None:

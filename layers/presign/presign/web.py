@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
@@ -118,13 +119,15 @@ def error_response(exc: errors.PresignError, request_id: str) -> Response[str]:
     )
 
 
-def early_response(exc: errors.PresignError, event: object) -> dict[str, Any]:
-    """An error found before Powertools saw the event, as the API Gateway v2 result."""
+def early_response(exc: errors.PresignError, event: object, context: object = None) -> dict[str, Any]:
+    """An error found before Powertools saw the event, as the API Gateway v2 result. An event
+    without a request id (a direct invocation) gets the Lambda one, which the logs carry too."""
     status, code, message, headers = describe(exc)
+    request_id = _request_id_of(event) or str(getattr(context, "aws_request_id", "") or "")
     return {
         "statusCode": int(status),
         "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE, **headers},
-        "body": error_body(code, message, _request_id_of(event)),
+        "body": error_body(code, message, request_id),
         "isBase64Encoded": False,
     }
 
@@ -303,6 +306,50 @@ def json_body(event: Mapping[str, Any], limit: int) -> str | None:
     return text
 
 
+class Routes:
+    """The methods each path of the API answers, so the ``$default`` route can tell an unknown
+    path (404) from a known one asked with another method (405 with ``Allow``). Built from the
+    OpenAPI document, which is generated from the routes themselves (and a test holds it to the
+    template's)."""
+
+    def __init__(self, paths: Mapping[str, Iterable[str]]) -> None:
+        self._paths = [
+            (_path_pattern(path), tuple(sorted({m.upper() for m in methods})))
+            for path, methods in paths.items()
+        ]
+
+    @classmethod
+    def from_openapi(cls, document: Mapping[str, Any]) -> Routes:
+        paths: Mapping[str, Mapping[str, Any]] = document.get("paths", {})
+        return cls({path: [m for m in item if m.upper() in _METHODS] for path, item in paths.items()})
+
+    def allowed(self, path: str) -> tuple[str, ...]:
+        for pattern, methods in self._paths:
+            if pattern.fullmatch(path):
+                return methods
+        return ()
+
+    def refusal(self, path: str) -> errors.PresignError:
+        """What a request that no route took gets; the message echoes nothing the client sent."""
+        allowed = self.allowed(path)
+        if allowed:
+            return errors.MethodNotAllowed(f"this path answers {', '.join(allowed)} only", allowed=allowed)
+        return errors.NotFound("no such route")
+
+
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    # "/uploads/{upload_id}": a parameter is one segment; "{proxy+}" (greedy) is the rest.
+    parts = re.split(r"(\{[^}/]+\})", path)
+    regex = "".join(
+        ("[^/]+" if not part.endswith("+}") else ".+") if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(regex)
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     problems = []
     for err in exc.errors():
@@ -450,11 +497,11 @@ class Api:
                     event["headers"]["content-type"] = content_types.APPLICATION_JSON
             except errors.PresignError as exc:
                 self._log(exc)
-                return early_response(exc, raw_event)
+                return early_response(exc, raw_event, context)
             try:
                 return self.app.resolve(event, context)
             except Exception:  # outside a route (Powertools itself): still a 500 in our shape
                 self.logger.exception("unhandled error")
-                return early_response(errors.PresignError("internal error"), event)
+                return early_response(errors.PresignError("internal error"), event, context)
 
         return resolve
