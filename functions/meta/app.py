@@ -27,7 +27,25 @@ OPENAPI = resources.files("presign").joinpath("openapi.json").read_text(encoding
 ROUTES = web.Routes.from_openapi(json.loads(OPENAPI))
 
 
-@app.get("/health")
+HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}
+DOCUMENT_SCHEMA = {
+    "type": "object",
+    "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}, "info": {"type": "object"}},
+    "required": ["openapi", "info", "paths"],
+}
+
+
+def _ok(description: str, schema: dict[str, Any], cache_control: str) -> dict[int, Any]:
+    return {
+        200: {
+            "description": description,
+            "headers": web.cache_control(cache_control),
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+@app.get("/health", responses=_ok("the service answers", HEALTH_SCHEMA, "no-store"))
 def health() -> Response[str]:
     return Response(
         200,
@@ -37,7 +55,7 @@ def health() -> Response[str]:
     )
 
 
-@app.get("/openapi.json")
+@app.get("/openapi.json", responses=_ok("this document", DOCUMENT_SCHEMA, "max-age=300"))
 def openapi() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, OPENAPI, headers={"Cache-Control": "max-age=300"})
 

@@ -52,23 +52,67 @@ _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+_INTEGER = {"type": "integer", "minimum": 0}
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "requests (or bytes) the caller may spend in a burst",
+    "RateLimit-Remaining": "what is left of it now",
+    "RateLimit-Reset": "seconds until it is whole again",
+}
+
+
+def _header(description: str, schema: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": dict(schema)}
+
+
+def cache_control(value: str = "no-store") -> dict[str, Any]:
+    """The ``Cache-Control`` header of a response, as the OpenAPI document states it."""
+    return {
+        "Cache-Control": _header("what a cache may keep", {"type": "string", "const": value}, required=True)
+    }
+
+
+def _response_headers(status: int) -> dict[str, Any]:
+    """The headers a response with ``status`` carries, as the OpenAPI document states them."""
+    headers = cache_control()
+    # Limits are off in some deployments, and nothing is counted before a token is verified.
+    counted = 200 <= status < 300 or status == HTTPStatus.TOO_MANY_REQUESTS
+    for name, text in _RATE_LIMIT_HEADERS.items() if counted else ():
+        headers[name] = _header(text, _INTEGER, required=status == HTTPStatus.TOO_MANY_REQUESTS)
+    if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+        headers["Retry-After"] = _header("seconds to wait", {"type": "integer", "minimum": 1}, required=True)
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        # Always on a 401; on a 403 only when a scope is missing (not for a key outside the prefix).
+        challenge = {"type": "string", "pattern": '^Bearer error="(invalid_token|insufficient_scope)"'}
+        headers["WWW-Authenticate"] = _header(
+            "RFC 6750 challenge", challenge, required=status == HTTPStatus.UNAUTHORIZED
+        )
+    return headers
+
+
 def openapi_responses(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
     """The ``responses`` of a route for the OpenAPI document: its success model and our errors."""
     from presign.models import ErrorResponse  # only the routes that document a model pay for them
 
     error = {"application/json": {"model": ErrorResponse}}
     return {
-        status: {"description": description, "content": {"application/json": {"model": model}}},
-        **{code: {"description": text, "content": error} for code, text in _DOCUMENTED_ERRORS.items()},
+        status: {
+            "description": description,
+            "headers": _response_headers(status),
+            "content": {"application/json": {"model": model}},
+        },
+        **{
+            code: {"description": text, "headers": _response_headers(code), "content": error}
+            for code, text in _DOCUMENTED_ERRORS.items()
+        },
     }
 
 
 _DOCUMENTED_ERRORS = {
-    400: "invalid body",
+    400: "invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field)",
     401: "missing or invalid bearer token",
     403: "outside the caller's namespace or scope",
     413: "too large",
-    415: "content type not allowed",
+    415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target",
     429: "rate limited (see Retry-After)",
     503: "a dependency is down (see Retry-After)",
