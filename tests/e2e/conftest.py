@@ -99,10 +99,16 @@ def stack_config(seaweed: SeaweedFS) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def stack(stack_config: dict[str, Any]) -> Iterator[Stack]:
+def stack_jwt_secret() -> str:
+    """The HS256 secret of ``stack``'s tokens; a test module may override it."""
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="module")
+def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack]:
     from presign.adapters.dynamodb_ratelimit import rate_limit_client
 
-    jwt_secret = secrets.token_urlsafe(48)
+    jwt_secret = stack_jwt_secret
     # A moto server of its own: the template's table, and rate-limit counts no other module spent.
     with MotoServer() as moto, pytest.MonkeyPatch.context() as env:
         doc = load_template(TEMPLATE)
