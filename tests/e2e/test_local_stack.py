@@ -408,6 +408,33 @@ Resources:
 
 @realserver
 @pytest.mark.parametrize(
+    ("kw", "status", "code"),
+    [
+        # curl --data-urlencode 'keys=users/alice/a' and curl -F keys=users/alice/a
+        ({"data": {"keys": "users/alice/a"}}, 415, "unsupported_media_type"),
+        ({"files": {"keys": (None, "users/alice/a")}}, 415, "unsupported_media_type"),
+        ({"data": b"--x\r\n", "headers": {"Content-Type": "multipart/form-data"}}, 415, "unsupported_media_type"),
+        ({"data": b"\xff", "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"data": '{"keys": "users/alice/\\ud800"}', "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"data": "[" * 100_000 + "]" * 100_000, "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"json": {"keys": "users/alice/a"}}, 200, None),
+    ],
+    ids=["urlencoded", "multipart", "multipart-without-boundary", "not-utf8", "lone-surrogate", "100k-deep", "json"],
+)  # fmt: skip
+def test_only_utf8_json_bodies_reach_the_handlers_through_the_stack(
+    stack: Stack, kw: dict[str, Any], status: int, code: str | None
+) -> None:
+    headers = {"Authorization": f"Bearer {stack.token()}", **kw.pop("headers", {})}
+    resp = requests.post(f"{stack.base_url}/downloads", headers=headers, timeout=30, **kw)
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers["cache-control"] == "no-store", resp.headers
+    if code is not None:
+        assert resp.json()["error"]["code"] == code, resp.text
+        assert "X-Amz" not in resp.text
+
+
+@realserver
+@pytest.mark.parametrize(
     ("method", "path", "status", "allow"),
     [
         ("GET", "/nowhere", 404, None),
