@@ -6,8 +6,9 @@ back. Routes come from the template itself (``AWS::Serverless::Function`` events
 ``HttpApi``), so the emulator cannot drift from what ``sam deploy`` creates. Every handler module
 is imported at start, like a cold start, so a configuration error shows at once.
 
-Mirrors of API Gateway behaviour: no matching route is 404 ``{"message":"Not Found"}``; a body over
-10 MB is 413; a handler that raises is 500 ``{"message":"Internal Server Error"}`` (the traceback
+Mirrors of API Gateway behaviour: a request no route matches goes to the ``$default`` route (an
+``HttpApi`` event without Path and Method) whatever its method (TRACE and extension methods
+included), and without one is 404 ``{"message":"Not Found"}``; a body over 10 MB is 413; a handler that raises is 500 ``{"message":"Internal Server Error"}`` (the traceback
 goes to stderr, like Lambda's log); OPTIONS preflights are answered from the API's
 ``CorsConfiguration`` (or permissively for localhost origins when there is none).
 
@@ -623,7 +624,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         self.server.emulator._serve(self)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD> and answers 501 (in HTML) when there is none; API
+        # Gateway routes every method, TRACE and extension methods included: so does this.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.emulator.quiet:

@@ -1,7 +1,10 @@
-"""GET /health and GET /openapi.json: public, no configuration, no AWS calls.
+"""GET /health, GET /openapi.json and the API's $default route: public, no configuration, no AWS
+calls.
 
 The OpenAPI document is a build output (``make openapi``) shipped inside the layer; CI fails when
-the committed copy no longer matches the routes.
+the committed copy no longer matches the routes. The $default route gets every request no other
+route takes, so unknown paths and methods are answered in the contract's error shape: 404, or 405
+with ``Allow`` when the path exists (the document says with which methods).
 """
 
 from __future__ import annotations
@@ -12,15 +15,37 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from presign import errors, web
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 OPENAPI = resources.files("presign").joinpath("openapi.json").read_text(encoding="utf-8")
+ROUTES = web.Routes.from_openapi(json.loads(OPENAPI))
 
 
-@app.get("/health")
+HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}
+DOCUMENT_SCHEMA = {
+    "type": "object",
+    "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}, "info": {"type": "object"}},
+    "required": ["openapi", "info", "paths"],
+}
+
+
+def _ok(description: str, schema: dict[str, Any], cache_control: str) -> dict[int, Any]:
+    return {
+        200: {
+            "description": description,
+            "headers": web.cache_control(cache_control),
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+@app.get("/health", responses=_ok("the service answers", HEALTH_SCHEMA, "no-store"))
 def health() -> Response[str]:
     return Response(
         200,
@@ -30,9 +55,17 @@ def health() -> Response[str]:
     )
 
 
-@app.get("/openapi.json")
+@app.get("/openapi.json", responses=_ok("this document", DOCUMENT_SCHEMA, "max-age=300"))
 def openapi() -> Response[str]:
     return Response(200, content_types.APPLICATION_JSON, OPENAPI, headers={"Cache-Control": "max-age=300"})
+
+
+def no_route(exc: NotFoundError) -> Response[str]:
+    event = app.current_event
+    return web.error_response(ROUTES.refusal(event.path), event.request_context.request_id or "")
+
+
+app.not_found(no_route)
 
 
 # clear_state: keys appended for one caller must not label the next invocation's lines.
@@ -42,4 +75,8 @@ def openapi() -> Response[str]:
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
 )
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        checked = web.checked_event(event)
+    except errors.PresignError as exc:
+        return web.early_response(exc, event, context)
+    return app.resolve(checked, context)

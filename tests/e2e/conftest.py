@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from local.emulator import Emulator
-from local.servers import MotoServer, SeaweedFS, free_ports
+from local.cfn import TEMPLATE, load_template
+from local.dev import dev_config, template_environment
+from local.emulator import Emulator, TemplateResolver
+from local.servers import MotoServer, SeaweedFS, aws_env, free_ports
+from local.tables import create_tables
+from local.token import mint_token
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
@@ -70,3 +78,59 @@ def moto_server() -> Iterator[MotoServer]:
 def emulator() -> Iterator[Emulator]:
     with Emulator(FIXTURE_TEMPLATE, quiet=True) as api:
         yield api
+
+
+@dataclass(frozen=True)
+class Stack:
+    """template.yaml's own routes and functions in the emulator, over SeaweedFS (checking
+    signatures) and a moto server, wired as `make dev` wires them."""
+
+    base_url: str
+    jwt_secret: str
+
+    def token(self, sub: str = "alice", ttl: int = 3600) -> str:
+        return mint_token(sub, secret=self.jwt_secret, ttl=ttl)
+
+
+@pytest.fixture(scope="module")
+def stack_config(seaweed: SeaweedFS) -> dict[str, Any]:
+    """The service configuration of ``stack``: `make dev`'s; a test module may override it."""
+    return dev_config(seaweed.endpoint_url, bucket=BUCKET)
+
+
+@pytest.fixture(scope="module")
+def stack_jwt_secret() -> str:
+    """The HS256 secret of ``stack``'s tokens; a test module may override it."""
+    return secrets.token_urlsafe(48)
+
+
+@pytest.fixture(scope="module")
+def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack]:
+    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+
+    jwt_secret = stack_jwt_secret
+    # A moto server of its own: the template's table, and rate-limit counts no other module spent.
+    with MotoServer() as moto, pytest.MonkeyPatch.context() as env:
+        doc = load_template(TEMPLATE)
+        tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
+        template_env, _ = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
+        variables = {
+            **template_env,
+            **aws_env(moto.endpoint_url),
+            "PRESIGN_CONFIG": json.dumps(stack_config),
+            "PRESIGN_S3_ACCESS_KEY_ID": ACCESS_KEY,
+            "PRESIGN_S3_SECRET_ACCESS_KEY": SECRET_KEY,
+            "PRESIGN_JWT_SECRET": jwt_secret,
+            "POWERTOOLS_METRICS_NAMESPACE": "presign-e2e",
+        }
+        for name, value in variables.items():
+            env.setenv(name, value)
+        # Exactly one configuration source, and S3 goes to the target's endpoint only.
+        for name in ("PRESIGN_CONFIG_PARAMETER", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            env.delenv(name, raising=False)
+        rate_limit_client.cache_clear()  # the client reads the environment once
+        try:
+            with Emulator(TEMPLATE, quiet=True) as api:
+                yield Stack(base_url=api.base_url, jwt_secret=jwt_secret)
+        finally:
+            rate_limit_client.cache_clear()

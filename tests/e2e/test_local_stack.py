@@ -38,6 +38,7 @@ from tests.e2e.conftest import (
     FIXTURE_TEMPLATE,
     FIXTURES,
     SECRET_KEY,
+    Stack,
     assert_stopped,
     process_gone,
 )
@@ -354,10 +355,114 @@ def test_several_path_parameters_and_greedy_paths(emulator: Emulator) -> None:
 
 
 def test_unknown_routes_are_404_like_api_gateway(emulator: Emulator) -> None:
-    for method, path in [("GET", "/nope"), ("DELETE", "/echo"), ("GET", "/uploads"), ("GET", "/")]:
+    # Without a $default route, every method (TRACE and extension methods too) gets API
+    # Gateway's own 404, not http.server's 501 page.
+    for method, path in [
+        ("GET", "/nope"), ("DELETE", "/echo"), ("GET", "/uploads"), ("GET", "/"), ("TRACE", "/echo"),
+        ("PROPFIND", "/nope"), ("CONNECT", "/echo"),
+    ]:  # fmt: skip
         resp = requests.request(method, f"{emulator.base_url}{path}", timeout=10)
-        assert resp.status_code == 404, (method, path)
-        assert resp.json() == {"message": "Not Found"}
+        assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
+        assert resp.json() == {"message": "Not Found"}, (method, path)
+
+
+def test_a_default_route_takes_every_request_no_other_route_matches(tmp_path: Path) -> None:
+    # Given an HttpApi event without Path and Method (SAM's $default route) beside a GET route
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        f"""
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api: {{Type: AWS::Serverless::HttpApi}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {FIXTURES / "functions" / "echo"}
+      Handler: app.handler
+      Layers: [!Ref Layer]
+      Events:
+        Echo: {{Type: HttpApi, Properties: {{ApiId: !Ref Api, Method: GET, Path: /echo}}}}
+        Default: {{Type: HttpApi, Properties: {{ApiId: !Ref Api}}}}
+  Layer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {{ContentUri: {FIXTURES / "layer"}}}
+"""
+    )
+    with Emulator(template, quiet=True) as api:
+        # Then it is matched last, and any method reaches it as the request was made
+        assert [r.route_key for r in api.routes] == ["GET /echo", "$default"]
+        for method, path in [
+            ("GET", "/nope/deeper"),
+            ("TRACE", "/echo"),
+            ("PROPFIND", "/"),
+            ("POST", "/echo"),
+        ]:
+            resp = requests.request(method, f"{api.base_url}{path}", timeout=10)
+            assert resp.status_code == 200, (method, path, resp.status_code, resp.text)
+            event = resp.json()["event"]
+            assert event["routeKey"] == event["requestContext"]["routeKey"] == "$default"
+            assert (event["requestContext"]["http"]["method"], event["rawPath"]) == (method, path)
+            assert "pathParameters" not in event
+        assert requests.get(f"{api.base_url}/echo", timeout=10).json()["event"]["routeKey"] == "GET /echo"
+
+
+@realserver
+@pytest.mark.parametrize(
+    ("kw", "status", "code"),
+    [
+        # curl --data-urlencode 'keys=users/alice/a' and curl -F keys=users/alice/a
+        ({"data": {"keys": "users/alice/a"}}, 415, "unsupported_media_type"),
+        ({"files": {"keys": (None, "users/alice/a")}}, 415, "unsupported_media_type"),
+        ({"data": b"--x\r\n", "headers": {"Content-Type": "multipart/form-data"}}, 415, "unsupported_media_type"),
+        ({"data": b"\xff", "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"data": '{"keys": "users/alice/\\ud800"}', "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"data": "[" * 100_000 + "]" * 100_000, "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+        ({"json": {"keys": "users/alice/a"}}, 200, None),
+    ],
+    ids=["urlencoded", "multipart", "multipart-without-boundary", "not-utf8", "lone-surrogate", "100k-deep", "json"],
+)  # fmt: skip
+def test_only_utf8_json_bodies_reach_the_handlers_through_the_stack(
+    stack: Stack, kw: dict[str, Any], status: int, code: str | None
+) -> None:
+    headers = {"Authorization": f"Bearer {stack.token()}", **kw.pop("headers", {})}
+    resp = requests.post(f"{stack.base_url}/downloads", headers=headers, timeout=30, **kw)
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers["cache-control"] == "no-store", resp.headers
+    if code is not None:
+        assert resp.json()["error"]["code"] == code, resp.text
+        assert "X-Amz" not in resp.text
+
+
+@realserver
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/nowhere", 404, None),
+        ("POST", "/uploads/", 404, None),
+        ("PROPFIND", "/", 404, None),
+        ("GET", "/uploads", 405, "POST"),
+        ("DELETE", "/downloads", 405, "POST"),
+        ("TRACE", "/health", 405, "GET"),
+        ("HEAD", "/openapi.json", 405, "GET"),
+        ("PUT", "/openapi.json", 405, "GET"),
+    ],
+)
+def test_the_template_answers_unknown_routes_and_methods_in_the_error_shape(
+    stack: Stack, method: str, path: str, status: int, allow: str | None
+) -> None:
+    # When: a request no route of template.yaml takes, with a valid token (it changes nothing)
+    resp = requests.request(
+        method, f"{stack.base_url}{path}", headers={"Authorization": f"Bearer {stack.token()}"}, timeout=10
+    )
+    # Then: the meta function's $default route answers, in the contract's shape
+    assert resp.status_code == status, (method, path, resp.status_code, resp.text)
+    assert resp.headers["cache-control"] == "no-store", resp.headers
+    assert resp.headers["content-type"] == "application/json", resp.headers
+    assert resp.headers.get("allow") == allow, resp.headers
+    if method != "HEAD":
+        error = resp.json()["error"]
+        assert error["code"] == ("not_found" if status == 404 else "method_not_allowed"), error
+        assert error["request_id"] == resp.headers["apigw-requestid"], (error, resp.headers)
 
 
 def test_bodies_over_10_mb_are_413(emulator: Emulator) -> None:

@@ -20,7 +20,9 @@ from local.cfn import ROOT, load_template
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
 FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "MetaFunction")
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
+# An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
+DEFAULT_ROUTE = ("ANY", "$default")
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), DEFAULT_ROUTE}
 PRIVATE_ROUTES = {("POST", "/uploads"), ("POST", "/downloads")}
 
 # What each function may do, and on what: action -> the template value its Resource must be.
@@ -96,7 +98,7 @@ def _routes(template: dict[str, Any]) -> dict[tuple[str, str], tuple[str, dict[s
         for event in _events(function).values():
             if event["Type"] == "HttpApi":
                 props = event["Properties"]
-                routes[(props["Method"].upper(), props["Path"])] = (name, props)
+                routes[(props.get("Method", "ANY").upper(), props.get("Path", "$default"))] = (name, props)
     return routes
 
 
@@ -198,6 +200,22 @@ def test_every_http_event_is_on_our_http_api(template: dict[str, Any]) -> None:
 
 def test_routes_are_exactly_the_contract(template: dict[str, Any]) -> None:
     assert set(_routes(template)) == PUBLIC_ROUTES | PRIVATE_ROUTES
+
+
+def test_the_meta_function_answers_whatever_no_route_matches(template: dict[str, Any]) -> None:
+    # Without a $default route API Gateway answers {"message":"Not Found"} itself: not our error
+    # shape, and no Cache-Control: no-store.
+    function, props = _routes(template)[DEFAULT_ROUTE]
+    assert function == "MetaFunction"
+    assert "Path" not in props and "Method" not in props, props
+    assert props["PayloadFormatVersion"] == "2.0"
+
+
+def test_the_openapi_document_lists_exactly_the_template_routes(template: dict[str, Any]) -> None:
+    # The $default route answers 405 with Allow from the document's paths: they must be the API's.
+    document = json.loads((ROOT / "layers" / "presign" / "presign" / "openapi.json").read_text("utf-8"))
+    documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    assert documented == set(_routes(template)) - {DEFAULT_ROUTE}
 
 
 def test_the_gateway_jwt_authorizer_is_the_default_when_enabled(template: dict[str, Any]) -> None:
@@ -459,21 +477,33 @@ def _event_files() -> list[Path]:
     return sorted(EVENTS.glob("*.json"))
 
 
+def _route_of(event: dict[str, Any]) -> tuple[str, str]:
+    method, _, path = event["routeKey"].partition(" ")
+    return (method, path) if path else DEFAULT_ROUTE
+
+
 def test_every_route_has_a_sample_event(template: dict[str, Any]) -> None:
-    covered = {tuple(json.loads(p.read_text())["routeKey"].split(" ", 1)) for p in _event_files()}
+    covered = {_route_of(json.loads(p.read_text())) for p in _event_files()}
     assert set(_routes(template)) <= covered
 
 
 @pytest.mark.parametrize("path", _event_files(), ids=lambda p: p.name)
 def test_sample_events_are_http_api_v2_payloads(template: dict[str, Any], path: Path) -> None:
     event = json.loads(path.read_text(encoding="utf-8"))
-    method, route = event["routeKey"].split(" ", 1)
+    method, route = _route_of(event)
     ctx = event["requestContext"]
 
     assert event["version"] == "2.0"
     assert (method, route) in _routes(template)
-    assert event["rawPath"] == ctx["http"]["path"] == route
-    assert ctx["http"]["method"] == method and ctx["routeKey"] == event["routeKey"]
+    if (method, route) == DEFAULT_ROUTE:
+        assert event["rawPath"] == ctx["http"]["path"] and (
+            ctx["http"]["method"],
+            event["rawPath"],
+        ) not in _routes(template)
+    else:
+        assert event["rawPath"] == ctx["http"]["path"] == route
+        assert ctx["http"]["method"] == method
+    assert ctx["routeKey"] == event["routeKey"]
     assert ctx["requestId"] and ctx["stage"] == "$default" and isinstance(ctx["timeEpoch"], int)
     assert all(name == name.lower() for name in event["headers"])  # HTTP APIs lowercase them
     if "body" in event:

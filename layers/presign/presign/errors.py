@@ -1,7 +1,7 @@
 """The project's own exceptions.
 
 Domain code raises these; adapters translate library errors (botocore, PyJWT) into them with
-``raise ... from exc``; exactly one place (``presign.http``) maps them to HTTP responses. Nothing
+``raise ... from exc``; exactly one place (``presign.web``) maps them to HTTP responses. Nothing
 branches on message text: the class says what went wrong, ``code`` is what clients see.
 """
 
@@ -29,12 +29,24 @@ class InvalidRequest(PresignError):
     code = "invalid_request"
 
 
+class MalformedEvent(InvalidRequest):
+    """A direct invocation whose event is not what API Gateway (HTTP API, payload 2.0) sends."""
+
+
 class PayloadTooLarge(PresignError):
     code = "payload_too_large"
 
 
 class UnsupportedContentType(PresignError):
+    """The declared content type of an upload is not one the target accepts."""
+
     code = "unsupported_content_type"
+
+
+class UnsupportedMediaType(PresignError):
+    """The request body itself is not ``application/json`` (a form, multipart, text, ...)."""
+
+    code = "unsupported_media_type"
 
 
 class Unprocessable(PresignError):
@@ -69,6 +81,16 @@ class InsufficientScope(AuthorizationError):
 
 class NotFound(PresignError):
     code = "not_found"
+
+
+class MethodNotAllowed(PresignError):
+    """The path exists, with other methods; ``allowed`` names them (the ``Allow`` header)."""
+
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
 
 
 class Conflict(PresignError):

@@ -1,16 +1,21 @@
 """The one place that maps the project's exceptions to HTTP responses, plus the small pieces of
-HTTP plumbing every handler shares (body limit, authentication, JSON responses).
+HTTP plumbing every handler shares (the gate every event passes, authentication, JSON responses).
 
-Nothing here knows about S3 or DynamoDB; domain code never imports this module.
+Nothing here knows about S3 or DynamoDB; domain code never imports this module. The meta function
+imports it too, so what it needs at run time stays light: no configuration, no pydantic.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
-from typing import Any
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -20,12 +25,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from pydantic import BaseModel
 
 from presign import errors
-from presign.auth import Principal
-from presign.models import ErrorResponse
-from presign.runtime import Runtime
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from presign.auth import Principal
+    from presign.runtime import Runtime
 
 _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
     errors.InvalidRequest: HTTPStatus.BAD_REQUEST,
@@ -36,6 +43,8 @@ _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
     errors.Gone: HTTPStatus.GONE,
     errors.PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     errors.UnsupportedContentType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    errors.MethodNotAllowed: HTTPStatus.METHOD_NOT_ALLOWED,
     errors.Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
     errors.DependencyUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
@@ -44,21 +53,67 @@ _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+_INTEGER = {"type": "integer", "minimum": 0}
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "requests (or bytes) the caller may spend in a burst",
+    "RateLimit-Remaining": "what is left of it now",
+    "RateLimit-Reset": "seconds until it is whole again",
+}
+
+
+def _header(description: str, schema: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": dict(schema)}
+
+
+def cache_control(value: str = "no-store") -> dict[str, Any]:
+    """The ``Cache-Control`` header of a response, as the OpenAPI document states it."""
+    return {
+        "Cache-Control": _header("what a cache may keep", {"type": "string", "const": value}, required=True)
+    }
+
+
+def _response_headers(status: int) -> dict[str, Any]:
+    """The headers a response with ``status`` carries, as the OpenAPI document states them."""
+    headers = cache_control()
+    # Limits are off in some deployments, and nothing is counted before a token is verified.
+    counted = 200 <= status < 300 or status == HTTPStatus.TOO_MANY_REQUESTS
+    for name, text in _RATE_LIMIT_HEADERS.items() if counted else ():
+        headers[name] = _header(text, _INTEGER, required=status == HTTPStatus.TOO_MANY_REQUESTS)
+    if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+        headers["Retry-After"] = _header("seconds to wait", {"type": "integer", "minimum": 1}, required=True)
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        # Always on a 401; on a 403 only when a scope is missing (not for a key outside the prefix).
+        challenge = {"type": "string", "pattern": '^Bearer error="(invalid_token|insufficient_scope)"'}
+        headers["WWW-Authenticate"] = _header(
+            "RFC 6750 challenge", challenge, required=status == HTTPStatus.UNAUTHORIZED
+        )
+    return headers
+
+
 def openapi_responses(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
     """The ``responses`` of a route for the OpenAPI document: its success model and our errors."""
+    from presign.models import ErrorResponse  # only the routes that document a model pay for them
+
     error = {"application/json": {"model": ErrorResponse}}
     return {
-        status: {"description": description, "content": {"application/json": {"model": model}}},
-        **{code: {"description": text, "content": error} for code, text in _DOCUMENTED_ERRORS.items()},
+        status: {
+            "description": description,
+            "headers": _response_headers(status),
+            "content": {"application/json": {"model": model}},
+        },
+        **{
+            code: {"description": text, "headers": _response_headers(code), "content": error}
+            for code, text in _DOCUMENTED_ERRORS.items()
+        },
     }
 
 
 _DOCUMENTED_ERRORS = {
-    400: "invalid body",
+    400: "invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field)",
     401: "missing or invalid bearer token",
     403: "outside the caller's namespace or scope",
     413: "too large",
-    415: "content type not allowed",
+    415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target",
     429: "rate limited (see Retry-After)",
     503: "a dependency is down (see Retry-After)",
@@ -78,20 +133,272 @@ def status_for(exc: errors.PresignError) -> HTTPStatus:
     return HTTPStatus.INTERNAL_SERVER_ERROR
 
 
+def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, str]]:
+    """The one mapping of a project exception to status, code, message and headers."""
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    elif isinstance(exc, errors.InsufficientScope):
+        # RFC 6750: tell the client which scope would do (scope tokens need no escaping).
+        scope = str(exc.details.get("scope", ""))
+        headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
+    elif isinstance(exc, errors.RateLimited):
+        headers.update(exc.headers)
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, errors.DependencyUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, errors.MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allowed)
+    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        return status, "internal_error", "internal error", {}
+    return status, exc.code, exc.message, headers
+
+
 def error_body(code: str, message: str, request_id: str) -> str:
     return json.dumps({"error": {"code": code, "message": message, "request_id": request_id}})
+
+
+def error_response(exc: errors.PresignError, request_id: str) -> Response[str]:
+    """``exc`` as a Powertools response in the contract's error shape."""
+    status, code, message, headers = describe(exc)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, request_id),
+        headers={**NO_STORE, **headers},
+    )
+
+
+def early_response(exc: errors.PresignError, event: object, context: object = None) -> dict[str, Any]:
+    """An error found before Powertools saw the event, as the API Gateway v2 result. An event
+    without a request id (a direct invocation) gets the Lambda one, which the logs carry too."""
+    status, code, message, headers = describe(exc)
+    request_id = _request_id_of(event) or str(getattr(context, "aws_request_id", "") or "")
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE, **headers},
+        "body": error_body(code, message, request_id),
+        "isBase64Encoded": False,
+    }
 
 
 def json_response(
     body: BaseModel | Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response[str]:
-    payload = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+    payload = body if isinstance(body, Mapping) else body.model_dump(mode="json", exclude_none=True)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
         headers={**NO_STORE, **(headers or {})},
     )
+
+
+# -- the gate ---------------------------------------------------------------------------------------
+# Every event passes here before anything else reads it. What comes out is what API Gateway (HTTP
+# API, payload 2.0) sends, in every part that we or Powertools read, with a body that is either
+# absent or UTF-8 JSON of modest depth, as text. Anything else is refused in the error shape, so no
+# input reaches code that would raise on it (a 500).
+
+MAX_JSON_DEPTH = 32  # our bodies need 3; a parser or validator must never recurse on a client's say
+_NOT_API_GATEWAY = "the invocation is not an API Gateway HTTP API (payload 2.0) request"
+_CONTAINERS = (dict, list)
+_TOO_DEEP = f"the request body is nested deeper than {MAX_JSON_DEPTH} levels"
+_SURROGATE_MESSAGE = "the request body holds an unpaired surrogate (an escape in \\ud800-\\udfff)"
+_STRING_MAPS = ("queryStringParameters", "pathParameters", "stageVariables")
+
+
+def _request_id_of(event: object) -> str:
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    request_id = context.get("requestId") if isinstance(context, Mapping) else None
+    return request_id if isinstance(request_id, str) else ""
+
+
+def _malformed(where: str) -> errors.MalformedEvent:
+    # The message names the field, never its value.
+    return errors.MalformedEvent(f"{_NOT_API_GATEWAY}: {where}")
+
+
+def _is_str_map(value: object) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    )
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def checked_event(event: object) -> dict[str, Any]:
+    """``event`` if it is an API Gateway v2 request in every part that is read, with its header
+    names lower-cased as API Gateway sends them (repeats joined by commas); else MalformedEvent."""
+    if not isinstance(event, Mapping):
+        raise _malformed("the event is not an object")
+    context = event.get("requestContext")
+    if not isinstance(context, Mapping):
+        raise _malformed("requestContext")
+    http = context.get("http")
+    if not (isinstance(http, Mapping) and isinstance(http.get("method"), str)):
+        raise _malformed("requestContext.http.method")
+    if not isinstance(http.get("path", ""), str):
+        raise _malformed("requestContext.http.path")
+    for name in ("requestId", "stage"):
+        if not isinstance(context.get(name, ""), str):
+            raise _malformed(f"requestContext.{name}")
+    authorizer = context.get("authorizer")
+    if not isinstance(authorizer, Mapping | None):
+        raise _malformed("requestContext.authorizer")
+    jwt = (authorizer or {}).get("jwt")
+    if not isinstance(jwt, Mapping | None):
+        raise _malformed("requestContext.authorizer.jwt")
+    if jwt is not None:
+        # API Gateway's JWT authorizer hands every claim over as a string.
+        if not (jwt.get("claims") is None or _is_str_map(jwt.get("claims"))):
+            raise _malformed("requestContext.authorizer.jwt.claims")
+        if not (jwt.get("scopes") is None or _is_str_list(jwt.get("scopes"))):
+            raise _malformed("requestContext.authorizer.jwt.scopes")
+    for name in ("routeKey", "rawPath"):
+        if not isinstance(event.get(name), str):
+            raise _malformed(name)
+    if not isinstance(event.get("rawQueryString", ""), str):
+        raise _malformed("rawQueryString")
+    raw_headers = event.get("headers")
+    if not (raw_headers is None or _is_str_map(raw_headers)):
+        raise _malformed("headers")
+    for name in _STRING_MAPS:
+        if not (event.get(name) is None or _is_str_map(event.get(name))):
+            raise _malformed(name)
+    if not (event.get("cookies") is None or _is_str_list(event.get("cookies"))):
+        raise _malformed("cookies")
+    if not isinstance(event.get("body"), str | None):
+        raise _malformed("body")
+    if not isinstance(event.get("isBase64Encoded", False), bool):
+        raise _malformed("isBase64Encoded")
+    headers: dict[str, str] = {}
+    for name, value in (raw_headers or {}).items():
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    return {**event, "headers": headers}
+
+
+def is_json_media_type(value: str) -> bool:
+    """``application/json`` in any case, with parameters; a charset other than UTF-8 is not JSON."""
+    media_type, _, parameters = value.partition(";")
+    if media_type.strip().lower() != "application/json":
+        return False
+    for parameter in parameters.split(";"):
+        name, _, given = parameter.partition("=")
+        if name.strip().lower() == "charset" and given.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_json(value: dict[str, Any] | list[Any], *, strings: bool) -> None:
+    """No deeper than MAX_JSON_DEPTH (level by level: the check itself must not recurse) and, if
+    ``strings``, no string with an unpaired surrogate, which a ``\\ud800`` escape decodes to and
+    no URL or header can carry. Loops stay in C where they can: a 1000-key body takes ~0.1 ms."""
+    level: list[Any] = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        below: list[Any] = []
+        for node in level:
+            children: list[Any] = [*node, *node.values()] if isinstance(node, dict) else node
+            if any(map(isinstance, children, repeat(_CONTAINERS))):
+                below.extend(child for child in children if isinstance(child, _CONTAINERS))
+            if strings:
+                try:  # joining cannot pair two halves up: they stay two code points
+                    "".join([child for child in children if type(child) is str]).encode()
+                except UnicodeEncodeError:
+                    raise errors.InvalidRequest(_SURROGATE_MESSAGE) from None
+        if not below:
+            return
+        level = below
+    raise errors.InvalidRequest(_TOO_DEEP)
+
+
+def json_body(event: Mapping[str, Any], limit: int) -> str | None:
+    """The body of a checked event as UTF-8 JSON text (None if there is none), or the refusal:
+    415 for anything but ``application/json``, 413 over ``limit`` bytes, 400 for bytes that are
+    not UTF-8 JSON."""
+    raw: str | None = event.get("body")
+    content_type: str | None = event["headers"].get("content-type")
+    if not raw:
+        # Nothing to be of the wrong type: the route's validation refuses a missing body (400).
+        if content_type is not None and not is_json_media_type(content_type):
+            raise errors.UnsupportedMediaType("send the request body as application/json")
+        return None
+    if content_type is None or not is_json_media_type(content_type):
+        raise errors.UnsupportedMediaType("send the request body as application/json")
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except UnicodeEncodeError:  # a str with an unpaired surrogate: not text at all
+        raise errors.InvalidRequest("the request body is not UTF-8") from None
+    except (binascii.Error, ValueError):
+        raise errors.InvalidRequest("the request body is flagged base64 but is not") from None
+    if len(data) > limit:
+        raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise errors.InvalidRequest("the request body is not UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise errors.InvalidRequest(_TOO_DEEP) from None
+    except ValueError:
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
+    if isinstance(value, dict | list):
+        # Text that encoded cleanly can only hold a surrogate through an escape.
+        _check_json(value, strings="\\u" in text)
+    return text
+
+
+class Routes:
+    """The methods each path of the API answers, so the ``$default`` route can tell an unknown
+    path (404) from a known one asked with another method (405 with ``Allow``). Built from the
+    OpenAPI document, which is generated from the routes themselves (and a test holds it to the
+    template's)."""
+
+    def __init__(self, paths: Mapping[str, Iterable[str]]) -> None:
+        self._paths = [
+            (_path_pattern(path), tuple(sorted({m.upper() for m in methods})))
+            for path, methods in paths.items()
+        ]
+
+    @classmethod
+    def from_openapi(cls, document: Mapping[str, Any]) -> Routes:
+        paths: Mapping[str, Mapping[str, Any]] = document.get("paths", {})
+        return cls({path: [m for m in item if m.upper() in _METHODS] for path, item in paths.items()})
+
+    def allowed(self, path: str) -> tuple[str, ...]:
+        for pattern, methods in self._paths:
+            if pattern.fullmatch(path):
+                return methods
+        return ()
+
+    def refusal(self, path: str) -> errors.PresignError:
+        """What a request that no route took gets; the message echoes nothing the client sent."""
+        allowed = self.allowed(path)
+        if allowed:
+            return errors.MethodNotAllowed(f"this path answers {', '.join(allowed)} only", allowed=allowed)
+        return errors.NotFound("no such route")
+
+
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    # "/uploads/{upload_id}": a parameter is one segment; "{proxy+}" (greedy) is the rest.
+    parts = re.split(r"(\{[^}/]+\})", path)
+    regex = "".join(
+        ("[^/]+" if not part.endswith("+}") else ".+") if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(regex)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -109,6 +416,8 @@ class Api:
     """A Powertools resolver with the project's error mapping, body limit and auth helper."""
 
     def __init__(self, logger: Logger, metrics: Metrics, runtime: Runtime | None = None) -> None:
+        from presign.runtime import Runtime
+
         self.logger = logger
         self.metrics = metrics
         self.runtime = runtime or Runtime(on_event=self._count_event)
@@ -121,7 +430,9 @@ class Api:
         # dimensions (the cause of a failure, say) go to the log only: metrics stay low-cardinality.
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if name == "RateLimitUnavailable":
-            self.logger.warning("rate limit store unavailable", extra={"cause": dimensions.get("cause", "")})
+            # The limiter names the cause ``reason`` (the adapter's error code or connection failure).
+            cause = dimensions.pop("reason", "")
+            self.logger.warning("rate limit store unavailable", extra={**dimensions, "cause": cause})
 
     # -- responses -------------------------------------------------------------------------
     def _request_id(self) -> str:
@@ -149,29 +460,15 @@ class Api:
         app.exception_handler(Exception)(self._unexpected)
         app.not_found(self._no_route)
 
-    def _describe(self, exc: errors.PresignError) -> tuple[int, str, str, dict[str, str]]:
-        """The one mapping of a project exception to status, code, message and headers."""
-        status = status_for(exc)
-        headers: dict[str, str] = {}
-        if isinstance(exc, errors.AuthenticationError):
-            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        elif isinstance(exc, errors.InsufficientScope):
-            # RFC 6750: tell the client which scope would do (scope tokens need no escaping).
-            scope = str(exc.details.get("scope", ""))
-            headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
-        elif isinstance(exc, errors.RateLimited):
-            headers.update(exc.headers)
-            headers["Retry-After"] = str(exc.retry_after)
-        elif isinstance(exc, errors.DependencyUnavailable):
-            headers["Retry-After"] = str(exc.retry_after)
+    def _log(self, exc: errors.PresignError) -> None:
+        if isinstance(exc, errors.DependencyUnavailable):
             self.logger.warning("dependency unavailable", extra={"error_code": exc.code})
-        if status == HTTPStatus.INTERNAL_SERVER_ERROR:
+        elif status_for(exc) == HTTPStatus.INTERNAL_SERVER_ERROR:
             self.logger.error("request failed", extra={"error_code": exc.code})
-            return status, "internal_error", "internal error", {}
-        return status, exc.code, exc.message, headers
 
     def _domain_error(self, exc: errors.PresignError) -> Response[str]:
-        status, code, message, headers = self._describe(exc)
+        self._log(exc)
+        status, code, message, headers = describe(exc)
         return self.error(status, code, message, headers)
 
     def _invalid_body(self, exc: RequestValidationError) -> Response[str]:
@@ -202,6 +499,8 @@ class Api:
 
     def principal(self) -> Principal:
         """The caller of a protected route; fails closed if the route was not protected."""
+        from presign.auth import Principal
+
         principal = self.app.context.get("principal")
         if not isinstance(principal, Principal):
             raise errors.AuthenticationError("the bearer token is missing or invalid")
@@ -227,32 +526,33 @@ class Api:
         self.logger.append_keys(principal=principal_log_id(principal.sub))
         return principal
 
-    def _early_response(self, exc: errors.PresignError, event: Mapping[str, Any]) -> dict[str, Any]:
-        """An error found before Powertools saw the event, in the same shape as every other."""
-        status, code, message, headers = self._describe(exc)
-        request_id = str((event.get("requestContext") or {}).get("requestId", ""))
-        return {
-            "statusCode": int(status),
-            "headers": {"Content-Type": content_types.APPLICATION_JSON, **NO_STORE, **headers},
-            "body": error_body(code, message, request_id),
-            "isBase64Encoded": False,
-        }
-
     def handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         limit = self.runtime.settings.max_body_bytes
 
-        def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        def resolve(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
             try:
+                event = checked_event(raw_event)
                 body = event.get("body") or ""
                 # Checked before anything is parsed, so a huge body costs no JSON work.
                 if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
                     raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
-                action = self._actions.get(str(event.get("routeKey", "")))
+                # Before the body is decoded: an anonymous caller makes us parse nothing.
+                action = self._actions.get(event["routeKey"])
                 if action is not None:
                     principal = self._authenticate(event, action)
                     self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
+                # Powertools sees the body as checked text: it never decodes base64 or bytes itself,
+                # nor compares a media type that may be in any case.
+                event.update(body=json_body(event, limit), isBase64Encoded=False)
+                if "content-type" in event["headers"]:
+                    event["headers"]["content-type"] = content_types.APPLICATION_JSON
             except errors.PresignError as exc:
-                return self._early_response(exc, event)
-            return self.app.resolve(event, context)
+                self._log(exc)
+                return early_response(exc, raw_event, context)
+            try:
+                return self.app.resolve(event, context)
+            except Exception:  # outside a route (Powertools itself): still a 500 in our shape
+                self.logger.exception("unhandled error")
+                return early_response(errors.PresignError("internal error"), event, context)
 
         return resolve
