@@ -65,6 +65,22 @@ def test_an_empty_file_can_be_uploaded() -> None:
     upload_error(size=-1)
 
 
+# -- item 13: integers as JSON Schema counts them ----------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["size", "expires_in"])
+def test_an_integral_double_is_the_integer_it_writes(field: str) -> None:
+    # JSON Schema's "integer" includes 600.0; an encoder that writes doubles must not get a 400.
+    assert getattr(CreateUploadRequest.model_validate({**UPLOAD, field: 600.0}), field) == 600
+    assert DownloadsRequest.model_validate({"keys": "users/alice/a", "expires_in": 600.0}).expires_in == 600
+
+
+@pytest.mark.parametrize("value", [600.5, "600", True, float("nan"), float("inf")])
+def test_what_is_not_an_integer_stays_refused(value: object) -> None:
+    message = upload_error(size=value)
+    assert "size" in message, message
+
+
 # -- item 17: metadata that would not come back as sent ----------------------------------------
 
 

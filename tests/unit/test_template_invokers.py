@@ -80,6 +80,13 @@ def test_every_invoke_permission_is_for_this_api_alone(transformed: dict[str, An
         assert variables["__ApiId__"] == {"Ref": "HttpApi"}, (name, variables)
 
 
+def _grant_for(event: dict[str, Any]) -> str:
+    """The route part of the SourceArn SAM grants for an HttpApi event as written."""
+    if "Path" not in event:
+        return "*/*"  # the $default route (no Path, no Method): every method on every path
+    return f"*/{event['Method'].upper()}{event['Path']}"
+
+
 def test_every_api_function_can_be_reached_and_only_through_its_routes(transformed: dict[str, Any]) -> None:
     granted: dict[str, set[str]] = {}
     for permission in _of_type(transformed, "AWS::Lambda::Permission").values():
@@ -93,7 +100,7 @@ def test_every_api_function_can_be_reached_and_only_through_its_routes(transform
     # Given each function's HttpApi events as written / Then each has a grant naming that route
     for name, function in _of_type(load_template(), "AWS::Serverless::Function").items():
         routes = {
-            f"*/{e['Properties']['Method'].upper()}{e['Properties']['Path']}"
+            _grant_for(e["Properties"])
             for e in function["Properties"].get("Events", {}).values()
             if e["Type"] == "HttpApi"
         }

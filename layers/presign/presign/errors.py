@@ -53,6 +53,18 @@ class Unprocessable(PresignError):
     code = "unprocessable"
 
 
+class UnsafeKey(Unprocessable):
+    """A key of the published shape that still cannot be signed: invisible, unassigned or
+    private-use characters, or more than 1024 bytes of UTF-8.
+
+    422, not 400: the body matches the published schema (no pattern that Python and ECMA-262 read
+    alike can say "no Unicode format character"), so it is well formed; what it names cannot be
+    served.
+    """
+
+    code = "unsafe_key"
+
+
 class AuthenticationError(PresignError):
     """Missing or invalid credentials. The message never says which check failed.
 
@@ -81,6 +93,16 @@ class InsufficientScope(AuthorizationError):
 
 class NotFound(PresignError):
     code = "not_found"
+
+
+class UnknownTarget(NotFound):
+    """The request names a target this deployment does not configure.
+
+    404 rather than 400: the body is well formed (the OpenAPI document cannot list a deployment's
+    targets), what it names does not exist here.
+    """
+
+    code = "unknown_target"
 
 
 class MethodNotAllowed(PresignError):

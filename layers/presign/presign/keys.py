@@ -11,7 +11,7 @@ import unicodedata
 from datetime import datetime
 
 from presign.auth.principal import Principal
-from presign.errors import AuthorizationError, InvalidRequest
+from presign.errors import AuthorizationError, InvalidRequest, UnsafeKey
 from presign.prefixes import PrefixTemplate
 
 MAX_KEY_BYTES = 1024
@@ -22,6 +22,7 @@ _FALLBACK_NAME = "file"
 _UNSAFE_IN_NAME = re.compile(r"[^\w.\-() ]", re.UNICODE)
 _RUNS = re.compile(r"[ _]{2,}")
 _DOT_SEGMENTS = frozenset((".", ".."))
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _is_control(ch: str) -> bool:
@@ -74,21 +75,27 @@ def upload_key(prefix: str, *, upload_id: str, filename: str, now: datetime) -> 
 
 
 def normalize_key(key: str) -> str:
-    """NFC-normalize a client-given key and refuse anything ambiguous. Raises InvalidRequest."""
+    """NFC-normalize a client-given key and refuse anything ambiguous.
+
+    Raises InvalidRequest for what the published key pattern also refuses, UnsafeKey (422) for
+    the finer rules it cannot state: UTF-8 length and Unicode categories.
+    """
     key = unicodedata.normalize("NFC", key)
+    # First what the published pattern (models.KEY_PATTERN) refuses too: 400.
     if not key:
         raise InvalidRequest("a key must not be empty")
-    if len(key.encode()) > MAX_KEY_BYTES:
-        raise InvalidRequest("a key must be at most 1024 bytes of UTF-8")
-    # str.isprintable() is False for controls (Cc), format characters (Cf: bidi overrides,
-    # zero-width), separators other than the space, and unassigned or private-use code points:
-    # exactly what must not hide in a key. It runs in C, which matters for 1000-key batches.
-    if not key.isprintable() or "\\" in key:
-        raise InvalidRequest(
-            "a key must not contain control, invisible or unassigned characters, or backslashes"
-        )
+    if "\\" in key or _CONTROLS.search(key):
+        raise InvalidRequest("a key must not contain control characters or backslashes")
     if not _DOT_SEGMENTS.isdisjoint(key.split("/")) or key.startswith("/") or "//" in key:
         raise InvalidRequest("a key must not contain '.', '..' or empty segments")
+    # Then what no pattern can say: 422.
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise UnsafeKey("a key must be at most 1024 bytes of UTF-8")
+    # str.isprintable() is False for format characters (Cf: bidi overrides, zero-width),
+    # separators other than the space, and unassigned or private-use code points: exactly what
+    # must not hide in a key. It runs in C, which matters for 1000-key batches.
+    if not key.isprintable():
+        raise UnsafeKey("a key must not contain invisible, unassigned or private-use characters")
     return key
 
 

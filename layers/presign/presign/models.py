@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from presign.config import MAX_PRESIGN_EXPIRY
 
@@ -100,17 +100,39 @@ DownloadKey = Annotated[
         )
     ),
 ]
-ExpiresIn = Annotated[int, Field(gt=0, le=MAX_PRESIGN_EXPIRY, description="seconds the URL stays valid")]
+
+
+def _integral(value: Any) -> Any:
+    """``600.0`` is the integer 600 to JSON (and to JSON Schema's ``integer``); ``600.5`` is not.
+
+    The models are strict ("12" is no size), but a client whose JSON encoder writes every number
+    as a double must not be refused a body the published schema calls valid.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer as JSON means it: 600 and 600.0, never "600", true or 600.5. The validator comes
+# after the bounds, so pydantic still publishes them as JSON Schema's minimum/maximum.
+AS_JSON_INTEGER = BeforeValidator(_integral)
+ExpiresIn = Annotated[
+    int, Field(gt=0, le=MAX_PRESIGN_EXPIRY, description="seconds the URL stays valid"), AS_JSON_INTEGER
+]
 
 
 class CreateUploadRequest(_Input):
     filename: str = Field(min_length=1, max_length=1024)
     content_type: ContentType
-    size: int = Field(
-        ge=0,
-        le=MAX_OBJECT_BYTES,
-        description="exact size in bytes (0 for an empty file); the URL only accepts this many",
-    )
+    size: Annotated[
+        int,
+        Field(
+            ge=0,
+            le=MAX_OBJECT_BYTES,
+            description="exact size in bytes (0 for an empty file); the URL only accepts this many",
+        ),
+        AS_JSON_INTEGER,
+    ]
     target: str | None = Field(default=None, min_length=1, max_length=64)
     method: Literal["PUT", "POST"] = "PUT"
     checksum_sha256: Checksum | None = None

@@ -16,7 +16,7 @@ from presign.adapters.environment import SecretResolver, load_settings
 from presign.auth import Authenticator, build_authenticator
 from presign.clock import Clock, system_clock
 from presign.config import Settings, Target
-from presign.errors import ConfigurationError, DependencyUnavailable, InvalidRequest
+from presign.errors import ConfigurationError, DependencyUnavailable, UnknownTarget
 from presign.ratelimit.limiter import Decision, EventSink, RateLimiter, build_rate_limiter
 from presign.signing_context import SigningContext
 
@@ -106,7 +106,7 @@ class Runtime:
         try:
             return self.settings.target(name)
         except KeyError:
-            raise InvalidRequest("unknown target") from None
+            raise UnknownTarget("no such target is configured") from None
 
     def signing(self, name: str, target: Target) -> SigningContext:
         return self.signers.for_target(name, target)

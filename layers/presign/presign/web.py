@@ -112,6 +112,7 @@ _DOCUMENTED_ERRORS = {
     400: "invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field)",
     401: "missing or invalid bearer token",
     403: "outside the caller's namespace or scope",
+    404: "not found (for example a target this deployment does not configure)",
     413: "too large",
     415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target",
