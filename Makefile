@@ -10,15 +10,19 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv dev test unit lint typecheck openapi openapi-check template build deploy bench token clean
+.PHONY: help venv lock dev test unit lint typecheck openapi openapi-check template build deploy bench token clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt layers/presign/requirements.txt
+# Two pip runs: pip checks hashes for a whole install once any requirement has one, and the dev
+# tools are pinned without. First the layer's lock, hash-checked, exactly as the layer installs it;
+# then the dev tools, constrained to the same pins (requirements-dev.txt has `-c` on the lock).
+$(BIN)/.installed: requirements-dev.txt layers/presign/requirements.lock layers/presign/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "presign targets the python3.11 Lambda runtime; found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r layers/presign/requirements.lock
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@
 
@@ -29,6 +33,9 @@ $(SAM):
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
 
 venv: $(BIN)/.installed ## create .venv with every dev dependency
+
+lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest)
+	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE=1)
 
 dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)

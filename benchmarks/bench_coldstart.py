@@ -6,12 +6,21 @@ process is spawned until the response arrives. Interpreter teardown is not count
 the process). N samples per variant, interleaved in a shuffled order each round so a noisy
 neighbour hurts every variant alike; the figure is the median.
 
+Deployments, each measured for uploads and downloads (meta reads no configuration):
+  default            what template.yaml and samconfig.toml set up: the configuration in an SSM
+                     parameter (PresignConfigParameter), the HS256 secret in Secrets Manager, both
+                     read at cold start from a moto server on 127.0.0.1 (local.servers.MotoServer).
+  env                the configuration inline (PresignConfig) and the secret in an environment
+                     variable: what a cold start costs with no AWS reads at all.
+
 Variants, for each route:
   candidate          `.aws-sam/build/<Function>` + `.aws-sam/build/PresignLayer/python`, i.e. the
                      output of `sam build` (our makefiles: lean imports, unchecked-hash bytecode).
-  baseline           benchmarks/baseline/app.py, naive (everything created at import), shipped the
-                     way a plain `sam build` ships it: dependencies vendored next to the handler
-                     with `pip install --no-compile`, no .pyc anywhere.
+  baseline           benchmarks/baseline/app.py, naive (everything created at import, the
+                     configuration and secret read with boto3 clients where the deployment keeps
+                     them), shipped the way a plain `sam build` ships it: dependencies vendored
+                     next to the handler with `pip install --no-compile` (the layer's lock as
+                     constraints, so the same versions), no .pyc anywhere.
   baseline+pyc       the same baseline with bytecode compiled like ours, so the gain from lean
                      imports shows apart from the gain from shipping bytecode.
 
@@ -27,13 +36,12 @@ How Lambda's runtime is emulated (honestly, and the same way for every variant):
     Nothing else from the development virtualenv is importable, so a dependency missing from the
     layer fails here as it would in Lambda.
   - The environment is Lambda's (function name, region, role credentials in AWS_* variables, the
-    function's variables from template.yaml with PRESIGN_CONFIG set inline), not this shell's.
+    function's variables from template.yaml for the deployment's parameters), not this shell's.
   - Not emulated: Lambda's own bootstrap (awslambdaric) and the sandbox start, the same fixed cost
-    on every side; and a config or secret fetched from SSM / Secrets Manager (the configuration
-    here is inline and the JWT secret comes from an environment variable, on both sides).
-  - If the rate-limit table is in use (a DynamoDB write per request), both sides talk to a moto
-    server on 127.0.0.1 through AWS_ENDPOINT_URL_DYNAMODB, and the baseline makes the same write
-    only when the candidate is seen making one.
+    on every side; and the network distance to SSM / Secrets Manager / DynamoDB (here a loopback
+    moto server, reached through AWS_ENDPOINT_URL_SSM / _SECRETS_MANAGER / _DYNAMODB by both sides).
+  - If the rate-limit table is in use (a DynamoDB write per request), the baseline makes the same
+    write only when the candidate is seen making one.
 
 Usage: python benchmarks/bench_coldstart.py [--runs N] [--no-build]
 """
@@ -62,6 +70,7 @@ sys.path[:0] = [str(ROOT)]
 
 from local.cfn import load_template  # noqa: E402 - needs ROOT on sys.path
 from local.emulator import TemplateResolver  # noqa: E402
+from local.servers import MotoServer, ServerError  # noqa: E402
 from local.tables import STACK_NAME, create_tables  # noqa: E402
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -71,6 +80,7 @@ BASELINE_DIR = ROOT / ".aws-sam" / "bench-baseline"
 RUNTIME_DIR = ROOT / ".aws-sam" / "bench-runtime"
 EVENTS_DIR = ROOT / ".aws-sam" / "bench-events"
 LAYER_MAKEFILE = ROOT / "layers" / "presign" / "Makefile"
+LAYER_LOCK = ROOT / "layers" / "presign" / "requirements.lock"
 
 RUNS = 15
 TARGET_RATIO = 0.60
@@ -84,6 +94,8 @@ JWT_SECRET = "bench-secret-" + "x" * 40  # HS256 wants at least 32 bytes
 SUB = "user-123"
 REGION = "us-east-1"
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
+CONFIG_PARAMETER = "/presign/bench/config"  # samconfig.toml's shape: /presign/<env>/config
+JWT_SECRET_NAME = "presign/bench/jwt"
 
 
 class BenchError(RuntimeError):
@@ -95,6 +107,7 @@ class Case:
     function: str  # logical id in template.yaml
     event: str  # file in events/
     status: int  # the status a correct first response has
+    deployment: str = "default"  # where configuration and secret live: "default" (AWS) or "env"
 
     @property
     def route(self) -> str:
@@ -105,10 +118,12 @@ class Case:
 CASES = (
     Case("UploadsFunction", "uploads_post.json", 201),
     Case("DownloadsFunction", "downloads_post.json", 200),
-    Case("MetaFunction", "health_get.json", 200),
+    Case("UploadsFunction", "uploads_post.json", 201, "env"),
+    Case("DownloadsFunction", "downloads_post.json", 200, "env"),
+    Case("MetaFunction", "health_get.json", 200, "env"),  # reads no configuration: one deployment
 )
 # Also measured with --all-routes (left out by default to keep `make bench` short).
-MORE_CASES = (Case("MetaFunction", "openapi_get.json", 200),)
+MORE_CASES = (Case("MetaFunction", "openapi_get.json", 200, "env"),)
 VARIANTS = ("candidate", "baseline", "baseline+pyc")
 
 # The child: emulate Lambda's import of the handler module and its first invocation.
@@ -229,7 +244,9 @@ def _compile(python: str, directory: Path) -> None:
 def ensure_baseline(python: str) -> tuple[Path, Path]:
     """The baseline without bytecode (as a plain `sam build` ships it) and with it."""
     sources = sorted(p for p in BASELINE_SRC.iterdir() if p.is_file() and p.suffix in (".py", ".txt"))
-    stamp = json.dumps({p.name: p.read_text(encoding="utf-8") for p in sources} | {"args": _platform_args()})
+    stamp = json.dumps(
+        {p.name: p.read_text(encoding="utf-8") for p in [*sources, LAYER_LOCK]} | {"args": _platform_args()}
+    )
     plain, compiled = BASELINE_DIR / "plain", BASELINE_DIR / "compiled"
     if _stamp_ok(BASELINE_DIR, stamp) and plain.is_dir() and compiled.is_dir():
         return plain, compiled
@@ -239,7 +256,7 @@ def ensure_baseline(python: str) -> tuple[Path, Path]:
     subprocess.run(
         [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts",
          "--root-user-action=ignore", "--no-compile", *_platform_args(), "--target", str(plain),
-         "--requirement", str(BASELINE_SRC / "requirements.txt")],
+         "--requirement", str(BASELINE_SRC / "requirements.txt"), "--constraint", str(LAYER_LOCK)],
         check=True,
     )  # fmt: skip
     shutil.copy2(BASELINE_SRC / "app.py", plain / "app.py")
@@ -285,18 +302,17 @@ def _token() -> str:
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
-def _settings() -> str:
+def _settings(secret: dict[str, str]) -> str:
     return json.dumps(
         {
             "default_target": "main",
             "targets": {"main": {"region": REGION, "bucket": "presign-bench-uploads"}},
-            "auth": {
-                "issuer": ISSUER,
-                "audience": AUDIENCE,
-                "secrets": [{"source": "env", "name": "PRESIGN_BENCH_JWT_SECRET"}],
-            },
+            "auth": {"issuer": ISSUER, "audience": AUDIENCE, "secrets": [secret]},
         }
     )
+
+
+ENV_SECRET = {"source": "env", "name": "PRESIGN_BENCH_JWT_SECRET"}
 
 
 def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) -> Any:
@@ -310,10 +326,13 @@ def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) ->
     return value
 
 
-def function_env(function: str, home: Path) -> dict[str, str]:
+def function_env(function: str, home: Path, deployment: str) -> dict[str, str]:
     template = load_template()
-    params = {"PresignConfig": _settings(), "PresignConfigParameter": "", "LogLevel": "INFO"}
-    conditions = {"HasConfigParameter": False, "UseJwtAuthorizer": False}
+    if deployment == "default":
+        params = {"PresignConfig": "", "PresignConfigParameter": CONFIG_PARAMETER, "LogLevel": "INFO"}
+    else:
+        params = {"PresignConfig": _settings(ENV_SECRET), "PresignConfigParameter": "", "LogLevel": "INFO"}
+    conditions = {"HasConfigParameter": deployment == "default", "UseJwtAuthorizer": False}
     variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
     props = template["Resources"][function]["Properties"]
     variables.update(props.get("Environment", {}).get("Variables", {}))
@@ -356,41 +375,39 @@ def write_events(token: str, cases: tuple[Case, ...]) -> dict[str, Path]:
     return paths
 
 
-@contextlib.contextmanager
-def rate_limit_table() -> Iterator[str | None]:
-    """A DynamoDB endpoint on 127.0.0.1 (moto) with the table, if moto is installed."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        yield None
-        return
-    import logging
+def _client(service: str, endpoint: str) -> Any:
+    import boto3
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    return boto3.client(  # type: ignore[call-overload]  # the service is a variable
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+@contextlib.contextmanager
+def aws_services() -> Iterator[str]:
+    """A moto server on 127.0.0.1 holding what the default deployment reads, and the table."""
     try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+        server = MotoServer().start()
+    except ServerError as exc:
+        raise BenchError(f"no moto server: {exc}") from exc
+    try:
+        endpoint = server.endpoint_url
         doc = load_template()
         # The same table make dev and the tests create, from template.yaml's own properties.
         assert create_tables(doc, TemplateResolver(doc), endpoint)["RateLimitTable"] == TABLE
+        # The template's default deployment: the document in SSM names the secret by ARN.
+        arn = _client("secretsmanager", endpoint).create_secret(
+            Name=JWT_SECRET_NAME, SecretString=JWT_SECRET
+        )["ARN"]
+        document = _settings({"source": "secretsmanager", "secret_id": arn})
+        _client("ssm", endpoint).put_parameter(Name=CONFIG_PARAMETER, Type="String", Value=document)
         yield endpoint
     finally:
         server.stop()
 
 
 def _table_items(endpoint: str) -> int:
-    import boto3
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    return int(client.scan(TableName=TABLE, Select="COUNT")["Count"])
+    return int(_client("dynamodb", endpoint).scan(TableName=TABLE, Select="COUNT")["Count"])
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -467,14 +484,14 @@ def run(runs: int = RUNS, build: bool = True, all_routes: bool = False) -> list[
 
     samples: dict[tuple[Case, str], list[Sample]] = {(c, v): [] for c in cases for v in VARIANTS}
     try:
-        with rate_limit_table() as endpoint:
-            envs = {(c, v): function_env(c.function, home) for c in cases for v in VARIANTS}
-            for (_, variant), env in envs.items():
-                if variant != "candidate":
+        with aws_services() as endpoint:
+            envs = {(c, v): function_env(c.function, home, c.deployment) for c in cases for v in VARIANTS}
+            for (case, variant), env in envs.items():
+                if variant != "candidate" and case.deployment == "env":
                     # The naive handler serves every route and reads its configuration at import.
-                    env.setdefault("PRESIGN_CONFIG", _settings())
-                if endpoint:
-                    env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+                    env.setdefault("PRESIGN_CONFIG", _settings(ENV_SECRET))
+                for service in ("DYNAMODB", "SECRETS_MANAGER", "SSM"):
+                    env[f"AWS_ENDPOINT_URL_{service}"] = endpoint
 
             def measure(case: Case, variant: str) -> Sample:
                 event, env = events[case.event], envs[(case, variant)]
@@ -483,7 +500,7 @@ def run(runs: int = RUNS, build: bool = True, all_routes: bool = False) -> list[
             # Warm-up, not counted: fills the page cache and checks every variant answers right.
             for case in cases:
                 _check(case, "candidate", measure(case, "candidate"))
-            if endpoint and _table_items(endpoint):
+            if _table_items(endpoint):
                 for env in envs.values():
                     env["BENCH_BASELINE_RATE_LIMIT"] = "1"  # the candidate writes; so does the baseline
             for case in cases:
@@ -510,6 +527,7 @@ def run(runs: int = RUNS, build: bool = True, all_routes: bool = False) -> list[
         rows.append(
             {
                 "name": f"cold start {case.function} ({case.route})",
+                "deployment": case.deployment,
                 "value_ms": round(med["candidate"], 1),
                 "baseline": "naive handler, no bytecode (a plain sam build)",
                 "baseline_ms": round(med["baseline"], 1),
@@ -530,7 +548,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     runs = rows[0]["runs"] if rows else 0
     print(f"\nCold start, process start to first response: median of {runs} interleaved runs (ms)\n")
     head = (
-        f"{'function':<18} {'route':<19} {'ours':>7} {'import':>7} {'1st req':>7} │ "
+        f"{'function':<18} {'route':<19} {'config':<7} {'ours':>7} {'import':>7} {'1st req':>7} │ "
         f"{'naive':>7} {'ratio':>6}  │ {'naive+pyc':>9} {'ratio':>6}"
     )
     print(head)
@@ -539,14 +557,17 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         function, route = row["name"].removeprefix("cold start ").split(" (", 1)
         mark = "ok" if row["ok"] else "MISS"
         print(
-            f"{function:<18} {route.rstrip(')'):<19} {row['value_ms']:>7.1f} {row['candidate_import_ms']:>7.1f} "
+            f"{function:<18} {route.rstrip(')'):<19} {row['deployment']:<7} {row['value_ms']:>7.1f} "
+            f"{row['candidate_import_ms']:>7.1f} "
             f"{row['candidate_first_request_ms']:>7.1f} │ {row['baseline_ms']:>7.1f} {row['ratio']:>6.2f} {mark:<4}│ "
             f"{row['baseline_pyc_ms']:>9.1f} {row['ratio_both_bytecode']:>6.2f}"
         )
     print(
         "\nours = sam build output (lean imports + shipped bytecode); naive = benchmarks/baseline as a plain\n"
         f"sam build ships it (no .pyc), target ratio <= {TARGET_RATIO:.2f}; naive+pyc = the same with bytecode,\n"
-        "so that ratio is the gain from lean imports alone. import / 1st req split our median."
+        "so that ratio is the gain from lean imports alone. import / 1st req split our median.\n"
+        "config: default = configuration in SSM and the HS256 secret in Secrets Manager (as the template\n"
+        "deploys it; moto on 127.0.0.1), env = both in environment variables."
     )
 
 

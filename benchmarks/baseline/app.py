@@ -1,7 +1,9 @@
 """The naive baseline for bench_coldstart: how such a function is commonly written.
 
 Everything is created at import: boto3 S3 and DynamoDB clients, Powertools Logger and Metrics, an
-APIGatewayHttpResolver with validation, pydantic models and PyJWT. It serves the same requests as
+APIGatewayHttpResolver with validation, pydantic models and PyJWT; the configuration and the JWT
+secret are read where the deployment keeps them (an SSM parameter and Secrets Manager, with boto3
+clients, or environment variables). It serves the same requests as
 the real functions (same events, same token, same answers in substance), so the benchmark compares
 cold starts, not features. It is shipped the way a plain `sam build` ships a function: dependencies
 vendored next to it, without bytecode.
@@ -24,10 +26,21 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-CONFIG = json.loads(os.environ["PRESIGN_CONFIG"])
+if os.environ.get("PRESIGN_CONFIG_PARAMETER"):
+    ssm = boto3.client("ssm")
+    CONFIG = json.loads(ssm.get_parameter(Name=os.environ["PRESIGN_CONFIG_PARAMETER"])["Parameter"]["Value"])
+else:
+    CONFIG = json.loads(os.environ["PRESIGN_CONFIG"])
 TARGET = CONFIG["targets"][CONFIG["default_target"]]
 AUTH = CONFIG["auth"]
-JWT_SECRETS = [os.environ[ref["name"]] for ref in AUTH["secrets"]]
+if any(ref["source"] == "secretsmanager" for ref in AUTH["secrets"]):
+    secretsmanager = boto3.client("secretsmanager")
+JWT_SECRETS = [
+    os.environ[ref["name"]]
+    if ref["source"] == "env"
+    else secretsmanager.get_secret_value(SecretId=ref["secret_id"])["SecretString"]
+    for ref in AUTH["secrets"]
+]
 RATE_LIMIT_TABLE = os.environ.get("PRESIGN_RATE_LIMIT_TABLE", "")
 # bench_coldstart sets this only when it sees the real functions write a counter per request.
 COUNT_REQUESTS = os.environ.get("BENCH_BASELINE_RATE_LIMIT") == "1"

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -29,3 +29,13 @@ def make_client(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Client]:
         return Client(load_function(name, monkeypatch, environment))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_parameters() -> Iterator[None]:
+    """Stored credentials are cached per container; a test must not see another test's values."""
+    from presign.adapters import aws_parameters
+
+    aws_parameters.clear_caches()
+    yield
+    aws_parameters.clear_caches()

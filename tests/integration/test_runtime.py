@@ -1,5 +1,5 @@
 """Cold start and dependencies: configuration errors stop the function, a dependency that is down
-answers 503 (never 500), secrets come from Secrets Manager (moto), credential expiry caps URLs."""
+answers 503 (never 500), secrets come from Secrets Manager (a moto server), credential expiry caps URLs."""
 
 import json
 import socket
@@ -9,8 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from local.servers import MotoServer, aws_env
+from presign.adapters import aws_parameters
 from presign.errors import ConfigurationError
 from tests.integration.conftest import Client
 from tests.support.events import SECRET, FakeContext, http_event
@@ -19,17 +20,24 @@ from tests.support.functions import function_env, load_function, settings_docume
 UPLOAD = {"filename": "a.txt", "content_type": "text/plain", "size": 3}
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from aws_lambda_powertools.utilities import parameters
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[MotoServer]:
+    with MotoServer() as server:
+        yield server
 
-    parameters.clear_caches()
-    with mock_aws():
-        yield
-    parameters.clear_caches()
+
+@pytest.fixture
+def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # A moto server over HTTP, not mock_aws: the functions read Secrets Manager and SSM with their
+    # own small client (no botocore), which mock_aws cannot see.
+    moto_server.reset()
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in aws_env(moto_server.endpoint_url).items():
+        monkeypatch.setenv(name, value)
+    aws_parameters.clear_caches()
+    yield
+    aws_parameters.clear_caches()
 
 
 def closed_port() -> int:
@@ -85,14 +93,11 @@ def test_secrets_manager_down_answers_503(monkeypatch: pytest.MonkeyPatch) -> No
     env = function_env(document)
     env.update(
         AWS_ENDPOINT_URL_SECRETS_MANAGER=f"http://127.0.0.1:{closed_port()}",
-        AWS_MAX_ATTEMPTS="1",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
     )
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
+    aws_parameters.clear_caches()
 
     # When: the cold start survives, and a request arrives
     module = load_function("uploads", monkeypatch, env)

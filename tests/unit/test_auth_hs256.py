@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from presign.auth import REASONS, Authenticator, build_authenticator
 from presign.auth.claims import MAX_TOKEN_BYTES
 from presign.auth.reasons import INVALID_TOKEN_MESSAGE
-from presign.config import AuthSettings, EnvSecret, SecretRef
-from presign.errors import AuthenticationError
+from presign.config import AuthSettings, EnvSecret, SecretRef, SecretsManagerSecret
+from presign.errors import AuthenticationError, ConfigurationError, DependencyUnavailable
 from tests.support.jwt_keys import (
     AUDIENCE,
     ISSUER,
@@ -371,3 +375,259 @@ def test_garbage_is_refused_with_a_reason_and_nothing_else(
     garbage = f"{b64url(raw_header)}.{b64url(payload)}.{b64url(signature)}"
 
     assert refusal(build(), bearer(garbage)) in REASONS
+
+
+# --- secrets on a TTL: revocation and rotation reach warm containers ----------------------------
+
+NEW_SECRET = "0123456789abcdef0123456789abcdef-next"
+
+
+class SecretStore:
+    """Secrets Manager as the resolver sees it: a name that is not here is gone (deleted, denied).
+
+    Counts fetches per name (thread-safe). ``down`` makes every fetch fail as a network error
+    would; ``gate``, when set, holds a fetch until the test releases it.
+    """
+
+    def __init__(self, **values: str) -> None:
+        self.values = dict(values)
+        self.down = False
+        self.fetches: Counter[str] = Counter()
+        self.gate: threading.Event | None = None
+        self.entered = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, ref: SecretRef) -> str:
+        assert isinstance(ref, SecretsManagerSecret)
+        with self._lock:
+            self.fetches[ref.secret_id] += 1
+        self.entered.set()
+        if self.gate is not None:
+            assert self.gate.wait(timeout=30), "the test never released the fetch"
+        if self.down:
+            raise DependencyUnavailable("Secrets Manager is unavailable")
+        try:
+            return self.values[ref.secret_id]
+        except KeyError:
+            raise ConfigurationError(
+                f"secret {ref.secret_id!r} cannot be read (ResourceNotFoundException)"
+            ) from None
+
+
+def from_store(store: SecretStore, *names: str, clock: FrozenClock, **auth: Any) -> Authenticator:
+    settings = AuthSettings(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        secrets=[SecretsManagerSecret(source="secretsmanager", secret_id=name) for name in names],
+        **auth,
+    )
+    return build_authenticator(settings, store, clock=clock)
+
+
+def fresh_token(clock: FrozenClock, secret: str = SECRET) -> str:
+    return bearer(token(secret, iat=clock.ts(), exp=clock.ts() + 7200))
+
+
+def test_a_secret_removed_from_the_store_stops_verifying_after_the_ttl_not_before() -> None:
+    # Given: two secrets in rotation, re-read every 300 s
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET, previous=OLD_SECRET)
+    auth = from_store(store, "current", "previous", clock=clock, secrets_cache_seconds=300)
+    assert auth.authenticate(authorization=fresh_token(clock, OLD_SECRET)).sub == "alice"
+
+    # When: the previous secret is deleted (revoked) in the store
+    del store.values["previous"]
+
+    # Then: warm, it keeps working until the TTL runs out, and not a second longer
+    clock.advance(299)
+    assert auth.authenticate(authorization=fresh_token(clock, OLD_SECRET)).sub == "alice"
+    clock.advance(1)
+    assert refusal(auth, fresh_token(clock, OLD_SECRET)) == "bad_signature"
+    # ... while the current secret goes on verifying
+    assert auth.authenticate(authorization=fresh_token(clock)).sub == "alice"
+    assert store.fetches == {"current": 2, "previous": 2}, store.fetches
+
+
+def test_a_rotated_secret_is_picked_up_after_the_ttl() -> None:
+    # Given
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=60)
+
+    # When: the secret's value is rotated in place (a new AWSCURRENT version)
+    store.values["current"] = NEW_SECRET
+
+    # Then: the new value verifies once the TTL has passed; the old value stops verifying
+    assert refusal(auth, fresh_token(clock, NEW_SECRET)) == "bad_signature"
+    clock.advance(60)
+    assert auth.authenticate(authorization=fresh_token(clock, NEW_SECRET)).sub == "alice"
+    assert refusal(auth, fresh_token(clock, SECRET)) == "bad_signature"
+
+
+def test_one_fetch_per_ttl_however_many_threads_ask() -> None:
+    # Given: a warm authenticator whose secret has just gone stale, and a fetch that hangs
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=300)
+    clock.advance(300)
+    store.gate, store.entered = threading.Event(), threading.Event()
+    good = fresh_token(clock)
+
+    with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(16) as others:
+        refreshing = first.submit(auth.authenticate, authorization=good)
+        assert store.entered.wait(timeout=30)
+        # When: 64 more requests arrive while that one fetch is under way
+        subs = list(others.map(lambda _: auth.authenticate(authorization=good).sub, range(64)))
+        # Then: they were served with the secret we have, without waiting for the fetch
+        assert not refreshing.done()
+        store.gate.set()
+        assert refreshing.result(timeout=30).sub == "alice"
+
+    assert subs == ["alice"] * 64
+    assert store.fetches == {"current": 2}, store.fetches
+    # ... and nothing more is fetched until the next TTL has passed
+    for _ in range(50):
+        auth.authenticate(authorization=good)
+    clock.advance(299)
+    auth.authenticate(authorization=good)
+    assert store.fetches == {"current": 2}, store.fetches
+
+
+def test_threads_with_nothing_usable_wait_for_one_fetch() -> None:
+    # Given: a store that was down past the grace period (every request answered 503)
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=60, secrets_grace_seconds=60)
+    store.down = True
+    clock.advance(120)
+    with pytest.raises(DependencyUnavailable):
+        auth.authenticate(authorization=fresh_token(clock))
+    before = store.fetches["current"]
+
+    # When: it is back, and 32 requests arrive at once once the retry interval has passed
+    store.down = False
+    clock.advance(60)
+    with ThreadPoolExecutor(8) as pool:
+        subs = list(pool.map(lambda _: auth.authenticate(authorization=fresh_token(clock)).sub, range(32)))
+
+    # Then: one fetch served them all
+    assert subs == ["alice"] * 32
+    assert store.fetches["current"] == before + 1, store.fetches
+
+
+def test_a_store_that_is_down_keeps_the_last_secrets_for_the_grace_period_then_fails_closed() -> None:
+    # Given: a TTL of 300 s and a grace period of 600 s
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=300, secrets_grace_seconds=600)
+
+    # When: Secrets Manager goes down
+    store.down = True
+
+    # Then: the last known secret serves until it is TTL + grace old ...
+    clock.advance(899)
+    assert auth.authenticate(authorization=fresh_token(clock)).sub == "alice"
+    # ... then every request is a 503, never a 401 (the token may well be fine) nor a pass
+    clock.advance(1)
+    with pytest.raises(DependencyUnavailable) as caught:
+        auth.authenticate(authorization=fresh_token(clock))
+    assert caught.value.retry_after >= 1
+    # ... and a store that is back is used again (after the retry interval)
+    store.down = False
+    clock.advance(caught.value.retry_after)
+    assert auth.authenticate(authorization=fresh_token(clock)).sub == "alice"
+
+
+def test_a_store_that_is_down_is_not_asked_on_every_request() -> None:
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=300)
+    store.down = True
+    clock.advance(300)
+
+    for _ in range(20):
+        auth.authenticate(authorization=fresh_token(clock))
+        clock.advance(0.2)
+
+    # One failed attempt; the next waits for the retry interval, whatever the request rate.
+    assert store.fetches == {"current": 2}, store.fetches
+
+
+def test_a_removed_secret_stays_removed_while_the_store_is_down() -> None:
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET, previous=OLD_SECRET)
+    auth = from_store(store, "current", "previous", clock=clock, secrets_cache_seconds=60)
+    del store.values["previous"]
+    clock.advance(60)
+    assert refusal(auth, fresh_token(clock, OLD_SECRET)) == "bad_signature"
+
+    # When the store goes down, the revoked secret does not come back from the cache
+    store.down = True
+    clock.advance(60)
+    assert refusal(auth, fresh_token(clock, OLD_SECRET)) == "bad_signature"
+    assert auth.authenticate(authorization=fresh_token(clock)).sub == "alice"
+
+
+def test_when_every_secret_is_removed_every_token_is_refused() -> None:
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=60)
+    store.values.clear()
+    clock.advance(60)
+
+    assert refusal(auth, fresh_token(clock)) == "bad_signature"
+
+
+def test_an_unusable_new_value_counts_as_removed() -> None:
+    # A rotation that stores a short secret must not keep the old value alive, nor accept the new.
+    clock = FrozenClock()
+    store = SecretStore(current=SECRET)
+    auth = from_store(store, "current", clock=clock, secrets_cache_seconds=60)
+    store.values["current"] = "too-short"
+    clock.advance(60)
+
+    assert refusal(auth, fresh_token(clock)) == "bad_signature"
+    short = forge({"alg": "HS256"}, claims(iat=clock.ts(), exp=clock.ts() + 60), hmac_key=b"too-short")
+    assert refusal(auth, bearer(short)) == "bad_signature"
+
+
+def test_secrets_that_cannot_be_read_at_cold_start_still_stop_the_function() -> None:
+    store = SecretStore(current=SECRET)
+
+    with pytest.raises(ConfigurationError, match="previous"):
+        from_store(store, "current", "previous", clock=FrozenClock())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("secrets_cache_seconds", 9),
+        ("secrets_cache_seconds", 3601),
+        ("secrets_grace_seconds", -1),
+        ("secrets_grace_seconds", 3601),
+    ],
+)
+def test_secret_cache_settings_are_bounded(field: str, value: int) -> None:
+    with pytest.raises(ValidationError, match=field):
+        AuthSettings(
+            issuer=ISSUER, audience=AUDIENCE, secrets=[EnvSecret(source="env", name="JWT")], **{field: value}
+        )
+
+
+def test_secret_cache_settings_belong_to_hs256() -> None:
+    with pytest.raises(ValidationError, match="secrets_cache_seconds cannot be used with mode 'oidc'"):
+        AuthSettings(
+            mode="oidc",
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            jwks_url="https://idp.example.test/jwks",
+            secrets_cache_seconds=60,
+        )
+
+
+def test_the_defaults_re_read_secrets_every_five_minutes() -> None:
+    settings = AuthSettings(issuer=ISSUER, audience=AUDIENCE, secrets=[EnvSecret(source="env", name="JWT")])
+
+    assert settings.secrets_cache_seconds == 300
+    assert settings.secrets_grace_seconds == 900
+    assert settings.max_token_lifetime_seconds is None

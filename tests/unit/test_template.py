@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,26 +26,37 @@ DEFAULT_ROUTE = ("ANY", "$default")
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), DEFAULT_ROUTE}
 PRIVATE_ROUTES = {("POST", "/uploads"), ("POST", "/downloads")}
 
-# What each function may do, and on what: action -> the template value its Resource must be.
+# What each function may do, and on what: action -> {the condition its statement sits under (None:
+# always) -> the template value its Resource must be}. A grant behind a condition exists only when
+# the parameter it names is set, so an unused parameter grants nothing.
 TABLE_ARN = {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
-JWT_SECRET = {"Ref": "JwtSecretArn"}
 SSM_CONFIG = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PresignConfigParameter}"
 }
-ALLOWED: dict[str, dict[str, Any]] = {
-    "UploadsFunction": {
-        "s3:PutObject": {"Ref": "S3ObjectArnsForUpload"},
-        "secretsmanager:GetSecretValue": JWT_SECRET,
-        "dynamodb:UpdateItem": TABLE_ARN,
-        "ssm:GetParameter": SSM_CONFIG,
+# Both configured functions verify tokens and sign with the targets' credentials.
+SECRETS_AND_TABLE: dict[str, dict[str | None, Any]] = {
+    "secretsmanager:GetSecretValue": {
+        "HasJwtSecrets": {"Ref": "JwtSecretArns"},
+        "HasCredentialSecrets": {"Ref": "CredentialSecretArns"},
     },
-    "DownloadsFunction": {
-        "s3:GetObject": {"Ref": "S3ObjectArnsForDownload"},
-        "secretsmanager:GetSecretValue": JWT_SECRET,
-        "dynamodb:UpdateItem": TABLE_ARN,
-        "ssm:GetParameter": SSM_CONFIG,
+    "ssm:GetParameter": {
+        "HasConfigParameter": SSM_CONFIG,
+        "HasCredentialParameters": {"Ref": "CredentialParameterArns"},
     },
+    "kms:Decrypt": {"HasSecretsKmsKeys": {"Ref": "SecretsKmsKeyArns"}},
+    "dynamodb:UpdateItem": {None: TABLE_ARN},
+}
+ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
+    "UploadsFunction": {"s3:PutObject": {None: {"Ref": "S3ObjectArnsForUpload"}}, **SECRETS_AND_TABLE},
+    "DownloadsFunction": {"s3:GetObject": {None: {"Ref": "S3ObjectArnsForDownload"}}, **SECRETS_AND_TABLE},
     "MetaFunction": {},
+}
+# Each optional grant, and the list parameter that switches it on.
+OPTIONAL_GRANTS = {
+    "HasJwtSecrets": "JwtSecretArns",
+    "HasCredentialSecrets": "CredentialSecretArns",
+    "HasCredentialParameters": "CredentialParameterArns",
+    "HasSecretsKmsKeys": "SecretsKmsKeyArns",
 }
 
 
@@ -71,16 +83,20 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
-    statements: list[dict[str, Any]] = []
+def _conditional_statements(function: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    statements: list[tuple[str | None, dict[str, Any]]] = []
     for policy in function["Properties"].get("Policies", []):
         for _, document in _branches(policy):
             # Inline statements only: a managed policy or SAM policy template hides its actions
             # and resources from review (and from these tests).
             assert isinstance(document, dict) and "Statement" in document, f"not an inline policy: {document}"
             for entry in document["Statement"]:
-                statements.extend(stmt for _, stmt in _branches(entry))
+                statements.extend(_branches(entry))
     return statements
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [stmt for _, stmt in _conditional_statements(function)]
 
 
 def _actions(function: dict[str, Any]) -> set[str]:
@@ -260,9 +276,46 @@ def test_cors_allows_the_configured_origins_and_the_bearer_header(template: dict
 
     assert cors["AllowOrigins"] == {"Ref": "AllowedOrigins"}
     assert {"authorization", "content-type"} <= {h.lower() for h in cors["AllowHeaders"]}
-    assert {"GET", "POST"} <= set(cors["AllowMethods"])
     assert cors.get("AllowCredentials") is not True
     assert isinstance(cors["MaxAge"], int) and cors["MaxAge"] > 0
+
+
+def test_cors_allows_exactly_the_methods_of_the_routes(template: dict[str, Any]) -> None:
+    # Derived from the routes, so a new route's method is allowed once it exists and not before;
+    # a catch-all route (ANY, $default) adds no method of its own.
+    cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    methods = {method for method, _ in _routes(template)} - {"ANY", "OPTIONS"}
+
+    assert sorted(cors["AllowMethods"]) == sorted(methods), cors["AllowMethods"]
+
+
+@pytest.mark.parametrize(
+    ("origin", "ok"),
+    [
+        ("https://app.example.com", True),
+        ("https://app.example.com:8443", True),
+        ("https://xn--bcher-kva.example", True),
+        ("http://localhost:5173", True),
+        ("http://127.0.0.1:8080", True),
+        ("https://app.example.com/", False),
+        ("https://app.example.com/path", False),
+        ("https://app.example.com?x=1", False),
+        ("*", False),
+        ("https://*.example.com", False),
+        ("app.example.com", False),
+        ("http://app.example.com", False),  # plain http only for a developer's own machine
+        ("https://App.Example.com", False),  # browsers send origins in lower case
+        ("https://user@app.example.com", False),
+        ("https://app.example.com:99999", False),
+        ("javascript://app.example.com", False),
+        ("", False),
+    ],
+)
+def test_allowed_origins_are_validated_by_pattern(template: dict[str, Any], origin: str, ok: bool) -> None:
+    # CloudFormation applies AllowedPattern to each element of a CommaDelimitedList.
+    pattern = template["Parameters"]["AllowedOrigins"]["AllowedPattern"]
+
+    assert bool(re.fullmatch(pattern, origin)) is ok, (origin, pattern)
 
 
 # --- IAM ----------------------------------------------------------------------------------------
@@ -273,16 +326,47 @@ def test_function_permissions_are_exactly_the_allowed_ones(template: dict[str, A
     function = template["Resources"][name]
     assert "Role" not in function["Properties"], "a shared or hand-made role escapes these checks"
 
-    granted: dict[str, Any] = {}
-    for stmt in _statements(function):
+    granted: dict[str, dict[str | None, Any]] = {}
+    for condition, stmt in _conditional_statements(function):
         assert stmt["Effect"] == "Allow"
         assert "NotAction" not in stmt and "NotResource" not in stmt
         for action in _as_list(stmt["Action"]):
             assert "*" not in action and "?" not in action, f"{name}: wildcard action {action}"
-            assert action not in granted, f"{name}: {action} granted twice"
-            granted[action] = stmt["Resource"]
+            assert condition not in granted.get(action, {}), f"{name}: {action} granted twice"
+            granted.setdefault(action, {})[condition] = stmt["Resource"]
 
     assert granted == ALLOWED[name]
+
+
+@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])
+def test_kms_decrypt_only_on_behalf_of_secrets_manager_and_ssm(template: dict[str, Any], name: str) -> None:
+    # Given the one statement that may decrypt
+    (stmt,) = [s for s in _statements(template["Resources"][name]) if s["Action"] == "kms:Decrypt"]
+
+    # Then: only when Secrets Manager or SSM asks on the function's behalf, never a direct Decrypt
+    assert stmt["Condition"] == {
+        "StringEquals": {
+            "kms:ViaService": [
+                {"Fn::Sub": "secretsmanager.${AWS::Region}.${AWS::URLSuffix}"},
+                {"Fn::Sub": "ssm.${AWS::Region}.${AWS::URLSuffix}"},
+            ]
+        }
+    }
+
+
+@pytest.mark.parametrize(("condition", "parameter"), OPTIONAL_GRANTS.items())
+def test_an_optional_grant_exists_only_when_its_parameter_is_set(
+    template: dict[str, Any], condition: str, parameter: str
+) -> None:
+    # Given the defaults, the grant's condition is false: nothing is granted
+    params = _parameters(template)
+    assert _evaluate(template["Conditions"][condition], params) is False
+    assert params[parameter] == [""]  # an unset CommaDelimitedList
+
+    # When the parameter names one or two resources, it is true
+    example = PARAMETER_EXAMPLES[parameter]
+    assert _evaluate(template["Conditions"][condition], {**params, parameter: [example]}) is True
+    assert _evaluate(template["Conditions"][condition], {**params, parameter: [example, example]}) is True
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -315,14 +399,20 @@ def test_meta_touches_no_storage_table_secret_or_parameter(template: dict[str, A
 
 def test_the_config_parameter_is_readable_only_when_one_is_configured(template: dict[str, Any]) -> None:
     for name in ("UploadsFunction", "DownloadsFunction"):
-        conditions = {
-            condition
-            for policy in template["Resources"][name]["Properties"]["Policies"]
-            for entry in policy["Statement"]
-            for condition, stmt in _branches(entry)
+        resources = {
+            condition: stmt["Resource"]
+            for condition, stmt in _conditional_statements(template["Resources"][name])
             if stmt["Action"] == "ssm:GetParameter"
         }
-        assert conditions == {"HasConfigParameter"}, name
+        assert resources["HasConfigParameter"] == SSM_CONFIG, name
+
+
+PARAMETER_EXAMPLES = {
+    "JwtSecretArns": "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt-AbCdEf",
+    "CredentialSecretArns": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:presign/r2-Zx9Yw8",
+    "CredentialParameterArns": "arn:aws:ssm:us-east-1:123456789012:parameter/presign/filebase-keys",
+    "SecretsKmsKeyArns": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+}
 
 
 @pytest.mark.parametrize(
@@ -346,12 +436,54 @@ def test_the_config_parameter_is_readable_only_when_one_is_configured(template: 
             ["*", "arn:aws:s3:::*", "arn:aws:s3:::my-bucket"],
         ),
         (
-            "JwtSecretArn",
-            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt-AbCdEf"],
+            "JwtSecretArns",
+            ["", "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt-AbCdEf"],
             [
                 "*",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/*",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/jwt-??????",
+            ],
+        ),
+        (
+            "CredentialSecretArns",
+            ["", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:presign/r2-Zx9Yw8"],
+            [
+                "*",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:presign/r2",
+                "presign/r2",
+            ],
+        ),
+        (
+            "CredentialParameterArns",
+            [
+                "",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/presign/filebase-keys",
+                "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/presign/keys",
+            ],
+            [
+                "*",
+                "/presign/filebase-keys",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/*",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/presign/*",
+                "arn:aws:ssm:us-east-1:123456789012:parameter/presign/keys?",
+                "arn:aws:ssm:us-east-1:123456789012:parameter",
+            ],
+        ),
+        (
+            "SecretsKmsKeyArns",
+            [
+                "",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+            ],
+            [
+                "*",
+                "arn:aws:kms:us-east-1:123456789012:key/*",
+                "arn:aws:kms:us-east-1:123456789012:alias/aws/ssm",
+                "1234abcd-12ab-34cd-56ef-1234567890ab",
             ],
         ),
     ],
@@ -371,12 +503,18 @@ def test_resource_parameters_refuse_wildcards(
 
 
 def _evaluate(expr: Any, params: dict[str, Any]) -> Any:
-    """Just enough of CloudFormation's rule functions to check our Rules."""
+    """Just enough of CloudFormation's rule and condition functions to check our Rules and Conditions."""
     if isinstance(expr, dict) and len(expr) == 1:
         ((fn, arg),) = expr.items()
         if fn == "Ref":
             return params[arg]
+        if fn == "Condition":
+            raise AssertionError("conditions here are written out, not nested")
         args = [_evaluate(a, params) for a in arg]
+        if fn == "Fn::Join":
+            return args[0].join(args[1])
+        if fn == "Fn::EachMemberEquals":
+            return all(member == args[1] for member in args[0])
         if fn == "Fn::Equals":
             return args[0] == args[1]
         if fn == "Fn::Not":
@@ -391,12 +529,18 @@ def _evaluate(expr: Any, params: dict[str, Any]) -> Any:
     return expr
 
 
-def _rules_pass(template: dict[str, Any], **overrides: Any) -> bool:
+def _parameters(template: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Parameter values as CloudFormation sees them: defaults, then overrides; lists split."""
     params = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
     params.update(overrides)
     for name, p in template["Parameters"].items():
         if p["Type"] == "CommaDelimitedList" and isinstance(params[name], str):
             params[name] = params[name].split(",")
+    return params
+
+
+def _rules_pass(template: dict[str, Any], **overrides: Any) -> bool:
+    params = _parameters(template, **overrides)
     for rule in template["Rules"].values():
         if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], params):
             continue
@@ -428,6 +572,44 @@ def test_the_gateway_authorizer_needs_issuer_and_audience(template: dict[str, An
     assert _rules_pass(
         template, EnableJwtAuthorizer="true", JwtIssuer="https://a/", JwtAudience="api", **source
     )
+
+
+def test_hs256_secrets_are_refused_behind_the_gateway_authorizer(template: dict[str, Any]) -> None:
+    # API Gateway's JWT authorizer verifies RSA-signed tokens only: an HS256 token never gets through,
+    # so a JWT secret with the authorizer on is a mistake, not a grant to hand out.
+    source = {"PresignConfigParameter": "/presign/config", "JwtIssuer": "https://a/", "JwtAudience": "api"}
+    secret = PARAMETER_EXAMPLES["JwtSecretArns"]
+    assert _rules_pass(template, EnableJwtAuthorizer="false", JwtSecretArns=secret, **source)
+    assert _rules_pass(template, EnableJwtAuthorizer="true", **source)
+    assert not _rules_pass(template, EnableJwtAuthorizer="true", JwtSecretArns=secret, **source)
+
+
+def _samconfig_overrides() -> dict[str, dict[str, str]]:
+    document = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
+    found = {}
+    for env, commands in document.items():
+        if isinstance(commands, dict) and "deploy" in commands:
+            overrides = commands["deploy"]["parameters"]["parameter_overrides"]
+            found[env] = dict(item.split("=", 1) for item in overrides)
+    return found
+
+
+@pytest.mark.parametrize("env", sorted(_samconfig_overrides()))
+def test_samconfig_environments_pass_the_templates_own_checks(template: dict[str, Any], env: str) -> None:
+    # Given the overrides a `sam deploy --config-env` would send
+    overrides = _samconfig_overrides()[env]
+    parameters = template["Parameters"]
+
+    # Then: each names a parameter, each value fits its pattern, and the rules pass
+    assert set(overrides) <= set(parameters), set(overrides) - set(parameters)
+    for name, value in overrides.items():
+        pattern = parameters[name].get("AllowedPattern")
+        values = value.split(",") if parameters[name]["Type"] == "CommaDelimitedList" else [value]
+        for item in values:
+            assert pattern is None or re.fullmatch(pattern, item), (name, item)
+    missing = {name for name, p in parameters.items() if "Default" not in p} - set(overrides)
+    assert not missing, f"{env} leaves required parameters unset: {missing}"
+    assert _rules_pass(template, **overrides)
 
 
 @pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])

@@ -260,8 +260,12 @@ class AuthSettings(_Model):
     issuer: str = Field(min_length=1)
     audience: str = Field(min_length=1)
     leeway_seconds: int = Field(default=30, ge=0, le=60)
-    # hs256: newest first.
+    # hs256: newest first, each re-read every secrets_cache_seconds so that a secret rotated or
+    # revoked in Secrets Manager takes effect in warm containers without a redeploy. While the
+    # store cannot be reached the last known values serve secrets_grace_seconds longer, then 503.
     secrets: list[SecretRef] = Field(default_factory=list)
+    secrets_cache_seconds: int = Field(default=300, ge=10, le=3600)
+    secrets_grace_seconds: int = Field(default=900, ge=0, le=3600)
     # oidc
     jwks_url: str | None = None
     algorithms: list[OidcAlgorithm] = Field(
@@ -272,6 +276,8 @@ class AuthSettings(_Model):
     # oidc and gateway: Cognito access tokens carry the app client id in ``client_id`` and no
     # ``aud``; API Gateway accepts that, and so do we when this is set.
     accept_client_id_as_audience: bool = False
+    # All modes: refuse tokens issued to live longer than this (exp - iat); iat is then required.
+    max_token_lifetime_seconds: int | None = Field(default=None, ge=60, le=604_800)
     required_scopes: RequiredScopes = Field(default_factory=RequiredScopes)
 
     @field_validator("issuer", "audience")
@@ -312,6 +318,8 @@ class AuthSettings(_Model):
     def _fields_fit_mode(self) -> AuthSettings:
         owners = {
             "secrets": "hs256",
+            "secrets_cache_seconds": "hs256",
+            "secrets_grace_seconds": "hs256",
             "jwks_url": "oidc",
             "algorithms": "oidc",
             "jwks_timeout_seconds": "oidc",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
+from presign.adapters.aws_parameters import fetch_secret, fetch_ssm_parameter
 from presign.config import EnvSecret, SecretRef, Settings, parse_settings
 from presign.errors import ConfigurationError
 
@@ -14,12 +14,12 @@ CONFIG_PARAMETER_VAR = "PRESIGN_CONFIG_PARAMETER"
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """The configuration from ``PRESIGN_CONFIG`` (JSON) or the SSM parameter named by
-    ``PRESIGN_CONFIG_PARAMETER``: exactly one of them."""
+    ``PRESIGN_CONFIG_PARAMETER``: exactly one of them. Read once, at cold start."""
     inline = environ.get(CONFIG_VAR, "").strip()
     parameter = environ.get(CONFIG_PARAMETER_VAR, "").strip()
     if bool(inline) == bool(parameter):
         raise ConfigurationError(f"set exactly one of {CONFIG_VAR} or {CONFIG_PARAMETER_VAR}")
-    document = inline or str(get_ssm_parameter(parameter))
+    document = inline or fetch_ssm_parameter(parameter)
     return parse_settings(document)
 
 
@@ -28,6 +28,9 @@ def secret_resolver(environ: Mapping[str, str]) -> SecretResolver:
 
 
 class SecretResolver:
+    """A secret's current value, read on every call: the HS256 verifier decides how often to ask
+    (``auth.secrets_cache_seconds``), so caching here would only make a revocation take longer."""
+
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
@@ -37,7 +40,4 @@ class SecretResolver:
             if value is None:
                 raise ConfigurationError(f"environment variable {ref.name} is not set")
             return value
-        secret = get_secret(ref.secret_id)
-        if not isinstance(secret, str):
-            raise ConfigurationError(f"secret {ref.secret_id!r} must be a string")
-        return secret
+        return fetch_secret(ref.secret_id)

@@ -102,8 +102,19 @@ def numeric_date(claims: Mapping[str, Any], name: str, *, from_gateway: bool = F
     return result
 
 
-def check_times(claims: Mapping[str, Any], *, now: float, leeway: int, from_gateway: bool = False) -> None:
-    """``exp`` required and in the future; ``nbf`` and ``iat``, when present, not in the future."""
+def check_times(
+    claims: Mapping[str, Any],
+    *,
+    now: float,
+    leeway: int,
+    max_lifetime: int | None = None,
+    from_gateway: bool = False,
+) -> None:
+    """``exp`` required and in the future; ``nbf`` and ``iat``, when present, not in the future.
+
+    With ``max_lifetime``, ``iat`` is required too and ``exp - iat`` may not exceed it: the issuer's
+    own statement of how long the token lives, so no leeway applies to it.
+    """
     exp = numeric_date(claims, "exp", from_gateway=from_gateway)
     if exp is None:
         raise refuse("missing_claim")
@@ -113,6 +124,12 @@ def check_times(claims: Mapping[str, Any], *, now: float, leeway: int, from_gate
         moment = numeric_date(claims, name, from_gateway=from_gateway)
         if moment is not None and moment > now + leeway:
             raise refuse("not_yet_valid")
+    if max_lifetime is not None:
+        iat = numeric_date(claims, "iat", from_gateway=from_gateway)
+        if iat is None:
+            raise refuse("missing_claim")
+        if exp - iat > max_lifetime:
+            raise refuse("lifetime_too_long")
 
 
 def subject(claims: Mapping[str, Any]) -> str:

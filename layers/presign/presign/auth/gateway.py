@@ -21,11 +21,19 @@ from presign.clock import Clock
 
 class GatewayVerifier:
     def __init__(
-        self, *, issuer: str, audience: str, leeway: int, accept_client_id: bool, clock: Clock
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: int,
+        accept_client_id: bool,
+        clock: Clock,
+        max_lifetime: int | None = None,
     ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
+        self._max_lifetime = max_lifetime
         self._accept_client_id = accept_client_id
         self._clock = clock
 
@@ -37,7 +45,13 @@ class GatewayVerifier:
         checks.check_audience(
             claims, self._audience, accept_client_id=self._accept_client_id, from_gateway=True
         )
-        checks.check_times(claims, now=self._clock().timestamp(), leeway=self._leeway, from_gateway=True)
+        checks.check_times(
+            claims,
+            now=self._clock().timestamp(),
+            leeway=self._leeway,
+            max_lifetime=self._max_lifetime,
+            from_gateway=True,
+        )
         sub = checks.subject(claims)
         return Principal(
             sub=sub, claims=MappingProxyType(claims), scopes=checks.scopes(claims, from_gateway=True)

@@ -31,6 +31,7 @@ class ClaimRules:
     audience: str
     leeway: int
     accept_client_id: bool = False
+    max_lifetime: int | None = None  # seconds between iat and exp; iat required when set
     options: Options = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -96,7 +97,7 @@ def decode(
 
 
 def check_claims(payload: Mapping[str, Any], rules: ClaimRules, *, now: float) -> None:
-    checks.check_times(payload, now=now, leeway=rules.leeway)
+    checks.check_times(payload, now=now, leeway=rules.leeway, max_lifetime=rules.max_lifetime)
     checks.subject(payload)
     if rules.accept_client_id:
         checks.check_audience(payload, rules.audience, accept_client_id=True)

@@ -20,6 +20,7 @@ Reason = Literal[
     "bad_audience",
     "missing_claim",  # `exp`, `iss`, `aud` or `sub` absent (or `sub` empty)
     "bad_claim",  # a claim of the wrong type: a string `exp`, a number `sub`, NaN, ...
+    "lifetime_too_long",  # `exp - iat` above auth.max_token_lifetime_seconds
 ]
 
 REASONS: Final[tuple[str, ...]] = get_args(Reason)

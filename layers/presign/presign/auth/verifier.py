@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
@@ -67,6 +68,11 @@ def build_authenticator(
 ) -> Authenticator:
     """Build the configured verifier; raises ``ConfigurationError`` for unusable secrets.
 
+    ``resolve_secret`` reads a secret's current value, uncached: in hs256 mode it is called for
+    every secret now and again every ``settings.secrets_cache_seconds`` (``presign.auth.hs256``).
+    It raises ``ConfigurationError`` when the secret is gone or denied and
+    ``DependencyUnavailable`` when the store cannot answer.
+
     ``clock`` and ``jwks_fetcher`` (returns the JWKS document, raises ``DependencyUnavailable``)
     are injectable so tests control time and network; by default the JWKS comes from
     ``settings.jwks_url`` over HTTPS.
@@ -81,6 +87,7 @@ def build_authenticator(
             leeway=settings.leeway_seconds,
             accept_client_id=settings.accept_client_id_as_audience,
             clock=clock,
+            max_lifetime=settings.max_token_lifetime_seconds,
         )
     else:
         from presign.auth.jws import ClaimRules
@@ -90,11 +97,18 @@ def build_authenticator(
             audience=settings.audience,
             leeway=settings.leeway_seconds,
             accept_client_id=settings.accept_client_id_as_audience,
+            max_lifetime=settings.max_token_lifetime_seconds,
         )
         if settings.mode == "hs256":
-            from presign.auth.hs256 import Hs256Verifier, prepare_secrets
+            from presign.auth.hs256 import Hs256Verifier, SecretSet
 
-            secrets = prepare_secrets([resolve_secret(ref) for ref in settings.secrets])
+            # Each secret is read now, and again every secrets_cache_seconds (revocation, rotation).
+            secrets = SecretSet(
+                [functools.partial(resolve_secret, ref) for ref in settings.secrets],
+                ttl=settings.secrets_cache_seconds,
+                grace=settings.secrets_grace_seconds,
+                clock=clock,
+            )
             verifier = Hs256Verifier(secrets=secrets, rules=rules, clock=clock)
         else:
             from presign.auth.jwks import JwksCache, http_fetcher
