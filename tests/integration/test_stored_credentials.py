@@ -10,8 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from local.servers import MotoServer, aws_env
+from presign.adapters import aws_parameters
 from presign.errors import ConfigurationError
 from tests.integration.conftest import Client
 from tests.support.functions import settings_document
@@ -21,17 +22,24 @@ TEMPORARY = {"access_key_id": "ASIATEMP", "secret_access_key": "t" * 40, "sessio
 PERMANENT = {"access_key_id": "AKIAKEEP", "secret_access_key": "k" * 40}
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    from aws_lambda_powertools.utilities import parameters
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    # A server, not mock_aws: the functions read Secrets Manager and SSM over HTTP with their own
+    # small client (presign.adapters.aws_parameters), which an in-process mock cannot see.
+    with MotoServer() as server:
+        yield server
 
-    parameters.clear_caches()
-    with mock_aws():
-        yield
-    parameters.clear_caches()
+
+@pytest.fixture
+def aws(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    moto.reset()
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in aws_env(moto.endpoint_url).items():
+        monkeypatch.setenv(name, value)
+    aws_parameters.clear_caches()
+    yield
+    aws_parameters.clear_caches()
 
 
 def _stored(where: str, keys: dict[str, str]) -> dict[str, str]:
@@ -100,9 +108,7 @@ def test_a_secret_rotated_to_temporary_keys_signs_no_long_link(
     boto3.client("secretsmanager").put_secret_value(
         SecretId=credentials["secret_id"], SecretString=json.dumps(TEMPORARY)
     )
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()
+    aws_parameters.clear_caches()
     response = client.post("/uploads", {**UPLOAD, "expires_in": 60})
 
     # Then nothing is signed: the deployment is misconfigured, and the client learns no more
