@@ -57,6 +57,9 @@ _DOCUMENTED_ERRORS = {
     401: "missing or invalid bearer token",
     403: "outside the caller's namespace or scope",
     413: "too large",
+    404: "no such upload (another caller's upload is 404 too)",
+    409: "conflicts with the upload's state, or the idempotent request is in progress",
+    410: "the upload expired or was deleted",
     415: "content type not allowed",
     422: "not possible for this target",
     429: "rate limited (see Retry-After)",
@@ -154,6 +157,8 @@ class Api:
             headers["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
         elif isinstance(exc, errors.RateLimited):
             headers.update(exc.headers)
+            headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, errors.IdempotencyInProgress):
             headers["Retry-After"] = str(exc.retry_after)
         elif isinstance(exc, errors.DependencyUnavailable):
             headers["Retry-After"] = str(exc.retry_after)
