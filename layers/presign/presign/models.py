@@ -43,6 +43,7 @@ class CreateUploadRequest(_Input):
     content_type: str = Field(min_length=3, max_length=255)
     size: int = Field(gt=0, description="exact size in bytes; the URL only accepts this many")
     target: str | None = Field(default=None, min_length=1, max_length=64)
+    kind: str | None = Field(default=None, min_length=1, max_length=32, description="a named upload policy")
     method: Literal["PUT", "POST"] = "PUT"
     checksum_sha256: str | None = Field(default=None, description="base64 SHA-256 of the content")
     metadata: dict[str, str] = Field(default_factory=dict, max_length=10)
