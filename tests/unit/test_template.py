@@ -19,12 +19,20 @@ import pytest
 from local.cfn import ROOT, load_template
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
-FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "MetaFunction")
+FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "MetaFunction")
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
-PRIVATE_ROUTES = {("POST", "/uploads"), ("POST", "/downloads")}
+PRIVATE_ROUTES = {
+    ("POST", "/uploads"),
+    ("POST", "/downloads"),
+    ("POST", "/uploads/{upload_id}/complete"),
+    ("GET", "/uploads/{upload_id}"),
+    ("DELETE", "/uploads/{upload_id}"),
+    ("GET", "/uploads"),
+}
 
 # What each function may do, and on what: action -> the template value its Resource must be.
 TABLE_ARN = {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+UPLOADS_TABLE_ARN = {"Fn::GetAtt": ["UploadsTable", "Arn"]}
 JWT_SECRET = {"Ref": "JwtSecretArn"}
 SSM_CONFIG = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PresignConfigParameter}"
@@ -33,13 +41,28 @@ ALLOWED: dict[str, dict[str, Any]] = {
     "UploadsFunction": {
         "s3:PutObject": {"Ref": "S3ObjectArnsForUpload"},
         "secretsmanager:GetSecretValue": JWT_SECRET,
-        "dynamodb:UpdateItem": TABLE_ARN,
+        # the rate limiter's counters; Idempotency-Key claims
+        "dynamodb:UpdateItem": [TABLE_ARN, UPLOADS_TABLE_ARN],
+        "dynamodb:PutItem": UPLOADS_TABLE_ARN,  # a new upload record (conditional)
+        "dynamodb:GetItem": UPLOADS_TABLE_ARN,  # a retry finds its upload
         "ssm:GetParameter": SSM_CONFIG,
     },
     "DownloadsFunction": {
         "s3:GetObject": {"Ref": "S3ObjectArnsForDownload"},
         "secretsmanager:GetSecretValue": JWT_SECRET,
         "dynamodb:UpdateItem": TABLE_ARN,
+        "ssm:GetParameter": SSM_CONFIG,
+    },
+    "LifecycleFunction": {
+        # HEAD is authorised as s3:GetObject; the function never reads an object's bytes.
+        "s3:GetObject": {"Ref": "S3ObjectArnsForUpload"},
+        "s3:GetObjectAttributes": {"Ref": "S3ObjectArnsForUpload"},
+        "s3:DeleteObject": {"Ref": "S3ObjectArnsForUpload"},
+        "secretsmanager:GetSecretValue": JWT_SECRET,
+        # the rate limiter's counters; status transitions and completion claims
+        "dynamodb:UpdateItem": [TABLE_ARN, UPLOADS_TABLE_ARN],
+        "dynamodb:GetItem": UPLOADS_TABLE_ARN,
+        "dynamodb:Query": UPLOADS_TABLE_ARN,
         "ssm:GetParameter": SSM_CONFIG,
     },
     "MetaFunction": {},
@@ -255,16 +278,17 @@ def test_function_permissions_are_exactly_the_allowed_ones(template: dict[str, A
     function = template["Resources"][name]
     assert "Role" not in function["Properties"], "a shared or hand-made role escapes these checks"
 
-    granted: dict[str, Any] = {}
+    granted: dict[str, list[Any]] = {}
     for stmt in _statements(function):
         assert stmt["Effect"] == "Allow"
         assert "NotAction" not in stmt and "NotResource" not in stmt
         for action in _as_list(stmt["Action"]):
             assert "*" not in action and "?" not in action, f"{name}: wildcard action {action}"
-            assert action not in granted, f"{name}: {action} granted twice"
-            granted[action] = stmt["Resource"]
+            resources = _as_list(stmt["Resource"])
+            assert not any(r in granted.get(action, []) for r in resources), f"{name}: {action} granted twice"
+            granted.setdefault(action, []).extend(resources)
 
-    assert granted == ALLOWED[name]
+    assert granted == {action: _as_list(resource) for action, resource in ALLOWED[name].items()}
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -296,7 +320,7 @@ def test_meta_touches_no_storage_table_secret_or_parameter(template: dict[str, A
 
 
 def test_the_config_parameter_is_readable_only_when_one_is_configured(template: dict[str, Any]) -> None:
-    for name in ("UploadsFunction", "DownloadsFunction"):
+    for name in ("UploadsFunction", "DownloadsFunction", "LifecycleFunction"):
         conditions = {
             condition
             for policy in template["Resources"][name]["Properties"]["Policies"]
@@ -412,7 +436,7 @@ def test_the_gateway_authorizer_needs_issuer_and_audience(template: dict[str, An
     )
 
 
-@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])
+@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
 def test_configured_functions_get_one_configuration_source_and_the_table(
     template: dict[str, Any], name: str
 ) -> None:
@@ -441,11 +465,45 @@ def test_rate_limit_table_is_on_demand_with_ttl_and_sse(template: dict[str, Any]
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
+# --- the uploads table --------------------------------------------------------------------------
+
+
+def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
+    template: dict[str, Any],
+) -> None:
+    table = template["Resources"]["UploadsTable"]
+    props = table["Properties"]
+
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in props
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    # The only record of who uploaded what: a stack deletion must not take it along.
+    assert table["DeletionPolicy"] == "Retain"
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "pending"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending_pk", "pending_sk"]
+    assert "ProvisionedThroughput" not in index
+
+
+def test_functions_that_record_uploads_know_the_table(template: dict[str, Any]) -> None:
+    for name in ("UploadsFunction", "LifecycleFunction"):
+        env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["PRESIGN_UPLOADS_TABLE"] == {"Ref": "UploadsTable"}, name
+    downloads = template["Resources"]["DownloadsFunction"]["Properties"]["Environment"]["Variables"]
+    assert "PRESIGN_UPLOADS_TABLE" not in downloads
+
+
 def test_outputs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
 
     assert "${HttpApi}" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert outputs["RateLimitTableName"]["Value"] == {"Ref": "RateLimitTable"}
+    assert outputs["UploadsTableName"]["Value"] == {"Ref": "UploadsTable"}
     assert outputs["PresignLayerArn"]["Value"] == {"Ref": "PresignLayer"}
 
 
@@ -472,7 +530,8 @@ def test_sample_events_are_http_api_v2_payloads(template: dict[str, Any], path: 
 
     assert event["version"] == "2.0"
     assert (method, route) in _routes(template)
-    assert event["rawPath"] == ctx["http"]["path"] == route
+    # A route's {parameters} are filled in from pathParameters, as API Gateway does.
+    assert event["rawPath"] == ctx["http"]["path"] == route.format(**event.get("pathParameters", {}))
     assert ctx["http"]["method"] == method and ctx["routeKey"] == event["routeKey"]
     assert ctx["requestId"] and ctx["stage"] == "$default" and isinstance(ctx["timeEpoch"], int)
     assert all(name == name.lower() for name in event["headers"])  # HTTP APIs lowercase them
