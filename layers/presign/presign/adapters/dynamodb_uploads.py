@@ -21,9 +21,11 @@ index partitions.
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
 ``AwsJsonClient`` (no botocore at cold start), the rate limiter's client, so both share a pool.
 
-**Retries.** The client resends a write whose answer was lost. Each write here is conditional,
-so a resend of an applied write fails its condition; ``ReturnValuesOnConditionCheckFailure=ALL_OLD``
-shows the item, and when it is exactly what this call wrote, the call reports success.
+**Retries.** The client resends a write whose answer was lost. Each write here is conditional
+and stamps the item with a fresh ``write_id``, so a resend of an applied write fails its condition,
+``ReturnValuesOnConditionCheckFailure=ALL_OLD`` shows the item, and when the item carries this
+call's own ``write_id`` the call reports success (two requests in the same second cannot be
+mistaken for each other: their ids differ).
 
 Errors: a failed condition is an outcome; anything else (throttling after the retry, timeouts,
 an unreachable endpoint, a missing table, access denied, no credentials) is
@@ -32,6 +34,7 @@ an unreachable endpoint, a missing table, access denied, no credentials) is
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +74,10 @@ def pending_keys(record: UploadRecord) -> tuple[str, str]:
 
 
 # -- attribute values -----------------------------------------------------------------------------
+
+
+def _write_id() -> str:
+    return os.urandom(8).hex()
 
 
 def _s(value: str) -> dict[str, str]:
@@ -218,7 +225,8 @@ class DynamoDbRecordStore:
             raise _unavailable("no credentials for the uploads table", "NoCredentialsError") from exc
 
     def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
-        item = record_item(record, ttl)
+        write_id = _write_id()
+        item = {**record_item(record, ttl), "write_id": _s(write_id)}
         try:
             self._call(
                 "PutItem",
@@ -229,8 +237,8 @@ class DynamoDbRecordStore:
                 },
             )
         except AwsServiceError as exc:
-            # Our own write, resent after its answer was lost, finds exactly itself.
-            return exc.body.get("Item") == item
+            # Our own write, resent after its answer was lost, finds itself.
+            return _str(exc.body.get("Item") or {}, "write_id") == write_id
         return True
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
@@ -242,13 +250,15 @@ class DynamoDbRecordStore:
         return record_from(item) if item else None
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        write_id = _write_id()
         names = {"#status": "status", "#ttl": "ttl"}
         values: dict[str, Any] = {
             ":status": _s(record.status),
             ":expected": _s(expected),
             ":updated": _n(record.updated_at),
+            ":write_id": _s(write_id),
         }
-        sets = ["#status = :status", "updated_at = :updated"]
+        sets = ["#status = :status", "updated_at = :updated", "write_id = :write_id"]
         removes = []
         if record.etag is not None:
             sets.append("etag = :etag")
@@ -280,11 +290,8 @@ class DynamoDbRecordStore:
                 },
             )
         except AwsServiceError as exc:
-            old = exc.body.get("Item") or {}
-            # Already in exactly this state, by this very write (resent): applied.
-            return bool(old) and (
-                _str(old, "status") == record.status and _int(old, "updated_at") == record.updated_at
-            )
+            # Moved by this very write, resent after its answer was lost: applied.
+            return _str(exc.body.get("Item") or {}, "write_id") == write_id
         return True
 
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
@@ -312,11 +319,13 @@ class DynamoDbRecordStore:
     def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
         # UpdateItem, not PutItem: it creates the item just as well, and keeps the lifecycle
         # function's role to reading and updating (no PutItem, no DeleteItem).
+        write_id = _write_id()
         values = {
             ":fingerprint": _s(claim.fingerprint),
             ":upload_id": _s(claim.upload_id),
             ":now": _n(claim.claimed_at),
             ":ttl": _n(ttl),
+            ":write_id": _s(write_id),
         }
         try:
             self._call(
@@ -324,7 +333,8 @@ class DynamoDbRecordStore:
                 {
                     "Key": self._claim_key(claim),
                     "UpdateExpression": (
-                        "SET fingerprint = :fingerprint, upload_id = :upload_id, claimed_at = :now, #ttl = :ttl"
+                        "SET fingerprint = :fingerprint, upload_id = :upload_id, claimed_at = :now, "
+                        "#ttl = :ttl, write_id = :write_id"
                     ),
                     # DynamoDB deletes expired items late (up to days): an expired claim is free.
                     "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
@@ -335,13 +345,7 @@ class DynamoDbRecordStore:
             )
         except AwsServiceError as exc:
             old = exc.body.get("Item") or {}
-            mine = {
-                "fingerprint": values[":fingerprint"],
-                "upload_id": values[":upload_id"],
-                "claimed_at": values[":now"],
-                "ttl": values[":ttl"],
-            }
-            if all(old.get(name) == value for name, value in mine.items()):
+            if _str(old, "write_id") == write_id:
                 return None  # our own claim, resent
             return _claim_from(old, claim.owner, claim.key_digest)
         return None

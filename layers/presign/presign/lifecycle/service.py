@@ -41,7 +41,7 @@ from presign.lifecycle.idempotency import (
     fingerprint,
     key_digest,
 )
-from presign.lifecycle.ids import is_upload_id, new_upload_id
+from presign.lifecycle.ids import MonotonicIds, is_upload_id
 from presign.lifecycle.kinds import apply_kind
 from presign.lifecycle.models import CompleteUploadResponse, UploadList, completion, status_of
 from presign.lifecycle.records import Status, UploadRecord
@@ -122,7 +122,7 @@ class Lifecycle:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
-        self._random = random_bytes
+        self._new_id = MonotonicIds(random_bytes)
         self._audit: AuditSink = audit or (lambda event: None)
 
     @property
@@ -148,7 +148,7 @@ class Lifecycle:
         written means no answer (503), so a client never holds a URL the service does not know.
         """
         shaped = apply_kind(target, request)
-        upload_id = new_upload_id(self._clock(), self._random)
+        upload_id = self._new_id(self._clock())
         store = self._store
         if store is None:
             if idempotency_key is not None:
