@@ -401,3 +401,39 @@ def test_serving_without_s3_never_imports_boto3(
     # Only the bare "botocore" package may appear: Powertools' user agent probes it with
     # `import botocore` (see tests/integration/test_ratelimit_http.py); no client, no submodule.
     assert result["at_import"] in ([], ["botocore"]) and result["after"] in ([], ["botocore"]), result
+
+
+@pytest.mark.parametrize(
+    ("action", "call"),
+    [
+        ("upload_status", lambda c, i: c.status(i)),
+        ("upload_abort", lambda c, i: c.delete(i)),
+        ("upload_list", lambda c, i: c.list()),
+        ("upload_complete", lambda c, i: c.complete(i)),
+    ],
+)
+def test_each_route_spends_its_own_action(
+    stack: Callable[..., Caller],
+    storage: MemoryObjects,
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+    call: Callable[[Caller, str], dict[str, Any]],
+) -> None:
+    # Given one request an hour for this action only
+    document = settings_document()
+    document["rate_limits"] = {"actions": {action: {"rate": 1, "period": 3600, "burst": 1}}}
+    monkeypatch.setenv("PRESIGN_RATE_LIMIT_TABLE", "presign-local-RateLimitTable")
+    caller = stack(document)
+    grant = created(caller)
+    storage.objects[grant["key"]] = stored()
+
+    # When it is called twice
+    first, second = call(caller, grant["upload_id"]), call(caller, grant["upload_id"])
+
+    # Then the first spends the one unit, the second is 429, and the other routes are untouched
+    assert first["statusCode"] in (200, 204) and first["headers"]["RateLimit-Remaining"] == "0", first
+    assert second["statusCode"] == 429 and int(second["headers"]["Retry-After"]) >= 1, second["body"]
+    others = {"upload_status": caller.status, "upload_list": lambda _: caller.list()}
+    for name, other in others.items():
+        if name != action:
+            assert other(grant["upload_id"])["statusCode"] == 200, name

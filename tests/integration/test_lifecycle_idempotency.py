@@ -190,3 +190,39 @@ def test_a_malformed_key_is_400(containers: Callable[[int], list[Client]], heade
     (client,) = containers(1)
     response = client.post("/uploads", UPLOAD, bearer=token("idem-bad"), headers={"Idempotency-Key": header})
     assert response["statusCode"] == 400, response["body"]
+
+
+def test_a_request_whose_key_is_still_claimed_is_409_with_retry_after(
+    containers: Callable[[int], list[Client]],
+) -> None:
+    # Given a claim whose request is still running (no record yet)
+    import time
+
+    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
+    from presign.lifecycle.idempotency import Claim, fingerprint, key_digest
+    from presign.lifecycle.service import CREATE_ROUTE
+
+    (client,) = containers(1)
+    sub = f"idem-{uuid.uuid4()}"
+    now = int(time.time())
+    body_print = fingerprint(CREATE_ROUTE, {**UPLOAD, **_defaults(), "target": "main"})
+    running = Claim(
+        owner_of(Principal(sub)), key_digest("busy"), body_print, "01k0b7m3q8r9s4t5v6w7x8y9za", now
+    )
+    assert DynamoDbRecordStore(rate_limit_client(), UPLOADS_TABLE).claim(running, ttl=now + 86_400) is None
+
+    # When the same request arrives with that key
+    response = client.post("/uploads", UPLOAD, bearer=token(sub), headers={"Idempotency-Key": "busy"})
+
+    # Then it is told to come back, and spends nothing
+    assert response["statusCode"] == 409, response["body"]
+    assert body(response)["error"]["code"] == "idempotency_in_progress"
+    assert response["headers"]["Retry-After"] == "1"
+    assert "RateLimit-Remaining" not in response["headers"]
+
+
+def _defaults() -> dict[str, Any]:
+    from presign.models import CreateUploadRequest
+
+    return CreateUploadRequest.model_validate(UPLOAD).model_dump(mode="json")
