@@ -84,6 +84,7 @@ JWT_SECRET = "bench-secret-" + "x" * 40  # HS256 wants at least 32 bytes
 SUB = "user-123"
 REGION = "us-east-1"
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
+TABLES = {"RateLimitTable": TABLE, "UploadsTable": f"{STACK_NAME}-UploadsTable"}
 
 
 class BenchError(RuntimeError):
@@ -106,6 +107,8 @@ CASES = (
     Case("UploadsFunction", "uploads_post.json", 201),
     Case("DownloadsFunction", "downloads_post.json", 200),
     Case("MetaFunction", "health_get.json", 200),
+    # GET /uploads: the lifecycle function's cold start without S3 (boto3 is not imported).
+    Case("LifecycleFunction", "uploads_get.json", 200),
 )
 # Also measured with --all-routes (left out by default to keep `make bench` short).
 MORE_CASES = (Case("MetaFunction", "openapi_get.json", 200),)
@@ -303,7 +306,7 @@ def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) ->
     """The few intrinsics the template's environment variables use."""
     if isinstance(value, dict):
         if "Ref" in value:
-            return params.get(value["Ref"], TABLE if value["Ref"] == "RateLimitTable" else None)
+            return params.get(value["Ref"], TABLES.get(value["Ref"]))
         if "Fn::If" in value:
             name, yes, no = value["Fn::If"]
             return _resolve(yes if conditions[name] else no, params, conditions)
@@ -448,6 +451,8 @@ def _answers_right(event: str, body: dict[str, Any]) -> bool:
         return bool(items) and all(item.get("url") for item in items)
     if event == "health_get.json":
         return body.get("status") == "ok"
+    if event == "uploads_get.json":
+        return isinstance(body.get("items"), list)
     return "/uploads" in body.get("paths", {})
 
 
