@@ -10,7 +10,11 @@ What is timed, per completion of one pending upload whose object is stored:
   the baseline is our HEAD path (client lookup, credentials, the comparison, the state write);
 * baseline: ``head_object`` with a boto3 client made once, the least a completion has to do.
 
-Medians of interleaved repeats (benchmarks/timing.py), so a noisy neighbour slows all sides alike.
+And what the first completion of a container pays for boto3, which no cold start pays: in a fresh
+interpreter, the first HEAD through ``S3ObjectStore`` (importing boto3, building the target's
+client, the request) against the second one.
+
+Samples alternate between the variants, so a noisy neighbour slows all sides alike.
 Run as ``python benchmarks/bench_lifecycle.py``, or through ``make bench``.
 """
 
@@ -67,6 +71,44 @@ def _records(count: int, key: str, now: int, start: int) -> list[UploadRecord]:
             )
         )
     return made
+
+
+FIRST_HEAD = r"""
+import json, os, sys, time
+sys.path[:0] = json.loads(sys.argv[1])
+from presign.adapters.s3_control import S3ObjectStore
+from presign.config import Target
+target = Target.model_validate(json.loads(sys.argv[2]))
+store = S3ObjectStore("main", target, dict(os.environ))
+assert "boto3" not in sys.modules
+start = time.perf_counter()
+store.head(sys.argv[3], checksum=False)
+first = time.perf_counter()
+store.head(sys.argv[3], checksum=False)
+second = time.perf_counter()
+print(json.dumps({"first_ms": (first - start) * 1000, "second_ms": (second - first) * 1000}))
+"""
+
+
+def _first_head(target: Target, key: str, env: dict[str, str], runs: int = 7) -> tuple[float, float]:
+    import json
+    import subprocess
+
+    paths = [str(_ROOT / "layers" / "presign"), str(_ROOT)]
+    firsts, seconds = [], []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", FIRST_HEAD, json.dumps(paths), target.model_dump_json(), key],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        firsts.append(result["first_ms"])
+        seconds.append(result["second_ms"])
+    return statistics.median(firsts), statistics.median(seconds)
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -155,6 +197,7 @@ def run() -> list[dict[str, Any]]:
                         started = time.perf_counter()
                         fn()
                         samples[name].append(time.perf_counter() - started)
+            first_ms, second_ms = _first_head(target, key, dict(os.environ))
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -177,6 +220,15 @@ def run() -> list[dict[str, Any]]:
                 "samples": len(samples[name]),
             }
         )
+    rows.append(
+        {
+            "name": "first HEAD of a container (imports boto3, builds the client)",
+            "value_ms": round(first_ms, 1),
+            "baseline": "the second HEAD, same process",
+            "baseline_ms": round(second_ms, 2),
+            "ratio": round(first_ms / second_ms, 1),
+        }
+    )
     return rows
 
 
