@@ -17,7 +17,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "presign"), str(ROOT)]
 
-SUITES = ("bench_signing", "bench_batch", "bench_auth", "bench_ratelimit", "bench_coldstart")
+SUITES = (
+    "bench_signing",
+    "bench_batch",
+    "bench_auth",
+    "bench_ratelimit",
+    "bench_lifecycle",
+    "bench_coldstart",
+)
 
 
 def _fmt(value: Any) -> str:

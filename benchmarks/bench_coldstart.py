@@ -96,6 +96,7 @@ REGION = "us-east-1"
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
 CONFIG_PARAMETER = "/presign/bench/config"  # samconfig.toml's shape: /presign/<env>/config
 JWT_SECRET_NAME = "presign/bench/jwt"
+TABLES = {"RateLimitTable": TABLE, "UploadsTable": f"{STACK_NAME}-UploadsTable"}
 
 
 class BenchError(RuntimeError):
@@ -118,6 +119,8 @@ class Case:
 CASES = (
     Case("UploadsFunction", "uploads_post.json", 201),
     Case("DownloadsFunction", "downloads_post.json", 200),
+    # GET /uploads: the lifecycle function's cold start without S3 (boto3 is not imported).
+    Case("LifecycleFunction", "uploads_get.json", 200),
     Case("UploadsFunction", "uploads_post.json", 201, "env"),
     Case("DownloadsFunction", "downloads_post.json", 200, "env"),
     Case("MetaFunction", "health_get.json", 200, "env"),  # reads no configuration: one deployment
@@ -319,7 +322,7 @@ def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) ->
     """The few intrinsics the template's environment variables use."""
     if isinstance(value, dict):
         if "Ref" in value:
-            return params.get(value["Ref"], TABLE if value["Ref"] == "RateLimitTable" else None)
+            return params.get(value["Ref"], TABLES.get(value["Ref"]))
         if "Fn::If" in value:
             name, yes, no = value["Fn::If"]
             return _resolve(yes if conditions[name] else no, params, conditions)
@@ -465,6 +468,8 @@ def _answers_right(event: str, body: dict[str, Any]) -> bool:
         return bool(items) and all(item.get("url") for item in items)
     if event == "health_get.json":
         return body.get("status") == "ok"
+    if event == "uploads_get.json":
+        return isinstance(body.get("items"), list)
     return "/uploads" in body.get("paths", {})
 
 

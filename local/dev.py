@@ -130,6 +130,8 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt")
     )
     auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
+    bearer = '-H "Authorization: Bearer $TOKEN"'
+    upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {grant} upload_id)"'
     return [
         f"export PRESIGN_URL={shlex.quote(base_url)}",
         f"export TOKEN={shlex.quote(token)}",
@@ -139,13 +141,20 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f'"content_type":"text/plain","size":\'"$(wc -c < {hello})"\'}}\' | tee {grant}; echo',
         "# 2. upload with exactly the returned url and headers",
         f"{py} -m local.client upload {grant} {hello}",
-        "# 3. ask for a GET URL for that key",
+        "# 3. tell the service it is there: it HEADs the stored object, checks it and marks it complete",
+        f"curl -sS -X POST {upload[:-1]}/complete\" {auth} -d '{{}}'; echo",
+        "# 4. your uploads, newest first (?status=pending|complete|..., ?cursor= for the next page)",
+        f'curl -sS "$PRESIGN_URL/uploads?limit=5" {bearer}; echo',
+        "# 5. ask for a GET URL for that key",
         f'curl -sS -X POST "$PRESIGN_URL/downloads" {auth} -d \'{{"keys":[\''
         f"\"$({py} -m local.client field --json {grant} key)\"']}}' | tee {grant_dl}; echo",
-        "# 4. fetch it back and compare",
+        "# 6. fetch it back and compare",
         f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
         f" && cmp {hello} {back} && echo 'same bytes'",
-        f"# 5. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
+        "# 7. delete it (204): the object goes, and its status says deleted",
+        f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
+        f"curl -sS {upload} {bearer}; echo",
+        f"# 8. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
         f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
         f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '

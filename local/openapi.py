@@ -18,7 +18,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-FUNCTIONS = ("uploads", "downloads", "meta")
+FUNCTIONS = ("uploads", "downloads", "lifecycle", "meta")
 PUBLIC_PATHS = ("/health", "/openapi.json")
 _PLACEHOLDER_CONFIG = {
     "default_target": "main",
@@ -30,6 +30,7 @@ _PLACEHOLDER_CONFIG = {
     },
     # Only the routes' models matter here; reading them needs no table.
     "rate_limits": {"enabled": False},
+    "upload_records": {"table_name": "openapi-placeholder"},
 }
 
 
@@ -45,6 +46,8 @@ def build() -> dict[str, Any]:
     os.environ["PRESIGN_CONFIG"] = json.dumps(_PLACEHOLDER_CONFIG)
     os.environ["OPENAPI_PLACEHOLDER_SECRET"] = "x" * 32
     os.environ.pop("PRESIGN_CONFIG_PARAMETER", None)
+    # The lifecycle's records table needs a region to build its client; no call is ever made.
+    os.environ.setdefault("AWS_REGION", "us-east-1")
     document: dict[str, Any] = {}
     for name in FUNCTIONS:
         schema = json.loads(
@@ -55,7 +58,9 @@ def build() -> dict[str, Any]:
         if not document:
             document = schema
             continue
-        document["paths"].update(schema.get("paths", {}))
+        for path, operations in schema.get("paths", {}).items():
+            # Two functions may serve one path (POST /uploads, GET /uploads): merge by method.
+            document["paths"].setdefault(path, {}).update(operations)
         document.setdefault("components", {}).setdefault("schemas", {}).update(
             schema.get("components", {}).get("schemas", {})
         )

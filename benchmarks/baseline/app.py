@@ -42,6 +42,8 @@ JWT_SECRETS = [
     for ref in AUTH["secrets"]
 ]
 RATE_LIMIT_TABLE = os.environ.get("PRESIGN_RATE_LIMIT_TABLE", "")
+# The upload records the real functions keep: the naive way, one boto3 call each.
+UPLOADS_TABLE = os.environ.get("PRESIGN_UPLOADS_TABLE", "")
 # bench_coldstart sets this only when it sees the real functions write a counter per request.
 COUNT_REQUESTS = os.environ.get("BENCH_BASELINE_RATE_LIMIT") == "1"
 
@@ -121,6 +123,18 @@ def create_upload(request: UploadRequest) -> Response[str]:
         },
         ExpiresIn=expires_in,
     )
+    if UPLOADS_TABLE:
+        dynamodb.put_item(
+            TableName=UPLOADS_TABLE,
+            Item={
+                "pk": {"S": f"u#{claims['sub']}"},
+                "sk": {"S": f"up#{upload_id}"},
+                "object_key": {"S": key},
+                "status": {"S": "pending"},
+                "size": {"N": str(request.size)},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
     body = {
         "upload_id": upload_id,
@@ -156,6 +170,26 @@ def create_downloads(request: DownloadRequest) -> Response[str]:
     body = {"items": items, "expires_in": expires_in}
     return Response(
         200, content_types.APPLICATION_JSON, json.dumps(body), headers={"Cache-Control": "no-store"}
+    )
+
+
+@app.get("/uploads")
+def list_uploads() -> Response[str]:
+    claims = _claims()
+    _count("upload_list", claims["sub"])
+    found = dynamodb.query(
+        TableName=UPLOADS_TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"u#{claims['sub']}"}},
+        ScanIndexForward=False,
+        Limit=20,
+    )
+    items = [{"upload_id": i["sk"]["S"][3:], "status": i["status"]["S"]} for i in found.get("Items", [])]
+    return Response(
+        200,
+        content_types.APPLICATION_JSON,
+        json.dumps({"items": items}),
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,8 +9,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
+from presign.lifecycle.wiring import audit_log, build_lifecycle
 from presign.models import CreateUploadRequest, CreateUploadResponse
-from presign.uploads import create_upload
 from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
@@ -20,6 +20,10 @@ api = Api(logger, metrics)
 app = api.app
 resolve = api.handler()
 api.protect("POST /uploads", action="upload")
+lifecycle = build_lifecycle(
+    api.runtime,
+    audit=audit_log(logger.info, lambda: str(app.current_event.request_context.request_id or "")),
+)
 
 
 @app.post("/uploads", responses=openapi_responses(201, CreateUploadResponse, "upload URL issued"))
@@ -27,14 +31,14 @@ def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
     budget = api.runtime.budget(principal.sub, target_name)
-    grant: CreateUploadResponse = create_upload(
+    grant: CreateUploadResponse = lifecycle.begin(
         request,
         principal=principal,
         target_name=target_name,
         target=target,
         signing=api.runtime.signing(target_name, target),
-        upload_id=secrets.token_urlsafe(16),
         spend=lambda checked: budget.upload(checked.size),
+        idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
     )
     logger.append_keys(upload_id=grant.upload_id, target=target_name)
     logger.info("upload granted", extra={"method": grant.method, "size": request.size})

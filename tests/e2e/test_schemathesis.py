@@ -38,7 +38,16 @@ from tests.support.functions import ROOT
 pytestmark = pytest.mark.realserver
 
 DOCUMENT_PATH = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-OPERATIONS = {"POST /uploads", "POST /downloads", "GET /health", "GET /openapi.json"}
+OPERATIONS = {
+    "POST /uploads",
+    "POST /downloads",
+    "GET /health",
+    "GET /openapi.json",
+    "POST /uploads/{upload_id}/complete",
+    "GET /uploads/{upload_id}",
+    "DELETE /uploads/{upload_id}",
+    "GET /uploads",
+}
 SEED = 20261122
 MAX_EXAMPLES = 300
 CONFIG = {

@@ -20,6 +20,13 @@ class Client:
         event = http_event("POST", path, body, bearer=token() if bearer == "default" else bearer, **kw)
         return self.module.handler(event, FakeContext())
 
+    def call(
+        self, method: str, path: str, body: Any = None, *, bearer: str | None = "default", **kw: Any
+    ) -> dict[str, Any]:
+        """Any method; pass ``route=`` (the template's path) for a path with parameters."""
+        event = http_event(method, path, body, bearer=token() if bearer == "default" else bearer, **kw)
+        return self.module.handler(event, FakeContext())
+
 
 @pytest.fixture
 def make_client(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Client]:

@@ -225,7 +225,7 @@ def test_unexpected_error_is_500_without_internals(uploads: Client, monkeypatch:
     def explode(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("db password is hunter2")
 
-    monkeypatch.setattr(uploads.module, "create_upload", explode)
+    monkeypatch.setattr(uploads.module.lifecycle, "begin", explode)
     response = uploads.post("/uploads", UPLOAD)
     error = assert_error(response, 500, "internal_error")
     assert "hunter2" not in response["body"] and "RuntimeError" not in response["body"]

@@ -1,5 +1,5 @@
 """The default deployment never imports botocore: configuration in SSM, the HS256 secret and a
-target's keys in Secrets Manager, the rate-limit table in DynamoDB, all served by a moto server.
+target's keys in Secrets Manager, the rate-limit and uploads tables in DynamoDB, all served by a moto server.
 
 Each function is imported in a fresh interpreter (this one has botocore loaded by moto and the
 tests), which then serves its first request; ``sys.modules`` is read after each step.
@@ -90,6 +90,7 @@ def deployment() -> Iterator[dict[str, str]]:
             **env,
             "PRESIGN_CONFIG_PARAMETER": CONFIG_PARAMETER,
             "PRESIGN_RATE_LIMIT_TABLE": tables["RateLimitTable"],
+            "PRESIGN_UPLOADS_TABLE": tables["UploadsTable"],
             "POWERTOOLS_SERVICE_NAME": "presign",
             "POWERTOOLS_METRICS_NAMESPACE": "presign-test",
         }

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 
@@ -28,16 +29,26 @@ def http_event(
     bearer: str | None = None,
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
+    route: str | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``route`` is the template's path (``/uploads/{upload_id}``) when ``path`` fills it in."""
     all_headers = {"content-type": "application/json", **(headers or {})}
     if bearer is not None:
         all_headers["authorization"] = f"Bearer {bearer}"
     request_id = str(uuid.uuid4())
+    route_key = f"{method} {route or path}"
+    extra: dict[str, Any] = {}
+    if route is not None:
+        extra["pathParameters"] = _path_parameters(route, path)
+    if query:
+        extra["queryStringParameters"] = dict(query)
     return {
+        **extra,
         "version": "2.0",
-        "routeKey": f"{method} {path}",
+        "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": urlencode(query or {}),
         "headers": all_headers,
         "requestContext": {
             "accountId": "123456789012",
@@ -51,7 +62,7 @@ def http_event(
                 "userAgent": "pytest",
             },
             "requestId": request_id,
-            "routeKey": f"{method} {path}",
+            "routeKey": route_key,
             "stage": "$default",
             "time": "22/Nov/2026:00:00:00 +0000",
             "timeEpoch": int(time.time() * 1000),
@@ -59,6 +70,14 @@ def http_event(
         "body": raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
         "isBase64Encoded": False,
     }
+
+
+def _path_parameters(route: str, path: str) -> dict[str, str]:
+    found = {}
+    for pattern, value in zip(route.split("/"), path.split("/"), strict=True):
+        if pattern.startswith("{") and pattern.endswith("}"):
+            found[pattern[1:-1]] = value
+    return found
 
 
 class FakeContext:

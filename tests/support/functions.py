@@ -41,6 +41,8 @@ def settings_document(
         },
         # Tests that are about rate limits turn them on with a real table (moto).
         "rate_limits": {"enabled": False},
+        # Likewise upload records (tests/support/lifecycle.py).
+        "upload_records": {"enabled": False},
     }
 
 

@@ -20,21 +20,29 @@ import pytest
 from local.cfn import ROOT, load_template
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
-FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "MetaFunction")
+FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "MetaFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
 DEFAULT_ROUTE = ("ANY", "$default")
 PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), DEFAULT_ROUTE}
-PRIVATE_ROUTES = {("POST", "/uploads"), ("POST", "/downloads")}
+PRIVATE_ROUTES = {
+    ("POST", "/uploads"),
+    ("POST", "/downloads"),
+    ("POST", "/uploads/{upload_id}/complete"),
+    ("GET", "/uploads/{upload_id}"),
+    ("DELETE", "/uploads/{upload_id}"),
+    ("GET", "/uploads"),
+}
 
 # What each function may do, and on what: action -> {the condition its statement sits under (None:
 # always) -> the template value its Resource must be}. A grant behind a condition exists only when
 # the parameter it names is set, so an unused parameter grants nothing.
 TABLE_ARN = {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
+UPLOADS_TABLE_ARN = {"Fn::GetAtt": ["UploadsTable", "Arn"]}
 SSM_CONFIG = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PresignConfigParameter}"
 }
-# Both configured functions verify tokens and sign with the targets' credentials.
-SECRETS_AND_TABLE: dict[str, dict[str | None, Any]] = {
+# Every configured function verifies tokens and signs with the targets' credentials.
+SECRETS: dict[str, dict[str | None, Any]] = {
     "secretsmanager:GetSecretValue": {
         "HasJwtSecrets": {"Ref": "JwtSecretArns"},
         "HasCredentialSecrets": {"Ref": "CredentialSecretArns"},
@@ -44,11 +52,33 @@ SECRETS_AND_TABLE: dict[str, dict[str | None, Any]] = {
         "HasCredentialParameters": {"Ref": "CredentialParameterArns"},
     },
     "kms:Decrypt": {"HasSecretsKmsKeys": {"Ref": "SecretsKmsKeyArns"}},
-    "dynamodb:UpdateItem": {None: TABLE_ARN},
 }
+UPLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForUpload"}}
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
-    "UploadsFunction": {"s3:PutObject": {None: {"Ref": "S3ObjectArnsForUpload"}}, **SECRETS_AND_TABLE},
-    "DownloadsFunction": {"s3:GetObject": {None: {"Ref": "S3ObjectArnsForDownload"}}, **SECRETS_AND_TABLE},
+    "UploadsFunction": {
+        "s3:PutObject": UPLOAD_OBJECTS,
+        **SECRETS,
+        # the rate limiter's counters; Idempotency-Key claims
+        "dynamodb:UpdateItem": {None: [TABLE_ARN, UPLOADS_TABLE_ARN]},
+        "dynamodb:PutItem": {None: UPLOADS_TABLE_ARN},  # a new upload record (conditional)
+        "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},  # a retry finds its upload
+    },
+    "DownloadsFunction": {
+        "s3:GetObject": {None: {"Ref": "S3ObjectArnsForDownload"}},
+        **SECRETS,
+        "dynamodb:UpdateItem": {None: TABLE_ARN},
+    },
+    "LifecycleFunction": {
+        # HEAD is authorised as s3:GetObject; the function never reads an object's bytes.
+        "s3:GetObject": UPLOAD_OBJECTS,
+        "s3:GetObjectAttributes": UPLOAD_OBJECTS,
+        "s3:DeleteObject": UPLOAD_OBJECTS,
+        **SECRETS,
+        # the rate limiter's counters; status transitions and completion claims
+        "dynamodb:UpdateItem": {None: [TABLE_ARN, UPLOADS_TABLE_ARN]},
+        "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:Query": {None: UPLOADS_TABLE_ARN},
+    },
     "MetaFunction": {},
 }
 # Each optional grant, and the list parameter that switches it on.
@@ -326,19 +356,25 @@ def test_function_permissions_are_exactly_the_allowed_ones(template: dict[str, A
     function = template["Resources"][name]
     assert "Role" not in function["Properties"], "a shared or hand-made role escapes these checks"
 
-    granted: dict[str, dict[str | None, Any]] = {}
+    granted: dict[str, dict[str | None, list[Any]]] = {}
     for condition, stmt in _conditional_statements(function):
         assert stmt["Effect"] == "Allow"
         assert "NotAction" not in stmt and "NotResource" not in stmt
         for action in _as_list(stmt["Action"]):
             assert "*" not in action and "?" not in action, f"{name}: wildcard action {action}"
-            assert condition not in granted.get(action, {}), f"{name}: {action} granted twice"
-            granted.setdefault(action, {})[condition] = stmt["Resource"]
+            # One action may appear in two statements (two tables), never on one resource twice.
+            already = granted.setdefault(action, {}).setdefault(condition, [])
+            resources = _as_list(stmt["Resource"])
+            assert not any(r in already for r in resources), f"{name}: {action} granted twice"
+            already.extend(resources)
 
-    assert granted == ALLOWED[name]
+    assert granted == {
+        action: {condition: _as_list(resource) for condition, resource in by_condition.items()}
+        for action, by_condition in ALLOWED[name].items()
+    }
 
 
-@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])
+@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
 def test_kms_decrypt_only_on_behalf_of_secrets_manager_and_ssm(template: dict[str, Any], name: str) -> None:
     # Given the one statement that may decrypt
     (stmt,) = [s for s in _statements(template["Resources"][name]) if s["Action"] == "kms:Decrypt"]
@@ -398,7 +434,7 @@ def test_meta_touches_no_storage_table_secret_or_parameter(template: dict[str, A
 
 
 def test_the_config_parameter_is_readable_only_when_one_is_configured(template: dict[str, Any]) -> None:
-    for name in ("UploadsFunction", "DownloadsFunction"):
+    for name in ("UploadsFunction", "DownloadsFunction", "LifecycleFunction"):
         resources = {
             condition: stmt["Resource"]
             for condition, stmt in _conditional_statements(template["Resources"][name])
@@ -612,7 +648,7 @@ def test_samconfig_environments_pass_the_templates_own_checks(template: dict[str
     assert _rules_pass(template, **overrides)
 
 
-@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction"])
+@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
 def test_configured_functions_get_one_configuration_source_and_the_table(
     template: dict[str, Any], name: str
 ) -> None:
@@ -641,11 +677,45 @@ def test_rate_limit_table_is_on_demand_with_ttl_and_sse(template: dict[str, Any]
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
+# --- the uploads table --------------------------------------------------------------------------
+
+
+def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
+    template: dict[str, Any],
+) -> None:
+    table = template["Resources"]["UploadsTable"]
+    props = table["Properties"]
+
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in props
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    # The only record of who uploaded what: a stack deletion must not take it along.
+    assert table["DeletionPolicy"] == "Retain"
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "pending"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending_pk", "pending_sk"]
+    assert "ProvisionedThroughput" not in index
+
+
+def test_functions_that_record_uploads_know_the_table(template: dict[str, Any]) -> None:
+    for name in ("UploadsFunction", "LifecycleFunction"):
+        env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["PRESIGN_UPLOADS_TABLE"] == {"Ref": "UploadsTable"}, name
+    downloads = template["Resources"]["DownloadsFunction"]["Properties"]["Environment"]["Variables"]
+    assert "PRESIGN_UPLOADS_TABLE" not in downloads
+
+
 def test_outputs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
 
     assert "${HttpApi}" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert outputs["RateLimitTableName"]["Value"] == {"Ref": "RateLimitTable"}
+    assert outputs["UploadsTableName"]["Value"] == {"Ref": "UploadsTable"}
     assert outputs["PresignLayerArn"]["Value"] == {"Ref": "PresignLayer"}
 
 
@@ -683,7 +753,8 @@ def test_sample_events_are_http_api_v2_payloads(template: dict[str, Any], path: 
             event["rawPath"],
         ) not in _routes(template)
     else:
-        assert event["rawPath"] == ctx["http"]["path"] == route
+        # A route's {parameters} are filled in from pathParameters, as API Gateway does.
+        assert event["rawPath"] == ctx["http"]["path"] == route.format(**event.get("pathParameters", {}))
         assert ctx["http"]["method"] == method
     assert ctx["routeKey"] == event["routeKey"]
     assert ctx["requestId"] and ctx["stage"] == "$default" and isinstance(ctx["timeEpoch"], int)

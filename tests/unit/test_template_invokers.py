@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from typing import Any
 
@@ -84,7 +85,8 @@ def _grant_for(event: dict[str, Any]) -> str:
     """The route part of the SourceArn SAM grants for an HttpApi event as written."""
     if "Path" not in event:
         return "*/*"  # the $default route (no Path, no Method): every method on every path
-    return f"*/{event['Method'].upper()}{event['Path']}"
+    # SAM writes each {path_parameter} of the route as "*" in the execute-api ARN.
+    return f"*/{event['Method'].upper()}{re.sub(r'{[^}/]+}', '*', event['Path'])}"
 
 
 def test_every_api_function_can_be_reached_and_only_through_its_routes(transformed: dict[str, Any]) -> None:

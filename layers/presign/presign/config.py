@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from presign.errors import ConfigurationError
+from presign.lifecycle.kinds import Kinds
+from presign.lifecycle.settings import UploadRecordSettings
 from presign.mediatypes import PASSIVE_DEFAULTS, is_active
 from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
@@ -102,6 +104,8 @@ class UploadPolicy(_Model):
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
     methods: list[UploadMethod] = Field(default_factory=lambda: list(UPLOAD_METHODS), min_length=1)
     no_overwrite: bool = False
+    # Named upload policies a request picks with `kind` (presign.lifecycle.kinds).
+    kinds: Kinds = Field(default_factory=dict)
 
     @field_validator("content_types")
     @classmethod
@@ -345,6 +349,8 @@ class Settings(_Model):
     max_body_bytes: int = Field(default=256 * 1024, gt=0, le=10 * 1024**2)
     # Per-user limits per action (see presign.ratelimit.settings for their exact meaning).
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    # Upload records and their lifecycle (presign.lifecycle.settings).
+    upload_records: UploadRecordSettings = Field(default_factory=UploadRecordSettings)
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

@@ -140,3 +140,65 @@ class DependencyUnavailable(PresignError):
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+# -- the upload lifecycle (presign.lifecycle) ---------------------------------------------------
+
+
+class NotUploaded(Conflict):
+    """Completion was asked for, but the storage has no object at the upload's key (yet)."""
+
+    code = "not_uploaded"
+
+
+class UploadNotPending(Conflict):
+    """The upload left ``pending`` (rejected or aborted): it cannot be completed or re-signed."""
+
+    code = "upload_not_pending"
+
+
+class UploadGone(Gone):
+    """The upload expired, or was deleted after it completed."""
+
+    code = "upload_gone"
+
+
+class UploadMismatch(Unprocessable):
+    """The stored object is not what the upload declared; the object has been deleted."""
+
+    code = "upload_mismatch"
+
+
+class PayloadTooSmall(Unprocessable):
+    code = "payload_too_small"
+
+
+class InvalidCursor(Unprocessable):
+    """A cursor that is not one we handed this caller for this listing.
+
+    422, not 400: the query matches the document (a cursor is opaque), what it carries does not.
+    """
+
+    code = "invalid_cursor"
+
+
+class UnknownKind(NotFound):
+    """The request names an upload kind the target does not define (like an unknown target)."""
+
+    code = "unknown_kind"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    """The Idempotency-Key was used before by this caller for a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(Conflict):
+    """The first request with this Idempotency-Key has not finished yet; retry after a moment."""
+
+    code = "idempotency_in_progress"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -134,6 +134,7 @@ class CreateUploadRequest(_Input):
         AS_JSON_INTEGER,
     ]
     target: str | None = Field(default=None, min_length=1, max_length=64)
+    kind: str | None = Field(default=None, min_length=1, max_length=32, description="a named upload policy")
     method: Literal["PUT", "POST"] = "PUT"
     checksum_sha256: Checksum | None = None
     metadata: dict[str, str] = Field(

@@ -81,6 +81,9 @@ def _response_headers(status: int) -> dict[str, Any]:
         headers[name] = _header(text, _INTEGER, required=status == HTTPStatus.TOO_MANY_REQUESTS)
     if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
         headers["Retry-After"] = _header("seconds to wait", {"type": "integer", "minimum": 1}, required=True)
+    elif status == HTTPStatus.CONFLICT:
+        # Only while the request with the same Idempotency-Key is still running.
+        headers["Retry-After"] = _header("seconds to wait", {"type": "integer", "minimum": 1}, required=False)
     if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
         # Always on a 401; on a 403 only when a scope is missing (not for a key outside the prefix).
         challenge = {"type": "string", "pattern": '^Bearer error="(invalid_token|insufficient_scope)"'}
@@ -90,17 +93,17 @@ def _response_headers(status: int) -> dict[str, Any]:
     return headers
 
 
-def openapi_responses(status: int, model: type[BaseModel], description: str) -> dict[int, Any]:
-    """The ``responses`` of a route for the OpenAPI document: its success model and our errors."""
+def openapi_responses(status: int, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
+    """The ``responses`` of a route for the OpenAPI document: its success model (None for a
+    response without a body, such as 204) and our errors, each with the headers it carries."""
     from presign.models import ErrorResponse  # only the routes that document a model pay for them
 
     error = {"application/json": {"model": ErrorResponse}}
+    success: dict[str, Any] = {"description": description, "headers": _response_headers(status)}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
     return {
-        status: {
-            "description": description,
-            "headers": _response_headers(status),
-            "content": {"application/json": {"model": model}},
-        },
+        status: success,
         **{
             code: {"description": text, "headers": _response_headers(code), "content": error}
             for code, text in _DOCUMENTED_ERRORS.items()
@@ -112,7 +115,9 @@ _DOCUMENTED_ERRORS = {
     400: "invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field)",
     401: "missing or invalid bearer token",
     403: "outside the caller's namespace or scope",
-    404: "not found (for example a target this deployment does not configure)",
+    404: "not found: a target this deployment does not configure, or no such upload (another caller's upload is 404 too)",
+    409: "conflicts with the upload's state, or the idempotent request is in progress",
+    410: "the upload expired or was deleted",
     413: "too large",
     415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target",
@@ -147,7 +152,7 @@ def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, 
     elif isinstance(exc, errors.RateLimited):
         headers.update(exc.headers)
         headers["Retry-After"] = str(exc.retry_after)
-    elif isinstance(exc, errors.DependencyUnavailable):
+    elif isinstance(exc, errors.IdempotencyInProgress | errors.DependencyUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, errors.MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)

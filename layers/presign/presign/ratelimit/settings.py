@@ -20,8 +20,26 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Action = Literal["upload", "download", "share", "share_access"]
-ACTIONS: tuple[Action, ...] = ("upload", "download", "share", "share_access")
+Action = Literal[
+    "upload",
+    "download",
+    "share",
+    "share_access",
+    "upload_complete",
+    "upload_status",
+    "upload_list",
+    "upload_abort",
+]
+ACTIONS: tuple[Action, ...] = (
+    "upload",
+    "download",
+    "share",
+    "share_access",
+    "upload_complete",
+    "upload_status",
+    "upload_list",
+    "upload_abort",
+)
 FailureMode = Literal["closed", "open"]
 
 MAX_PERIOD_SECONDS = 7 * 86_400
@@ -54,6 +72,12 @@ class ActionLimits(_Model):
     share: Limit = Limit(rate=30, period=60, burst=10)
     # Public share links, keyed on whatever the caller passes as the subject (e.g. the share id).
     share_access: Limit = Limit(rate=120, period=60, burst=30)
+    # The upload lifecycle (presign.lifecycle): a completion or an abort per upload, as fast as
+    # uploads; status polls and list pages somewhat more often.
+    upload_complete: Limit = Limit(rate=60, period=60, burst=10)
+    upload_status: Limit = Limit(rate=300, period=60, burst=30)
+    upload_list: Limit = Limit(rate=120, period=60, burst=20)
+    upload_abort: Limit = Limit(rate=60, period=60, burst=10)
 
     def for_action(self, action: Action) -> Limit:
         limit: Limit = getattr(self, action)

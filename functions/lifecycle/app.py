@@ -1,0 +1,110 @@
+"""The upload lifecycle after the URL: complete, status, abort or delete, and the caller's list.
+
+POST /uploads/{upload_id}/complete, GET /uploads/{upload_id}, DELETE /uploads/{upload_id},
+GET /uploads. boto3 is imported on the first request that talks to the storage (a completion or
+a delete), never at cold start: a status read or a list needs only DynamoDB.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
+from presign.lifecycle.models import (
+    CompleteUploadRequest,
+    CompleteUploadResponse,
+    UploadList,
+    UploadStatus,
+    status_of,
+)
+from presign.lifecycle.records import Status
+from presign.lifecycle.service import owner_of
+from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
+from presign.web import NO_STORE, Api, json_response, openapi_responses
+
+logger = Logger()
+metrics = Metrics()
+api = Api(logger, metrics)
+app = api.app
+resolve = api.handler()
+for route in (
+    "POST /uploads/{upload_id}/complete",
+    "GET /uploads/{upload_id}",
+    "DELETE /uploads/{upload_id}",
+    "GET /uploads",
+):
+    api.protect(route, action="upload")  # the token scopes of uploads; each route spends its own limit
+lifecycle = build_lifecycle(
+    api.runtime,
+    audit=audit_log(logger.info, lambda: str(app.current_event.request_context.request_id or "")),
+    required=True,
+)
+objects = object_stores(api.runtime)
+
+
+@app.post(
+    "/uploads/<upload_id>/complete",
+    responses=openapi_responses(200, CompleteUploadResponse, "the stored object matched: complete"),
+)
+def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | None, Body()] = None) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_complete")
+    logger.append_keys(upload_id=upload_id)
+    result = lifecycle.complete(
+        owner_of(principal),
+        upload_id,
+        objects=objects,
+        spend=spending,
+        idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
+        body=request.model_dump(mode="json") if request is not None else {},
+    )
+    metrics.add_metric(name="UploadsCompleted", unit=MetricUnit.Count, value=1)
+    return json_response(result, headers=spending.headers())
+
+
+@app.get("/uploads/<upload_id>", responses=openapi_responses(200, UploadStatus, "the upload's status"))
+def get_upload(upload_id: str) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_status")
+    record = lifecycle.status(owner_of(principal), upload_id, spend=spending)
+    return json_response(status_of(record), headers=spending.headers())
+
+
+@app.delete("/uploads/<upload_id>", responses=openapi_responses(204, None, "aborted, or deleted"))
+def delete_upload(upload_id: str) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_abort")
+    logger.append_keys(upload_id=upload_id)
+    lifecycle.abort(owner_of(principal), upload_id, objects=objects, spend=spending)
+    return Response(status_code=204, headers={**NO_STORE, **spending.headers()})
+
+
+@app.get("/uploads", responses=openapi_responses(200, UploadList, "the caller's uploads, newest first"))
+def list_uploads(
+    status: Annotated[Status | None, Query(description="only uploads in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="at most this many items")] = 20,
+    cursor: Annotated[str | None, Query(max_length=128, description="from the previous page")] = None,
+) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_list")
+    page = lifecycle.list(
+        owner_of(principal),
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        spend=lambda: spending(api.runtime.settings.default_target),
+    )
+    return json_response(page, headers=spending.headers())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(event, context)

@@ -1,0 +1,403 @@
+"""The upload records table: records, idempotency claims and the pending index, over DynamoDB.
+
+**Keys.** Every item of a caller lives in their partition, ``pk = "u#" + sha256(sub)[:32]`` (the
+rate limiter's digest: no user id in keys):
+
+* an upload record has ``sk = "up#" + upload_id``. Upload ids sort by creation time
+  (``presign.lifecycle.ids``), so ``Query(pk, begins_with(sk, "up#"), ScanIndexForward=false)``
+  lists the caller's uploads newest first, and ``GetItem(pk = caller, sk = id)`` makes another
+  caller's id a plain miss (404);
+* an idempotency claim has its own item, ``pk = "i#" + owner + "#" + sha256(key)``, ``sk = "claim"``,
+  so a claim is one conditional write on a key that any retry computes again.
+
+**The pending index** (GSI ``pending``, sparse): a pending record carries
+``pending_pk = "p#" + <expiry day, YYYYMMDD> + "#" + <shard 0-7>`` and
+``pending_sk = <expires_at, 10 digits> + "#" + upload_id``; both are removed by the write that
+moves the record out of ``pending``. The cleanup job queries, per day and shard, the uploads whose
+URL expired before a moment, without a Scan; eight shards spread one day's writes over eight
+index partitions.
+
+**Calls.** ``POST /uploads`` makes one ``PutItem`` (two with an Idempotency-Key: the claim, then the
+record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
+``AwsJsonClient`` (no botocore at cold start), the rate limiter's client, so both share a pool.
+
+**Retries.** The client resends a write whose answer was lost. Each write here is conditional
+and stamps the item with a fresh ``write_id``, so a resend of an applied write fails its condition,
+``ReturnValuesOnConditionCheckFailure=ALL_OLD`` shows the item, and when the item carries this
+call's own ``write_id`` the call reports success (two requests in the same second cannot be
+mistaken for each other: their ids differ).
+
+Errors: a failed condition is an outcome; anything else (throttling after the retry, timeouts,
+an unreachable endpoint, a missing table, access denied, no credentials) is
+``DependencyUnavailable`` (503 with Retry-After), with the cause in ``details["reason"]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.errors import DependencyUnavailable
+from presign.lifecycle.idempotency import Claim
+from presign.lifecycle.ids import ALPHABET
+from presign.lifecycle.records import STATUSES, Status, UploadRecord
+from presign.lifecycle.store import Page
+
+PENDING_INDEX = "pending"
+PENDING_SHARDS = 8
+RETRY_AFTER_SECONDS = 2
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_RECORD_PREFIX = "up#"
+_CLAIM_SK = "claim"
+Item = dict[str, dict[str, Any]]
+
+
+def owner_pk(owner: str) -> str:
+    return f"u#{owner}"
+
+
+def record_sk(upload_id: str) -> str:
+    return f"{_RECORD_PREFIX}{upload_id}"
+
+
+def claim_pk(owner: str, key_digest: str) -> str:
+    return f"i#{owner}#{key_digest}"
+
+
+def pending_keys(record: UploadRecord) -> tuple[str, str]:
+    day = datetime.fromtimestamp(record.expires_at, UTC).strftime("%Y%m%d")
+    shard = ALPHABET.index(record.upload_id[-1]) % PENDING_SHARDS
+    return f"p#{day}#{shard}", f"{record.expires_at:010d}#{record.upload_id}"
+
+
+# -- attribute values -----------------------------------------------------------------------------
+
+
+def _write_id() -> str:
+    return os.urandom(8).hex()
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _str(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
+
+
+def _int(item: Mapping[str, Any], name: str) -> int | None:
+    value = item.get(name)
+    return int(str(value["N"])) if isinstance(value, Mapping) and "N" in value else None
+
+
+def _need_str(item: Mapping[str, Any], name: str) -> str:
+    value = _str(item, name)
+    if value is None:
+        raise _malformed(name)
+    return value
+
+
+def _need_int(item: Mapping[str, Any], name: str) -> int:
+    value = _int(item, name)
+    if value is None:
+        raise _malformed(name)
+    return value
+
+
+def _malformed(name: str) -> DependencyUnavailable:
+    error = DependencyUnavailable("the uploads table holds a malformed item", retry_after=RETRY_AFTER_SECONDS)
+    error.details["reason"] = f"MalformedItem:{name}"
+    return error
+
+
+def record_item(record: UploadRecord, ttl: int | None) -> Item:
+    item: Item = {
+        "pk": _s(owner_pk(record.owner)),
+        "sk": _s(record_sk(record.upload_id)),
+        "upload_id": _s(record.upload_id),
+        "owner": _s(record.owner),
+        "target": _s(record.target),
+        "object_key": _s(record.key),
+        "method": _s(record.method),
+        "size": _n(record.size),
+        "content_type": _s(record.content_type),
+        "status": _s(record.status),
+        "created_at": _n(record.created_at),
+        "expires_at": _n(record.expires_at),
+        "updated_at": _n(record.updated_at),
+        "filename": _s(record.filename),
+        "metadata": {"M": {k: _s(v) for k, v in record.metadata.items()}},
+    }
+    optional = {
+        "kind": record.kind,
+        "checksum_sha256": record.checksum_sha256,
+        "idempotency_key": record.idempotency_key,
+        "etag": record.etag,
+    }
+    item.update({name: _s(value) for name, value in optional.items() if value is not None})
+    if record.completed_at is not None:
+        item["completed_at"] = _n(record.completed_at)
+    if record.problems:
+        item["problems"] = {"L": [_s(p) for p in record.problems]}
+    if ttl is not None:
+        item["ttl"] = _n(ttl)
+    if record.status == "pending":
+        pk, sk = pending_keys(record)
+        item["pending_pk"], item["pending_sk"] = _s(pk), _s(sk)
+    return item
+
+
+def record_from(item: Mapping[str, Any]) -> UploadRecord:
+    status = _need_str(item, "status")
+    method = _need_str(item, "method")
+    if status not in STATUSES or method not in ("PUT", "POST"):
+        raise _malformed("status")
+    metadata = item.get("metadata", {}).get("M", {})
+    problems = item.get("problems", {}).get("L", [])
+    return UploadRecord(
+        owner=_need_str(item, "owner"),
+        upload_id=_need_str(item, "upload_id"),
+        target=_need_str(item, "target"),
+        key=_need_str(item, "object_key"),
+        method="PUT" if method == "PUT" else "POST",
+        size=_need_int(item, "size"),
+        content_type=_need_str(item, "content_type"),
+        status=_status(status),
+        created_at=_need_int(item, "created_at"),
+        expires_at=_need_int(item, "expires_at"),
+        updated_at=_need_int(item, "updated_at"),
+        filename=_str(item, "filename") or "",
+        kind=_str(item, "kind"),
+        checksum_sha256=_str(item, "checksum_sha256"),
+        metadata={str(k): str(v.get("S", "")) for k, v in metadata.items()},
+        idempotency_key=_str(item, "idempotency_key"),
+        etag=_str(item, "etag"),
+        completed_at=_int(item, "completed_at"),
+        problems=tuple(str(p.get("S", "")) for p in problems),
+    )
+
+
+def _status(value: str) -> Status:
+    for status in STATUSES:
+        if status == value:
+            return status
+    raise _malformed("status")
+
+
+def _claim_from(item: Mapping[str, Any], owner: str, key_digest: str) -> Claim:
+    return Claim(
+        owner=owner,
+        key_digest=key_digest,
+        fingerprint=_need_str(item, "fingerprint"),
+        upload_id=_need_str(item, "upload_id"),
+        claimed_at=_need_int(item, "claimed_at"),
+    )
+
+
+# -- the store ------------------------------------------------------------------------------------
+
+
+class DynamoDbRecordStore:
+    """``presign.lifecycle.store.RecordStore`` on the table template.yaml calls ``UploadsTable``."""
+
+    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._client.call(operation, {"TableName": self._table, **payload})
+        except AwsServiceError as exc:
+            if exc.code == _CONDITION_FAILED:
+                raise
+            raise _unavailable("the uploads table refused the request", exc.code) from exc
+        except AwsUnavailable as exc:
+            raise _unavailable("the uploads table is unreachable", exc.reason) from exc
+        except DependencyUnavailable as exc:  # the credentials provider found none
+            raise _unavailable("no credentials for the uploads table", "NoCredentialsError") from exc
+
+    def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
+        write_id = _write_id()
+        item = {**record_item(record, ttl), "write_id": _s(write_id)}
+        try:
+            self._call(
+                "PutItem",
+                {
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+            )
+        except AwsServiceError as exc:
+            # Our own write, resent after its answer was lost, finds itself.
+            return _str(exc.body.get("Item") or {}, "write_id") == write_id
+        return True
+
+    def get(self, owner: str, upload_id: str) -> UploadRecord | None:
+        answer = self._call(
+            "GetItem",
+            {"Key": {"pk": _s(owner_pk(owner)), "sk": _s(record_sk(upload_id))}, "ConsistentRead": True},
+        )
+        item = answer.get("Item")
+        return record_from(item) if item else None
+
+    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        write_id = _write_id()
+        names = {"#status": "status", "#ttl": "ttl"}
+        values: dict[str, Any] = {
+            ":status": _s(record.status),
+            ":expected": _s(expected),
+            ":updated": _n(record.updated_at),
+            ":write_id": _s(write_id),
+        }
+        sets = ["#status = :status", "updated_at = :updated", "write_id = :write_id"]
+        removes = []
+        if record.etag is not None:
+            sets.append("etag = :etag")
+            values[":etag"] = _s(record.etag)
+        if record.completed_at is not None:
+            sets.append("completed_at = :completed")
+            values[":completed"] = _n(record.completed_at)
+        if record.problems:
+            sets.append("problems = :problems")
+            values[":problems"] = {"L": [_s(p) for p in record.problems]}
+        if ttl is None:
+            removes.append("#ttl")
+        else:
+            sets.append("#ttl = :ttl")
+            values[":ttl"] = _n(ttl)
+        if record.status != "pending":
+            removes += ["pending_pk", "pending_sk"]  # out of the sparse index
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": {"pk": _s(owner_pk(record.owner)), "sk": _s(record_sk(record.upload_id))},
+                    "UpdateExpression": update,
+                    "ConditionExpression": "#status = :expected",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+            )
+        except AwsServiceError as exc:
+            # Moved by this very write, resent after its answer was lost: applied.
+            return _str(exc.body.get("Item") or {}, "write_id") == write_id
+        return True
+
+    def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
+        payload: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :records)",
+            "ExpressionAttributeValues": {":pk": _s(owner_pk(owner)), ":records": _s(_RECORD_PREFIX)},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "Limit": max(1, limit),
+        }
+        if status is not None:
+            payload["FilterExpression"] = "#status = :status"
+            payload["ExpressionAttributeNames"] = {"#status": "status"}
+            payload["ExpressionAttributeValues"][":status"] = _s(status)
+        if after is not None:
+            # Always the caller's own partition: a cursor cannot reach anyone else's items.
+            payload["ExclusiveStartKey"] = {"pk": _s(owner_pk(owner)), "sk": _s(record_sk(after))}
+        answer = self._call("Query", payload)
+        records = [record_from(item) for item in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        last_sk = _str(last, "sk") if isinstance(last, Mapping) else None
+        last_id = last_sk[len(_RECORD_PREFIX) :] if last_sk and last_sk.startswith(_RECORD_PREFIX) else None
+        return Page(records=records, last_upload_id=last_id)
+
+    def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
+        # UpdateItem, not PutItem: it creates the item just as well, and keeps the lifecycle
+        # function's role to reading and updating (no PutItem, no DeleteItem).
+        write_id = _write_id()
+        values = {
+            ":fingerprint": _s(claim.fingerprint),
+            ":upload_id": _s(claim.upload_id),
+            ":now": _n(claim.claimed_at),
+            ":ttl": _n(ttl),
+            ":write_id": _s(write_id),
+        }
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": self._claim_key(claim),
+                    "UpdateExpression": (
+                        "SET fingerprint = :fingerprint, upload_id = :upload_id, claimed_at = :now, "
+                        "#ttl = :ttl, write_id = :write_id"
+                    ),
+                    # DynamoDB deletes expired items late (up to days): an expired claim is free.
+                    "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": values,
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                },
+            )
+        except AwsServiceError as exc:
+            old = exc.body.get("Item") or {}
+            if _str(old, "write_id") == write_id:
+                return None  # our own claim, resent
+            return _claim_from(old, claim.owner, claim.key_digest)
+        return None
+
+    @staticmethod
+    def _claim_key(claim: Claim) -> Item:
+        return {"pk": _s(claim_pk(claim.owner, claim.key_digest)), "sk": _s(_CLAIM_SK)}
+
+    def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": self._claim_key(stale),
+                    "UpdateExpression": "SET claimed_at = :now, #ttl = :ttl",
+                    "ConditionExpression": "claimed_at = :then AND upload_id = :id",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {
+                        ":now": _n(now),
+                        ":ttl": _n(ttl),
+                        ":then": _n(stale.claimed_at),
+                        ":id": _s(stale.upload_id),
+                    },
+                },
+            )
+        except AwsServiceError:
+            return False
+        return True
+
+    def release(self, claim: Claim) -> None:
+        # Released by expiring it now (a claim whose TTL has passed is free, see ``claim``), so
+        # no role needs DeleteItem; DynamoDB's TTL removes the item later.
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": self._claim_key(claim),
+                    "UpdateExpression": "SET #ttl = :expired",
+                    "ConditionExpression": "claimed_at = :then AND upload_id = :id",
+                    "ExpressionAttributeNames": {"#ttl": "ttl"},
+                    "ExpressionAttributeValues": {
+                        ":expired": _n(0),
+                        ":then": _n(claim.claimed_at),
+                        ":id": _s(claim.upload_id),
+                    },
+                },
+            )
+        except AwsServiceError:
+            return  # someone took it over meanwhile: theirs now
+
+
+def _unavailable(message: str, reason: str) -> DependencyUnavailable:
+    error = DependencyUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
+    error.details["reason"] = reason  # for logs; never shown to a client
+    return error

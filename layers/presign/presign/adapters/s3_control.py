@@ -1,0 +1,147 @@
+"""S3 control calls (HEAD, DELETE) through boto3's S3 client, one client per target.
+
+**Imported lazily.** Importing boto3 and building a client costs ~150 ms of a cold start; the
+functions serving ``POST /uploads`` and ``POST /downloads`` never call S3 and never import this
+module's boto3 (``tests/integration/test_lifecycle_http.py`` checks that in a fresh interpreter).
+The lifecycle function imports it on the first request that talks to the storage (a completion or
+a delete): a status read or a list never does.
+
+**Configured per target**: its endpoint, region and addressing style, and its own credentials
+(``presign.adapters.credentials``: the role, a secret, a parameter), resolved per call and cached by
+value, so a rotated secret gets a new client. ``request_checksum_calculation`` and
+``response_checksum_validation`` are ``when_required``: botocore 1.36+ otherwise adds CRC32
+checksums that many S3-compatible stores reject. Short timeouts (1 s to connect, 3 s to read)
+and two attempts in standard retry mode keep a sick store from eating Lambda's 6 s.
+
+**Errors**, translated here and nowhere else:
+
+* HEAD 404 is "no object". HEAD 403 is treated the same, with a warning in the log: S3 answers
+  403 instead of 404 for a missing object when the caller may not ``s3:ListBucket``, and the
+  lifecycle function's role deliberately may not (it may only read, HEAD and delete objects).
+  A completion then says ``not_uploaded``, never ``complete``: wrong credentials cannot make a
+  record claim anything;
+* connection failures, timeouts, 5xx, throttling (``SlowDown``) and any other refusal are
+  ``DependencyUnavailable`` (503 with ``Retry-After``), with the cause in ``details["reason"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from presign.adapters.credentials import resolve_credentials
+from presign.config import Target
+from presign.errors import DependencyUnavailable
+from presign.lifecycle.verification import ObjectFacts
+from presign.signing.sigv4 import SigningCredentials
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 3.0
+MAX_ATTEMPTS = 2
+MAX_POOL_CONNECTIONS = 10
+RETRY_AFTER_SECONDS = 2
+_MISSING = frozenset(("404", "NoSuchKey", "NotFound"))
+_log = logging.getLogger(__name__)
+
+
+def make_client(target: Target, credentials: SigningCredentials) -> S3Client:
+    """A boto3 S3 client for ``target`` (imports boto3: call it only when S3 must be called)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=target.region,
+        signature_version="s3v4",
+        s3={"addressing_style": target.addressing_style},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    client: S3Client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=target.endpoint_url,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+        config=config,
+    )
+    return client
+
+
+def _translate(exc: Exception, operation: str) -> DependencyUnavailable:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        reason = str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    elif isinstance(exc, BotoCoreError):
+        reason = type(exc).__name__
+    else:
+        reason = type(exc).__name__
+    error = DependencyUnavailable(
+        f"the storage did not answer the {operation}", retry_after=RETRY_AFTER_SECONDS
+    )
+    error.details["reason"] = reason
+    return error
+
+
+class S3ObjectStore:
+    """``presign.lifecycle.store.ObjectStore`` for one target's bucket."""
+
+    def __init__(self, name: str, target: Target, environ: Mapping[str, str]) -> None:
+        self.name = name
+        self._target = target
+        self._environ = environ
+        self._lock = threading.Lock()
+        self._cached: tuple[SigningCredentials, S3Client] | None = None
+
+    def _client(self) -> S3Client:
+        credentials = resolve_credentials(self._target.credentials, self._environ)
+        with self._lock:
+            if self._cached is None or self._cached[0] != credentials:
+                self._cached = (credentials, make_client(self._target, credentials))
+            return self._cached[1]
+
+    def head(self, key: str, *, checksum: bool) -> ObjectFacts | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        extra: dict[str, Any] = {"ChecksumMode": "ENABLED"} if checksum else {}
+        try:
+            answer = self._client().head_object(Bucket=self._target.bucket, Key=key, **extra)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _MISSING:
+                return None
+            if code in ("403", "Forbidden", "AccessDenied"):
+                _log.warning("HEAD answered 403: a missing object, or credentials that may not read it")
+                return None
+            raise _translate(exc, "HEAD") from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, "HEAD") from exc
+        return ObjectFacts(
+            size=int(answer.get("ContentLength", -1)),
+            content_type=answer.get("ContentType"),
+            etag=str(answer.get("ETag", "")),
+            metadata=dict(answer.get("Metadata", {})),
+            checksum_sha256=answer.get("ChecksumSHA256"),
+        )
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client().delete_object(Bucket=self._target.bucket, Key=key)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _MISSING:
+                return
+            raise _translate(exc, "DELETE") from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, "DELETE") from exc

@@ -1,0 +1,87 @@
+"""The upload record and the status state machine it follows.
+
+One record per upload, written by ``POST /uploads`` before the URL is answered. It holds what the
+caller declared (size, content type, checksum, metadata), where the object goes (target, key) and
+when the URL dies; never a URL, a signature or a token: those are credentials, and a replay of
+an idempotent request signs again instead.
+
+**Statuses and their transitions** (nothing else is ever written)::
+
+    pending  --complete-->  complete   the stored object was HEADed and matched the record
+    pending  --reject---->  rejected   it did not match; the object was deleted first
+    pending  --abort----->  aborted    DELETE /uploads/{id}; the object, if any, was deleted first
+    pending  --expire---->  expired    the URL died with nothing stored (completion or cleanup)
+    complete --delete---->  deleted    DELETE /uploads/{id} of a completed upload; object deleted
+
+``rejected``, ``aborted``, ``expired`` and ``deleted`` are final. Every transition is one
+conditional write, ``status = <from>``, so two requests racing on one upload (a completion and an
+abort, two completions) cannot both move it: the loser's condition fails, it reads the record
+again and answers from what it finds. That is why a record never says ``complete`` for an object
+that was not checked: the only write that sets ``complete`` is conditioned on the record still
+being ``pending``, and is made by the request that has just compared the object.
+
+Storage actions come before the write that records them (the object is deleted, then the record
+says ``rejected`` / ``aborted`` / ``deleted``), so a failure in between leaves the record in its
+old status and a retry redoes the work; never a record that claims more than happened.
+``tests/unit/test_lifecycle_state_machine.py`` checks both claims against random interleavings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["pending", "complete", "rejected", "aborted", "expired", "deleted"]
+STATUSES: tuple[Status, ...] = ("pending", "complete", "rejected", "aborted", "expired", "deleted")
+FINAL: frozenset[Status] = frozenset(("rejected", "aborted", "expired", "deleted"))
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    "pending": frozenset(("complete", "rejected", "aborted", "expired")),
+    "complete": frozenset(("deleted",)),
+    "rejected": frozenset(),
+    "aborted": frozenset(),
+    "expired": frozenset(),
+    "deleted": frozenset(),
+}
+
+
+def allowed(source: Status, target: Status) -> bool:
+    return target in TRANSITIONS[source]
+
+
+class TransitionError(ValueError):
+    """A transition the state machine does not have (a programming error, never a client's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRecord:
+    """One upload. Times are epoch seconds; ``owner`` is the caller's digest, never their id."""
+
+    owner: str
+    upload_id: str
+    target: str
+    key: str
+    method: Literal["PUT", "POST"]
+    size: int
+    content_type: str
+    status: Status
+    created_at: int
+    expires_at: int
+    updated_at: int
+    filename: str = ""
+    kind: str | None = None
+    checksum_sha256: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None  # the key's digest, when the upload was made with one
+    # Set on completion: what the storage said about the object that was checked.
+    etag: str | None = None
+    completed_at: int | None = None
+    # Set on rejection: what differed, one line per field.
+    problems: tuple[str, ...] = ()
+
+    def moved(self, status: Status, *, now: int, **changes: object) -> UploadRecord:
+        """This record in ``status`` (raises ``TransitionError`` for a transition that does not exist)."""
+        if not allowed(self.status, status):
+            raise TransitionError(f"{self.status} -> {status} is not a transition of an upload")
+        return dataclasses.replace(self, status=status, updated_at=now, **changes)  # type: ignore[arg-type]

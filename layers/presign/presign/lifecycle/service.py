@@ -1,0 +1,527 @@
+"""The lifecycle routes' logic: begin (POST /uploads), complete, status, abort and list.
+
+Handlers pass in the caller, the target, a ``spend`` callback for the rate limit and the ports
+(``store.RecordStore``, ``store.ObjectStore``); nothing here knows about HTTP, DynamoDB or boto3.
+Which transitions exist, and why each is safe under concurrency, is in ``records``; the rules of
+Idempotency-Key are in ``idempotency``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from presign.auth import Principal
+from presign.clock import Clock
+from presign.config import Target
+from presign.errors import (
+    ConfigurationError,
+    Conflict,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    NotFound,
+    NotUploaded,
+    Unprocessable,
+    UploadGone,
+    UploadMismatch,
+    UploadNotPending,
+)
+from presign.lifecycle.cursor import decode_cursor, encode_cursor
+from presign.lifecycle.idempotency import (
+    AWAIT_RECORD_DELAYS,
+    STALE_CLAIM_SECONDS,
+    WINDOW_SECONDS,
+    Claim,
+    fingerprint,
+    key_digest,
+)
+from presign.lifecycle.ids import MonotonicIds, is_upload_id
+from presign.lifecycle.kinds import apply_kind
+from presign.lifecycle.models import CompleteUploadResponse, UploadList, completion, status_of
+from presign.lifecycle.records import Status, UploadRecord
+from presign.lifecycle.settings import UploadRecordSettings
+from presign.lifecycle.store import ObjectStore, RecordStore
+from presign.lifecycle.verification import ObjectFacts, differences
+from presign.models import CreateUploadRequest, CreateUploadResponse
+from presign.ratelimit.limiter import subject_digest
+from presign.signing_context import SigningContext
+from presign.uploads import create_upload
+
+CREATE_ROUTE = "POST /uploads"
+COMPLETE_ROUTE = "POST /uploads/{upload_id}/complete"
+# A record moved by someone else is read again and the step retried; a few rounds settle any race
+# (each round sees a later status, and statuses only move forward).
+MAX_ROUNDS = 3
+MAX_LIST_QUERIES = 4
+_ACTIONS: dict[Status, str] = {
+    "pending": "create",
+    "complete": "complete",
+    "rejected": "reject",
+    "aborted": "abort",
+    "expired": "expire",
+    "deleted": "delete",
+}
+
+Spend = Callable[[str], None]  # spends the caller's budget of a route's action on a target
+ObjectsFor = Callable[[str], ObjectStore]  # the storage of a target, by name
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One state change: who (the owner's digest), what, where, and the status it led to."""
+
+    action: str
+    owner: str
+    target: str
+    key: str
+    upload_id: str
+    outcome: Status
+
+
+AuditSink = Callable[[AuditEvent], None]
+
+
+def owner_of(principal: Principal) -> str:
+    """The caller as records know them: a digest of ``sub`` (the rate limiter's, so one hash)."""
+    return subject_digest(principal.sub)
+
+
+class _Claimed(Exception):
+    def __init__(self, claim: Claim) -> None:
+        self.claim = claim
+
+
+def _nothing(_: CreateUploadRequest) -> None:
+    return None
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+class Lifecycle:
+    """The routes' logic over a ``RecordStore``; ``store`` None means records are turned off."""
+
+    def __init__(
+        self,
+        store: RecordStore | None,
+        settings: UploadRecordSettings,
+        *,
+        clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+        audit: AuditSink | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._new_id = MonotonicIds(random_bytes)
+        self._audit: AuditSink = audit or (lambda event: None)
+
+    @property
+    def records_enabled(self) -> bool:
+        return self._store is not None
+
+    # -- POST /uploads ---------------------------------------------------------------------
+
+    def begin(
+        self,
+        request: CreateUploadRequest,
+        *,
+        principal: Principal,
+        target_name: str,
+        target: Target,
+        signing: SigningContext,
+        spend: Callable[[CreateUploadRequest], None],
+        idempotency_key: str | None = None,
+    ) -> CreateUploadResponse:
+        """Check, spend, sign and record one upload (or answer the one this key already made).
+
+        The record is written after signing and before answering: a record that cannot be
+        written means no answer (503), so a client never holds a URL the service does not know.
+        """
+        shaped = apply_kind(target, request)
+        upload_id = self._new_id(self._clock())
+        store = self._store
+        if store is None:
+            if idempotency_key is not None:
+                raise Unprocessable("Idempotency-Key needs upload records, which this deployment turned off")
+            return create_upload(
+                request,
+                principal=principal,
+                target_name=target_name,
+                target=shaped,
+                signing=signing,
+                upload_id=upload_id,
+                spend=spend,
+            )
+        owner = owner_of(principal)
+        if idempotency_key is None:
+            grant = create_upload(
+                request,
+                principal=principal,
+                target_name=target_name,
+                target=shaped,
+                signing=signing,
+                upload_id=upload_id,
+                spend=spend,
+            )
+            if not self._record(owner, request, grant, None):
+                raise Conflict("an upload with this id exists already; try again")
+            return grant
+
+        digest = key_digest(idempotency_key)
+        body = {**request.model_dump(mode="json"), "target": target_name}
+        claim = Claim(owner, digest, fingerprint(CREATE_ROUTE, body), upload_id, _epoch(signing.now()))
+
+        def claim_then_spend(checked: CreateUploadRequest) -> None:
+            # After the request's own checks, before any spending: only the winner spends.
+            existing = store.claim(claim, ttl=claim.claimed_at + WINDOW_SECONDS)
+            if existing is not None:
+                raise _Claimed(existing)
+            try:
+                spend(checked)
+            except BaseException:
+                self._release(claim)
+                raise
+
+        try:
+            grant = create_upload(
+                request,
+                principal=principal,
+                target_name=target_name,
+                target=shaped,
+                signing=signing,
+                upload_id=upload_id,
+                spend=claim_then_spend,
+            )
+        except _Claimed as taken:
+            return self._retry(taken.claim, claim, request, principal, target_name, shaped, signing, spend)
+        try:
+            created = self._record(owner, request, grant, digest)
+        except BaseException:
+            self._release(claim)
+            raise
+        if not created:
+            raise Conflict("an upload with this id exists already; try again")
+        return grant
+
+    def _record(
+        self, owner: str, request: CreateUploadRequest, grant: CreateUploadResponse, digest: str | None
+    ) -> bool:
+        expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
+        created = expires_at - grant.expires_in
+        record = UploadRecord(
+            owner=owner,
+            upload_id=grant.upload_id,
+            target=grant.target,
+            key=grant.key,
+            method=grant.method,
+            size=request.size,
+            content_type=request.content_type,
+            status="pending",
+            created_at=created,
+            expires_at=expires_at,
+            updated_at=created,
+            filename=request.filename,
+            kind=request.kind,
+            checksum_sha256=request.checksum_sha256,
+            metadata=dict(request.metadata),
+            idempotency_key=digest,
+        )
+        assert self._store is not None
+        if not self._store.create(record, ttl=self._ttl(record)):
+            return False
+        self._emit(record)
+        return True
+
+    def _retry(
+        self,
+        existing: Claim,
+        mine: Claim,
+        request: CreateUploadRequest,
+        principal: Principal,
+        target_name: str,
+        shaped: Target,
+        signing: SigningContext,
+        spend: Callable[[CreateUploadRequest], None],
+    ) -> CreateUploadResponse:
+        """A request whose Idempotency-Key was claimed before: the same upload, or why not."""
+        if not hmac.compare_digest(existing.fingerprint, mine.fingerprint):
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        record = self._await_record(existing.owner, existing.upload_id)
+        if record is None:
+            store = self._require()
+            now = _epoch(self._clock())
+            if now - existing.claimed_at < STALE_CLAIM_SECONDS or not store.take_over(
+                existing, now=now, ttl=now + WINDOW_SECONDS
+            ):
+                raise IdempotencyInProgress(
+                    "a request with this Idempotency-Key is still in progress; retry shortly", retry_after=1
+                )
+            # The first attempt died between its claim and its record: try again under its id.
+            renewed = dataclasses.replace(existing, claimed_at=now)
+            try:
+                grant = create_upload(
+                    request,
+                    principal=principal,
+                    target_name=target_name,
+                    target=shaped,
+                    signing=signing,
+                    upload_id=existing.upload_id,
+                    spend=spend,
+                )
+                if self._record(existing.owner, request, grant, existing.key_digest):
+                    return grant
+            except BaseException:
+                self._release(renewed)
+                raise
+            record = store.get(existing.owner, existing.upload_id)
+            if record is None:
+                raise IdempotencyInProgress(
+                    "a request with this Idempotency-Key is still in progress; retry shortly", retry_after=1
+                )
+        return self._resign(record, request, principal, target_name, shaped, signing)
+
+    def _await_record(self, owner: str, upload_id: str) -> UploadRecord | None:
+        store = self._require()
+        record = store.get(owner, upload_id)
+        for delay in AWAIT_RECORD_DELAYS:
+            if record is not None:
+                break
+            self._sleep(delay)
+            record = store.get(owner, upload_id)
+        return record
+
+    def _resign(
+        self,
+        record: UploadRecord,
+        request: CreateUploadRequest,
+        principal: Principal,
+        target_name: str,
+        shaped: Target,
+        signing: SigningContext,
+    ) -> CreateUploadResponse:
+        """Sign the recorded upload again, as at its creation: the same key, URL and deadline."""
+        if record.status != "pending":
+            raise UploadNotPending(
+                f"the upload made with this Idempotency-Key is {record.status}; use a new key for a new upload"
+            )
+        now = _epoch(self._clock())
+        if record.expires_at <= now:
+            raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
+        created = datetime.fromtimestamp(record.created_at, UTC)
+        as_then = SigningContext(
+            presigner=signing.presigner,
+            credentials_expire_at=signing.credentials_expire_at,
+            clock=lambda: created,
+        )
+        grant = create_upload(
+            request,
+            principal=principal,
+            target_name=target_name,
+            target=shaped,
+            signing=as_then,
+            upload_id=record.upload_id,
+            spend=_nothing,
+        )
+        if grant.key != record.key:
+            raise Conflict("the target's configuration changed since this upload began; use a new key")
+        expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
+        if expires_at <= now:
+            raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
+        return grant.model_copy(update={"expires_in": expires_at - now})
+
+    # -- POST /uploads/{upload_id}/complete --------------------------------------------------
+
+    def complete(
+        self,
+        owner: str,
+        upload_id: str,
+        *,
+        objects: ObjectsFor,
+        spend: Spend,
+        idempotency_key: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> CompleteUploadResponse:
+        record = self._get(owner, upload_id)
+        self._spend_once(
+            owner,
+            idempotency_key,
+            fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": dict(body or {})}),
+            upload_id,
+            lambda: spend(record.target),
+        )
+        for _ in range(MAX_ROUNDS):
+            if record.status == "complete":
+                return completion(record)
+            self._require_pending(record)
+            storage = objects(record.target)
+            facts = self._head(storage, record)
+            now = _epoch(self._clock())
+            if facts is None:
+                if now < record.expires_at:
+                    raise NotUploaded(
+                        "nothing is stored for this upload yet; upload the file, then complete again"
+                    )
+                # The URL is dead and nothing came: nothing can come any more.
+                if self._move(record.moved("expired", now=now), record):
+                    raise UploadGone("this upload expired before anything was stored")
+            else:
+                problems = differences(record, facts)
+                if problems:
+                    storage.delete(record.key)  # first: a record never claims more than happened
+                    if self._move(record.moved("rejected", now=now, problems=tuple(problems)), record):
+                        raise UploadMismatch(
+                            "the stored object differs from the upload and was deleted: "
+                            + "; ".join(problems)
+                        )
+                else:
+                    done = record.moved("complete", now=now, etag=facts.etag, completed_at=now)
+                    if self._move(done, record):
+                        return completion(done)
+            record = self._get(owner, upload_id)  # someone moved it first: answer from what they did
+        raise Conflict("the upload changed while it was being completed; try again")
+
+    def _head(self, storage: ObjectStore, record: UploadRecord) -> ObjectFacts | None:
+        checksum = record.checksum_sha256 is not None
+        for attempt in range(self._settings.head_attempts):
+            if attempt:
+                self._sleep(self._settings.head_retry_delay * 2 ** (attempt - 1))
+            facts = storage.head(record.key, checksum=checksum)
+            if facts is not None:
+                return facts
+        return None
+
+    @staticmethod
+    def _require_pending(record: UploadRecord) -> None:
+        if record.status in ("rejected", "aborted"):
+            raise UploadNotPending(f"this upload was {record.status}; it cannot be completed")
+        if record.status == "expired":
+            raise UploadGone("this upload expired before anything was stored")
+        if record.status == "deleted":
+            raise UploadGone("this upload was deleted")
+
+    # -- GET / DELETE /uploads/{upload_id}, GET /uploads ---------------------------------------
+
+    def status(self, owner: str, upload_id: str, *, spend: Spend) -> UploadRecord:
+        record = self._get(owner, upload_id)
+        spend(record.target)
+        return record
+
+    def abort(self, owner: str, upload_id: str, *, objects: ObjectsFor, spend: Spend) -> UploadRecord:
+        """Abort a pending upload or delete a completed one; the object goes first, every time.
+
+        A record already final is left as it is, but its key is deleted again: a URL that was
+        still valid may have stored an object after the abort.
+        """
+        record = self._get(owner, upload_id)
+        spend(record.target)
+        for _ in range(MAX_ROUNDS):
+            objects(record.target).delete(record.key)
+            now = _epoch(self._clock())
+            if record.status == "pending":
+                moved = record.moved("aborted", now=now)
+            elif record.status == "complete":
+                moved = record.moved("deleted", now=now)
+            else:
+                return record
+            if self._move(moved, record):
+                return moved
+            record = self._get(owner, upload_id)
+        raise Conflict("the upload changed while it was being deleted; try again")
+
+    def list(
+        self, owner: str, *, status: Status | None, limit: int, cursor: str | None, spend: Callable[[], None]
+    ) -> UploadList:
+        store = self._require()
+        after = decode_cursor(cursor, owner, status) if cursor else None
+        spend()
+        records: list[UploadRecord] = []
+        for _ in range(MAX_LIST_QUERIES):
+            page = store.page(owner, status=status, limit=limit - len(records), after=after)
+            records.extend(page.records)
+            after = page.last_upload_id
+            if after is None or len(records) >= limit:
+                break
+        next_cursor = encode_cursor(owner, status, after) if after is not None else None
+        return UploadList(items=[status_of(r) for r in records], cursor=next_cursor)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _require(self) -> RecordStore:
+        if self._store is None:
+            raise ConfigurationError("upload records are turned off (upload_records.enabled)")
+        return self._store
+
+    def _get(self, owner: str, upload_id: str) -> UploadRecord:
+        # A malformed id, an unknown one and another caller's are the same answer.
+        record = self._require().get(owner, upload_id) if is_upload_id(upload_id) else None
+        if record is None:
+            raise NotFound("no such upload")
+        return record
+
+    def _move(self, moved: UploadRecord, current: UploadRecord) -> bool:
+        if not self._require().transition(moved, expected=current.status, ttl=self._ttl(moved)):
+            return False
+        self._emit(moved)
+        return True
+
+    def _spend_once(
+        self, owner: str, key: str | None, print_: str, upload_id: str, spend: Callable[[], None]
+    ) -> None:
+        """Spend, unless this is a retry of a request with the same Idempotency-Key."""
+        if key is None:
+            spend()
+            return
+        now = _epoch(self._clock())
+        claim = Claim(owner, key_digest(key), print_, upload_id, now)
+        existing = self._require().claim(claim, ttl=now + WINDOW_SECONDS)
+        if existing is None:
+            try:
+                spend()
+            except BaseException:
+                self._release(claim)
+                raise
+            return
+        if not hmac.compare_digest(existing.fingerprint, claim.fingerprint):
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+
+    def _release(self, claim: Claim) -> None:
+        # Best effort: a claim that stays behind only makes the retry wait STALE_CLAIM_SECONDS.
+        try:
+            self._require().release(claim)
+        except Exception:  # noqa: BLE001 - the original error is the one to answer
+            return
+
+    def _ttl(self, record: UploadRecord) -> int | None:
+        settings = self._settings
+        if record.status == "pending":
+            return record.expires_at + settings.pending_retention
+        if record.status == "complete":
+            if settings.completed_retention is None:
+                return None
+            return (record.completed_at or record.updated_at) + settings.completed_retention
+        return record.updated_at + settings.closed_retention
+
+    def _emit(self, record: UploadRecord) -> None:
+        try:
+            self._audit(
+                AuditEvent(
+                    action=_ACTIONS[record.status],
+                    owner=record.owner,
+                    target=record.target,
+                    key=record.key,
+                    upload_id=record.upload_id,
+                    outcome=record.status,
+                )
+            )
+        except Exception:  # noqa: BLE001 - a logging hiccup must not fail a state change that happened
+            return

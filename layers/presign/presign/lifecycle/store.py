@@ -1,0 +1,67 @@
+"""The lifecycle's ports: the records table and the storage's control calls.
+
+Adapters implement them (``presign.adapters.dynamodb_uploads``, ``presign.adapters.s3_control``);
+tests use in-memory ones with the same conditional semantics. Every method raises
+``DependencyUnavailable`` when its dependency cannot answer, and nothing else of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from presign.lifecycle.idempotency import Claim
+from presign.lifecycle.records import Status, UploadRecord
+from presign.lifecycle.verification import ObjectFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: list[UploadRecord]
+    last_upload_id: str | None  # where the next page starts; None when there is no more
+
+
+class RecordStore(Protocol):
+    def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
+        """Write a new record; False (and nothing written) if one with its id exists."""
+        ...
+
+    def get(self, owner: str, upload_id: str) -> UploadRecord | None:
+        """The record, read consistently; None for an id this owner does not have."""
+        ...
+
+    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        """Write ``record``'s status and outcome fields if the stored status is ``expected``.
+
+        False, and nothing written, when it is not (someone else moved the record first).
+        ``ttl`` None removes the record's TTL (kept until deleted).
+        """
+        ...
+
+    def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
+        """Up to ``limit`` of the owner's records, newest first, after the id ``after``."""
+        ...
+
+    def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
+        """Claim an idempotency key: None if this call made the claim, else the existing one."""
+        ...
+
+    def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
+        """Renew ``stale`` for a new attempt; True for exactly one of many concurrent callers."""
+        ...
+
+    def release(self, claim: Claim) -> None:
+        """Delete the claim if it is still this one (its upload id and time)."""
+        ...
+
+
+class ObjectStore(Protocol):
+    """The storage's control calls for one target (its bucket is the adapter's business)."""
+
+    def head(self, key: str, *, checksum: bool) -> ObjectFacts | None:
+        """The object's facts, None if there is none; ``checksum`` asks for its SHA-256 too."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Delete the object; deleting what is not there succeeds."""
+        ...

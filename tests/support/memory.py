@@ -1,0 +1,130 @@
+"""In-memory ports of the lifecycle, with the same conditional semantics as the adapters.
+
+``MemoryRecords`` is a ``RecordStore`` whose every method is atomic (one lock), as DynamoDB's
+conditional writes are per item; ``MemoryObjects`` is an ``ObjectStore`` for one bucket. Both
+accept a ``before`` hook, called before each operation: the state-machine property test uses it
+to interleave requests at every call a real adapter would make over the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+
+from presign.lifecycle.idempotency import Claim
+from presign.lifecycle.records import Status, UploadRecord, allowed
+from presign.lifecycle.store import Page
+from presign.lifecycle.verification import ObjectFacts
+
+Hook = Callable[[str], None]
+
+
+def _nothing(operation: str) -> None:
+    return None
+
+
+class MemoryRecords:
+    def __init__(self, before: Hook = _nothing) -> None:
+        self.records: dict[tuple[str, str], UploadRecord] = {}
+        self.ttls: dict[tuple[str, str], int | None] = {}
+        self.claims: dict[tuple[str, str], tuple[Claim, int]] = {}
+        self.history: list[tuple[str, Status, Status]] = []  # (upload id, from, to)
+        self.before = before
+        self._lock = threading.Lock()
+
+    def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
+        self.before("create")
+        with self._lock:
+            slot = (record.owner, record.upload_id)
+            if slot in self.records:
+                return False
+            self.records[slot] = record
+            self.ttls[slot] = ttl
+            return True
+
+    def get(self, owner: str, upload_id: str) -> UploadRecord | None:
+        self.before("get")
+        with self._lock:
+            return self.records.get((owner, upload_id))
+
+    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        self.before("transition")
+        with self._lock:
+            slot = (record.owner, record.upload_id)
+            current = self.records.get(slot)
+            if current is None or current.status != expected:
+                return False
+            assert allowed(current.status, record.status), (current.status, record.status)
+            self.records[slot] = record
+            self.ttls[slot] = ttl
+            self.history.append((record.upload_id, current.status, record.status))
+            return True
+
+    def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
+        self.before("page")
+        with self._lock:
+            ids = sorted((i for o, i in self.records if o == owner), reverse=True)
+            if after is not None:
+                ids = [i for i in ids if i < after]
+            examined = ids[:limit]
+            found = [self.records[(owner, i)] for i in examined]
+            found = [r for r in found if status is None or r.status == status]
+            more = len(ids) > limit
+            return Page(records=found, last_upload_id=examined[-1] if more and examined else None)
+
+    def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
+        self.before("claim")
+        with self._lock:
+            slot = (claim.owner, claim.key_digest)
+            held = self.claims.get(slot)
+            if held is not None and held[1] >= claim.claimed_at:
+                return held[0]
+            self.claims[slot] = (claim, ttl)
+            return None
+
+    def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
+        self.before("take_over")
+        with self._lock:
+            slot = (stale.owner, stale.key_digest)
+            held = self.claims.get(slot)
+            if held is None or held[0] != stale:
+                return False
+            self.claims[slot] = (dataclasses.replace(stale, claimed_at=now), ttl)
+            return True
+
+    def release(self, claim: Claim) -> None:
+        self.before("release")
+        with self._lock:
+            slot = (claim.owner, claim.key_digest)
+            held = self.claims.get(slot)
+            if held is not None and held[0] == claim:
+                self.claims[slot] = (claim, 0)
+
+
+class MemoryObjects:
+    def __init__(self, before: Hook = _nothing) -> None:
+        self.objects: dict[str, ObjectFacts] = {}
+        self.before = before
+        self.down = False
+        self.heads = 0
+
+    def head(self, key: str, *, checksum: bool) -> ObjectFacts | None:
+        self.before("head")
+        self._check()
+        self.heads += 1
+        facts = self.objects.get(key)
+        if facts is not None and not checksum:
+            facts = dataclasses.replace(facts, checksum_sha256=None)
+        return facts
+
+    def delete(self, key: str) -> None:
+        self.before("delete")
+        self._check()
+        self.objects.pop(key, None)
+
+    def _check(self) -> None:
+        if self.down:
+            from presign.errors import DependencyUnavailable
+
+            raise DependencyUnavailable("storage down (test)", retry_after=2)

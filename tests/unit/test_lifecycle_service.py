@@ -1,0 +1,161 @@
+"""Lifecycle rules that need a clock: expiry, replays of finished uploads, stale claims.
+
+In-memory ports (tests/support/memory.py) and a frozen clock, so nothing waits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from presign.auth import Principal
+from presign.config import Target
+from presign.errors import IdempotencyInProgress, NotUploaded, UploadGone, UploadNotPending
+from presign.lifecycle.idempotency import STALE_CLAIM_SECONDS, Claim, fingerprint, key_digest
+from presign.lifecycle.service import CREATE_ROUTE, Lifecycle, owner_of
+from presign.lifecycle.settings import UploadRecordSettings
+from presign.lifecycle.verification import ObjectFacts
+from presign.models import CreateUploadRequest
+from presign.signing.sigv4 import S3Presigner, SigningCredentials
+from presign.signing_context import SigningContext
+from tests.support.memory import MemoryObjects, MemoryRecords
+
+ALICE = Principal("alice")
+TARGET = Target(bucket="b-test", endpoint_url="http://127.0.0.1:9", addressing_style="path")
+REQUEST = CreateUploadRequest(filename="a.txt", content_type="text/plain", size=3)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2030, 1, 1, 12, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def records() -> MemoryRecords:
+    return MemoryRecords()
+
+
+@pytest.fixture
+def lifecycle(records: MemoryRecords, clock: Clock) -> Lifecycle:
+    return Lifecycle(records, UploadRecordSettings(), clock=clock, sleep=lambda _: None)
+
+
+def signing(clock: Clock) -> SigningContext:
+    presigner = S3Presigner(
+        credentials=SigningCredentials("AKID", "secret"),
+        region="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        addressing_style="path",
+    )
+    return SigningContext(presigner=presigner, credentials_expire_at=None, clock=clock)
+
+
+def begin(lifecycle: Lifecycle, clock: Clock, key: str | None = None, spent: list[int] | None = None) -> str:
+    grant = lifecycle.begin(
+        REQUEST,
+        principal=ALICE,
+        target_name="main",
+        target=TARGET,
+        signing=signing(clock),
+        spend=lambda _: spent.append(1) if spent is not None else None,
+        idempotency_key=key,
+    )
+    return grant.upload_id
+
+
+def test_completing_after_the_url_died_with_nothing_stored_is_410_and_expired(
+    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+) -> None:
+    upload_id = begin(lifecycle, clock)
+    objects = MemoryObjects()
+
+    with pytest.raises(NotUploaded):
+        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+    assert objects.heads == 3  # the bounded retry, without waiting (the sleep is injected)
+    clock.now += timedelta(seconds=901)
+    with pytest.raises(UploadGone):
+        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+
+    assert records.records[(owner_of(ALICE), upload_id)].status == "expired"
+    assert records.ttls[(owner_of(ALICE), upload_id)] == int(clock.now.timestamp()) + 30 * 86_400
+
+
+def test_an_object_stored_in_time_completes_even_after_the_url_died(
+    lifecycle: Lifecycle, clock: Clock
+) -> None:
+    upload_id = begin(lifecycle, clock)
+    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    objects = MemoryObjects()
+    objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
+    clock.now += timedelta(hours=2)
+
+    done = lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+
+    assert done.status == "complete"
+
+
+def test_a_pending_record_outlives_its_url_by_the_retention(
+    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+) -> None:
+    upload_id = begin(lifecycle, clock)
+    record = records.records[(owner_of(ALICE), upload_id)]
+    assert records.ttls[(owner_of(ALICE), upload_id)] == record.expires_at + 7 * 86_400
+
+
+def test_replays_of_a_finished_upload_say_why_not(lifecycle: Lifecycle, clock: Clock) -> None:
+    upload_id = begin(lifecycle, clock, key="k")
+    objects = MemoryObjects()
+    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
+    lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+
+    with pytest.raises(UploadNotPending):
+        begin(lifecycle, clock, key="k")
+
+
+def test_a_replay_after_the_url_died_is_410(lifecycle: Lifecycle, clock: Clock) -> None:
+    begin(lifecycle, clock, key="k")
+    clock.now += timedelta(seconds=901)
+    with pytest.raises(UploadGone):
+        begin(lifecycle, clock, key="k")
+
+
+def test_a_claim_left_by_a_dead_request_is_taken_over_once_stale(
+    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+) -> None:
+    # Given a claim whose request died before writing its record
+    now = int(clock.now.timestamp())
+    body = {**REQUEST.model_dump(mode="json"), "target": "main"}
+    dead = Claim(
+        owner_of(ALICE), key_digest("k"), fingerprint(CREATE_ROUTE, body), "01k0b7m3q8r9s4t5v6w7x8y9za", now
+    )
+    assert records.claim(dead, ttl=now + 86_400) is None
+    spent: list[int] = []
+
+    # Then a retry meanwhile is told to come back, and spends nothing
+    with pytest.raises(IdempotencyInProgress):
+        begin(lifecycle, clock, key="k", spent=spent)
+    assert spent == []
+    # And once the claim is stale, one retry takes it over, under the dead request's upload id
+    clock.now += timedelta(seconds=STALE_CLAIM_SECONDS)
+    assert begin(lifecycle, clock, key="k", spent=spent) == dead.upload_id
+    assert spent == [1]
+    assert begin(lifecycle, clock, key="k", spent=spent) == dead.upload_id and spent == [1]
+
+
+def test_records_off_sign_without_writing_and_refuse_a_key(clock: Clock) -> None:
+    off = Lifecycle(None, UploadRecordSettings(enabled=False), clock=clock)
+    assert begin(off, clock)
+    from presign.errors import Unprocessable
+
+    with pytest.raises(Unprocessable):
+        begin(off, clock, key="k")

@@ -1,0 +1,199 @@
+"""The upload state machine under random interleavings of concurrent requests (hypothesis).
+
+Each request (a completion, an abort) runs the real ``Lifecycle`` code in its own thread against
+in-memory ports with DynamoDB's per-item atomicity. A deterministic scheduler lets exactly one
+thread run at a time and, at every call a real adapter would make over the network (a read, a
+conditional write, a HEAD, a DELETE), hypothesis picks which thread goes next. The client's one
+upload (a matching object, or one that differs) is a thread of its own, so it lands anywhere.
+
+The claims of ``presign.lifecycle.records``, checked after every interleaving:
+
+* the statuses a record goes through form a path of the state machine, starting at ``pending``;
+* ``complete`` only for the object that was checked: the upload matched, and the object is there;
+* ``rejected`` only for an object that differed, and it is gone;
+* ``deleted`` only after ``complete``, and the object is gone;
+* ``aborted``: the object is gone, unless the upload landed after the abort's last delete (a URL
+  that was still valid; a second DELETE removes it);
+* every request answers what happened (success, or one of the lifecycle's refusals), and none
+  runs out of rounds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from presign.errors import Conflict, NotUploaded, UploadGone, UploadMismatch, UploadNotPending
+from presign.lifecycle.records import TRANSITIONS, UploadRecord
+from presign.lifecycle.service import Lifecycle
+from presign.lifecycle.settings import UploadRecordSettings
+from presign.lifecycle.verification import ObjectFacts
+from tests.support.memory import MemoryObjects, MemoryRecords
+
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+T = int(NOW.timestamp())
+OWNER = "0" * 32
+UPLOAD_ID = "01k0b7m3q8r9s4t5v6w7x8y9za"
+KEY = f"users/alice/2030/01/01/{UPLOAD_ID}/a.txt"
+RECORD = UploadRecord(
+    owner=OWNER,
+    upload_id=UPLOAD_ID,
+    target="main",
+    key=KEY,
+    method="PUT",
+    size=10,
+    content_type="text/plain",
+    status="pending",
+    created_at=T,
+    expires_at=T + 900,
+    updated_at=T,
+)
+GOOD = ObjectFacts(size=10, content_type="text/plain", etag='"good"')
+BAD = ObjectFacts(size=11, content_type="text/plain", etag='"bad"')
+REFUSALS = (NotUploaded, UploadGone, UploadMismatch, UploadNotPending)
+
+
+class Scheduler:
+    """Runs threads one at a time; ``choose`` picks among those waiting at a hook."""
+
+    def __init__(self, choose: Callable[[list[str]], str]) -> None:
+        self._choose = choose
+        self._cv = threading.Condition()
+        self._turn: str | None = None
+        self._waiting: set[str] = set()
+        self._done: set[str] = set()
+
+    def hook(self, operation: str) -> None:
+        me = threading.current_thread().name
+        with self._cv:
+            self._waiting.add(me)
+            self._cv.notify_all()
+            self._cv.wait_for(lambda: self._turn == me)
+            self._turn = None
+            self._waiting.discard(me)
+
+    def run(self, work: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+
+        def body(name: str, fn: Callable[[], Any]) -> None:
+            self.hook("start")
+            try:
+                results[name] = fn()
+            except Exception as exc:  # noqa: BLE001 - recorded, and asserted on below
+                results[name] = exc
+            finally:
+                with self._cv:
+                    self._done.add(name)
+                    self._cv.notify_all()
+
+        threads = [threading.Thread(target=body, args=(n, f), name=n, daemon=True) for n, f in work.items()]
+        for thread in threads:
+            thread.start()
+        names = set(work)
+        while True:
+            with self._cv:
+                settled = self._cv.wait_for(
+                    lambda: self._turn is None and names <= self._waiting | self._done, timeout=10
+                )
+                assert settled, "a request blocked outside the scheduler"
+                if names <= self._done:
+                    break
+                self._turn = self._choose(sorted(self._waiting))
+                self._cv.notify_all()
+        for thread in threads:
+            thread.join(timeout=10)
+        return results
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    requests=st.lists(st.sampled_from(["complete", "abort"]), min_size=1, max_size=4),
+    upload=st.sampled_from(["good", "bad", None]),
+    data=st.data(),
+)
+def test_random_interleavings_keep_every_claim(
+    requests: list[str], upload: str | None, data: st.DataObject
+) -> None:
+    scheduler = Scheduler(lambda waiting: data.draw(st.sampled_from(waiting)))
+    records = MemoryRecords(before=scheduler.hook)
+    objects = MemoryObjects(before=scheduler.hook)
+    events: list[tuple[str, str]] = []  # ("put" | "delete", by whom), in the order they happened
+    real_delete = objects.delete
+
+    def delete(key: str) -> None:
+        real_delete(key)
+        events.append(("delete", threading.current_thread().name))
+
+    objects.delete = delete  # type: ignore[method-assign]
+    records.records[(OWNER, UPLOAD_ID)] = RECORD
+    lifecycle = Lifecycle(
+        records, UploadRecordSettings(head_attempts=2), clock=lambda: NOW, sleep=lambda _: None
+    )
+    work: dict[str, Callable[[], Any]] = {}
+    for i, kind in enumerate(requests):
+        if kind == "complete":
+            work[f"complete-{i}"] = lambda: lifecycle.complete(
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+            )
+        else:
+            work[f"abort-{i}"] = lambda: lifecycle.abort(
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+            )
+    if upload is not None:
+
+        def put() -> None:
+            scheduler.hook("put")
+            objects.objects[KEY] = GOOD if upload == "good" else BAD
+            events.append(("put", "client"))
+
+        work["client"] = put
+
+    results = scheduler.run(work)
+
+    final = records.records[(OWNER, UPLOAD_ID)]
+    present = KEY in objects.objects
+    path = ["pending"] + [to for _, _, to in records.history]
+    context = (requests, upload, path, results, events)
+    # The statuses form a path of the state machine
+    assert all(b in TRANSITIONS[a] for a, b in itertools.pairwise(path)), context
+    assert [frm for _, frm, _ in records.history] == path[:-1], context
+    assert path[-1] == final.status, context
+    # Each final status says only what happened
+    if final.status == "complete":
+        assert upload == "good" and present and objects.objects[KEY] == GOOD, context
+        assert final.etag == GOOD.etag, context
+    if final.status == "rejected":
+        assert upload == "bad" and not present, context
+    if final.status == "deleted":
+        assert "complete" in path and not present, context
+    if final.status == "aborted" and present:
+        last_delete = max(i for i, (what, _) in enumerate(events) if what == "delete")
+        assert events.index(("put", "client")) > last_delete, context
+    # Every request answered something it may answer
+    for name, result in results.items():
+        if name.startswith("complete"):
+            assert isinstance(result, REFUSALS) or result.status == "complete", context
+            if isinstance(result, UploadMismatch):
+                assert "rejected" in path, context
+            if not isinstance(result, Exception):
+                assert "complete" in path, context
+        elif name.startswith("abort"):
+            assert isinstance(result, UploadRecord), context
+        assert not isinstance(result, Conflict) or isinstance(result, REFUSALS), context
+
+
+def test_the_state_machine_is_written_down_once() -> None:
+    # Final statuses have no way out; the only way into complete is from pending.
+    assert {s for s, nexts in TRANSITIONS.items() if not nexts} == {
+        "rejected",
+        "aborted",
+        "expired",
+        "deleted",
+    }
+    assert [s for s, nexts in TRANSITIONS.items() if "complete" in nexts] == ["pending"]
