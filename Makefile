@@ -15,16 +15,25 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-# Two pip runs: pip checks hashes for a whole install once any requirement has one, and the dev
-# tools are pinned without. First the layer's lock, hash-checked, exactly as the layer installs it;
-# then the dev tools, constrained to the same pins (requirements-dev.txt has `-c` on the lock).
+# Two pip runs: pip checks hashes for a whole install once any requirement has one (a constraints
+# file with hashes counts too), and the dev tools are pinned without. First the layer's lock,
+# hash-checked, exactly as the layer installs it; then the dev tools, constrained to the lock's
+# versions through a copy of it without the hashes ($(LOCK_PINS)).
+LOCK_PINS ?= $(VENV)/lock-pins.txt
 $(BIN)/.installed: requirements-dev.txt layers/presign/requirements.lock layers/presign/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "presign targets the python3.11 Lambda runtime; found " + sys.version' 
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r layers/presign/requirements.lock
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(MAKE) --no-print-directory lock-pins LOCK_PINS=$(LOCK_PINS)
+	$(BIN)/pip install --quiet -c $(LOCK_PINS) -r requirements-dev.txt
 	@touch $@
+
+# The lock's pins without their hashes: a constraint for the dev tools' install.
+.PHONY: lock-pins
+lock-pins:
+	@mkdir -p $(dir $(LOCK_PINS))
+	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' layers/presign/requirements.lock > $(LOCK_PINS)
 
 # SAM CLI pins its own boto3 and friends, so it gets a virtualenv of its own.
 $(SAM): 
