@@ -281,3 +281,29 @@ def test_lifecycle_never_logs_the_event(
 
 def _not_found(owner: str, upload_id: str) -> object:
     raise NotFound("no such upload")
+
+
+def test_the_audit_line_does_not_carry_the_sub_inside_the_object_key(
+    monkeypatch: pytest.MonkeyPatch, logs_of: Callable[[ModuleType], Logs]
+) -> None:
+    # Given the uploads function with records on (kept in memory: only the log line matters here)
+    # and the default key prefix template, users/{sub}/
+    from tests.support.memory import MemoryRecords
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    rate_limit_client.cache_clear()
+    environment = function_env(with_records(settings_document()))
+    environment["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
+    module = load_function("uploads", monkeypatch, environment)
+    monkeypatch.setattr(module.lifecycle, "_store", MemoryRecords())
+    logs = logs_of(module)
+
+    # When alice is granted an upload
+    response = _invoke(module, "/uploads", UPLOAD, ALICE)
+    assert response["statusCode"] == 201, response["body"]
+    lines, text = logs.take()
+
+    # Then its audit line names her by a hash only: the key is users/<sub>/..., the claim in clear
+    audit = [line for line in lines if line.get("audit")]
+    assert len(audit) == 1, lines
+    assert ALICE not in text, audit
