@@ -104,7 +104,11 @@ def list_uploads(
     return json_response(page, headers=spending.headers())
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+# clear_state: the caller's hash and upload id must not label the next invocation's lines.
+# log_event=False, explicitly: POWERTOOLS_LOGGER_LOG_EVENT=true would log the bearer token.
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
+)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(event, context)

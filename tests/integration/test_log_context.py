@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
-from presign.errors import DependencyUnavailable
+from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.errors import DependencyUnavailable, NotFound
 from tests.support.events import FakeContext, http_event, token
 from tests.support.functions import function_env, load_function, settings_document
+from tests.support.lifecycle import UPLOADS_TABLE, with_records
 
 ALICE = "alice-5b1e0d"
 BOB = "bob-93c7aa"
@@ -210,3 +212,98 @@ def test_no_setting_logs_the_event(
     assert bearer not in text and bearer.split(".")[1] not in text, text
     assert "authorization" not in text.lower() and ALICE not in text, text
     assert all("routeKey" not in json.dumps(line) for line in lines), lines
+
+
+# -- the lifecycle function (issue 8) ------------------------------------------------------------
+
+UNKNOWN = "0" * 26  # well-formed, so the route appends it to the log context before looking it up
+
+
+def _lifecycle(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    # No DynamoDB call is made below; the client only needs a region to be built.
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    rate_limit_client.cache_clear()
+    environment = function_env(with_records(settings_document()))
+    environment["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
+    environment.update(env)
+    return load_function("lifecycle", monkeypatch, environment)
+
+
+def _delete(module: ModuleType, upload_id: str, sub: str) -> dict[str, object]:
+    event = http_event("DELETE", f"/uploads/{upload_id}", bearer=token(sub), route="/uploads/{upload_id}")
+    response: dict[str, object] = module.handler(event, FakeContext())
+    return response
+
+
+def test_lifecycle_warm_invocation_carries_no_key_of_the_previous_caller(
+    monkeypatch: pytest.MonkeyPatch, logs_of: Callable[[ModuleType], Logs]
+) -> None:
+    # Given a warm lifecycle function that served alice (an id that is not hers: 404, no storage call)
+    module = _lifecycle(monkeypatch)
+    logs = logs_of(module)
+    monkeypatch.setattr(module.lifecycle, "_get", _not_found)
+    first = _delete(module, UNKNOWN, ALICE)
+    assert first["statusCode"] == 404, first
+    logs.take()
+
+    # When bob's next request fails before he is authenticated
+    def down() -> None:
+        raise DependencyUnavailable("the identity provider is unavailable")
+
+    monkeypatch.setattr(module.api.runtime, "authenticator", down)
+    second = _delete(module, "x", BOB)
+    assert second["statusCode"] == 503, second
+    lines, _ = logs.take()
+
+    # Then bob's lines carry neither alice's hash nor her upload id
+    assert lines, "the 503 is logged"
+    for line in lines:
+        assert line.get("principal") is None and "upload_id" not in line, line
+        assert sub_hash(ALICE) not in str(line), line
+
+
+def test_lifecycle_never_logs_the_event(
+    monkeypatch: pytest.MonkeyPatch, logs_of: Callable[[ModuleType], Logs]
+) -> None:
+    module = _lifecycle(monkeypatch, POWERTOOLS_LOGGER_LOG_EVENT="true", POWERTOOLS_LOG_LEVEL="DEBUG")
+    logs = logs_of(module)
+    module.logger.info("probe")
+    bearer = token(ALICE)
+    event = http_event("GET", "/uploads/not-an-id", bearer=bearer, route="/uploads/{upload_id}")
+
+    response = module.handler(event, FakeContext())
+    lines, text = logs.take()
+
+    assert response["statusCode"] == 404, response["body"]
+    assert lines[0]["message"] == "probe", lines
+    assert bearer.split(".")[1] not in text and "authorization" not in text.lower(), text
+
+
+def _not_found(owner: str, upload_id: str) -> object:
+    raise NotFound("no such upload")
+
+
+def test_the_audit_line_does_not_carry_the_sub_inside_the_object_key(
+    monkeypatch: pytest.MonkeyPatch, logs_of: Callable[[ModuleType], Logs]
+) -> None:
+    # Given the uploads function with records on (kept in memory: only the log line matters here)
+    # and the default key prefix template, users/{sub}/
+    from tests.support.memory import MemoryRecords
+
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    rate_limit_client.cache_clear()
+    environment = function_env(with_records(settings_document()))
+    environment["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
+    module = load_function("uploads", monkeypatch, environment)
+    monkeypatch.setattr(module.lifecycle, "_store", MemoryRecords())
+    logs = logs_of(module)
+
+    # When alice is granted an upload
+    response = _invoke(module, "/uploads", UPLOAD, ALICE)
+    assert response["statusCode"] == 201, response["body"]
+    lines, text = logs.take()
+
+    # Then its audit line names her by a hash only: the key is users/<sub>/..., the claim in clear
+    audit = [line for line in lines if line.get("audit")]
+    assert len(audit) == 1, lines
+    assert ALICE not in text, audit

@@ -71,7 +71,6 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "LifecycleFunction": {
         # HEAD is authorised as s3:GetObject; the function never reads an object's bytes.
         "s3:GetObject": UPLOAD_OBJECTS,
-        "s3:GetObjectAttributes": UPLOAD_OBJECTS,
         "s3:DeleteObject": UPLOAD_OBJECTS,
         **SECRETS,
         # the rate limiter's counters; status transitions and completion claims
@@ -372,6 +371,29 @@ def test_function_permissions_are_exactly_the_allowed_ones(template: dict[str, A
         action: {condition: _as_list(resource) for condition, resource in by_condition.items()}
         for action, by_condition in ALLOWED[name].items()
     }
+
+
+# The S3 calls the layer makes (boto3 method, or a presigned method) and the action each needs.
+S3_CALLS = {
+    "head_object": "s3:GetObject",  # HEAD is authorised as GetObject
+    "delete_object": "s3:DeleteObject",
+    "get_object_attributes": "s3:GetObjectAttributes",
+}
+
+
+def test_no_s3_action_is_granted_that_the_code_never_calls(template: dict[str, Any]) -> None:
+    # The lifecycle function was granted s3:GetObjectAttributes, which nothing calls: a grant
+    # an attacker with the function's role gets for free.
+    layer = "\n".join(p.read_text() for p in (ROOT / "layers" / "presign" / "presign").rglob("*.py"))
+    called = {action for method, action in S3_CALLS.items() if f".{method}(" in layer}
+    granted = {a for a in ALLOWED["LifecycleFunction"] if a.startswith("s3:")}
+    in_template = {
+        action
+        for _, stmt in _conditional_statements(template["Resources"]["LifecycleFunction"])
+        for action in _as_list(stmt["Action"])
+        if action.startswith("s3:")
+    }
+    assert in_template <= called and granted <= called, (in_template, granted, called)
 
 
 @pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
