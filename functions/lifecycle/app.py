@@ -43,7 +43,12 @@ for route in (
     api.protect(route, action="upload")  # the token scopes of uploads; each route spends its own limit
 lifecycle = build_lifecycle(
     api.runtime,
-    audit=audit_log(logger.info, lambda: str(app.current_event.request_context.request_id or "")),
+    audit=audit_log(
+        logger.info,
+        lambda: str(app.current_event.request_context.request_id or ""),
+        runtime=api.runtime,
+        principal=api.principal,
+    ),
     required=True,
 )
 objects = object_stores(api.runtime)

@@ -22,7 +22,12 @@ resolve = api.handler()
 api.protect("POST /uploads", action="upload")
 lifecycle = build_lifecycle(
     api.runtime,
-    audit=audit_log(logger.info, lambda: str(app.current_event.request_context.request_id or "")),
+    audit=audit_log(
+        logger.info,
+        lambda: str(app.current_event.request_context.request_id or ""),
+        runtime=api.runtime,
+        principal=api.principal,
+    ),
 )
 
 

@@ -230,11 +230,14 @@ def test_every_state_change_is_one_audit_line_without_a_url(
         ("complete", "complete"),
         ("delete", "deleted"),
     ], audit
+    # The key relative to the caller's prefix (users/{sub}/ holds the sub in clear)
+    in_namespace = "~/" + grant["key"].removeprefix(f"users/{caller.sub}/")
     for line in audit:
-        assert line["upload_id"] == grant["upload_id"] and line["key"] == grant["key"]
+        assert line["upload_id"] == grant["upload_id"] and line["key"] == in_namespace, line
         assert line["target"] == "main" and line["request_id"]
         assert len(line["who"]) == 32 and caller.sub not in line["who"]
     assert "X-Amz-Signature" not in everything and grant["url"] not in everything
+    assert caller.sub not in json.dumps(audit), audit
 
 
 def _audited(

@@ -8,7 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from presign.errors import ConfigurationError, UploadGone
+from presign.auth import Principal
+from presign.errors import ConfigurationError, PresignError, UploadGone
+from presign.keys import user_prefix
 from presign.lifecycle.service import AuditEvent, AuditSink, Lifecycle, ObjectsFor
 from presign.lifecycle.store import ObjectStore
 from presign.runtime import Budget, Runtime
@@ -75,8 +77,19 @@ class Spending:
         return self._budget.headers() if self._budget is not None else {}
 
 
-def audit_log(log: Callable[..., None], request_id: Callable[[], str]) -> AuditSink:
-    """An ``AuditSink`` writing one structured line per state change (never a URL)."""
+def audit_log(
+    log: Callable[..., None],
+    request_id: Callable[[], str],
+    *,
+    runtime: Runtime,
+    principal: Callable[[], Principal],
+) -> AuditSink:
+    """An ``AuditSink`` writing one structured line per state change (never a URL).
+
+    The caller appears only as the digest ``who``: the object key is logged relative to the
+    caller's own prefix (``~/2026/12/01/<upload_id>/cat.png``), since the prefix holds the ``sub``
+    itself (``users/{sub}/``) and a log line must not.
+    """
 
     def write(event: AuditEvent) -> None:
         log(
@@ -86,7 +99,7 @@ def audit_log(log: Callable[..., None], request_id: Callable[[], str]) -> AuditS
                 "who": event.owner,
                 "action": event.action,
                 "target": event.target,
-                "key": event.key,
+                "key": _within_namespace(event, runtime, principal),
                 "upload_id": event.upload_id,
                 "outcome": event.outcome,
                 "request_id": request_id(),
@@ -94,3 +107,16 @@ def audit_log(log: Callable[..., None], request_id: Callable[[], str]) -> AuditS
         )
 
     return write
+
+
+def _within_namespace(event: AuditEvent, runtime: Runtime, principal: Callable[[], Principal]) -> str:
+    try:
+        _, target = runtime.target(event.target)
+        prefix = user_prefix(target.key_prefix, principal())
+    except PresignError:
+        prefix = None
+    if prefix is not None and event.key.startswith(prefix):
+        return "~/" + event.key[len(prefix) :]
+    # Not under the caller's prefix as configured now: keep only what the server made itself.
+    _, marker, tail = event.key.partition(f"/{event.upload_id}/")
+    return f"~/.../{event.upload_id}/{tail}" if marker else "~/..."
