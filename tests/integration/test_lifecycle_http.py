@@ -170,8 +170,16 @@ def test_status_complete_and_delete(stack: Callable[..., Caller], storage: Memor
 def test_complete_with_an_unknown_body_field_is_400(stack: Callable[..., Caller]) -> None:
     caller = stack()
     grant = created(caller)
-    response = caller.complete(grant["upload_id"], {"parts": []})
+    response = caller.complete(grant["upload_id"], {"surprise": []})
     assert response["statusCode"] == 400, response["body"]
+
+
+def test_complete_of_a_single_upload_with_parts_is_422(stack: Callable[..., Caller]) -> None:
+    caller = stack()
+    grant = created(caller)
+    response = caller.complete(grant["upload_id"], {"parts": []})
+    assert response["statusCode"] == 422, response["body"]
+    assert body(response)["error"]["code"] == "not_multipart"
 
 
 @pytest.mark.parametrize("upload_id", ["nope", "0" * 26, "01K0B7M3Q8R9S4T5V6W7X8Y9ZA", "x" * 300])

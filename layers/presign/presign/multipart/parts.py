@@ -10,8 +10,11 @@ object. The query is ``uploadId`` then ``partNumber``, as botocore's ``upload_pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from presign.multipart.models import PartUrl
+from presign.multipart.plan import PartPlan
 from presign.signing.sigv4 import S3Presigner
 
 
@@ -44,3 +47,35 @@ def part_url(
         headers=part_headers(size, checksum_sha256),
         query={"uploadId": storage_upload_id, "partNumber": str(part_number)},
     )
+
+
+def sign_parts(
+    presigner: S3Presigner,
+    bucket: str,
+    key: str,
+    *,
+    storage_upload_id: str,
+    plan: PartPlan,
+    numbers: Sequence[int],
+    checksums: Sequence[str] | None,
+    now: datetime,
+    expires_in: int,
+) -> list[PartUrl]:
+    """URLs for the parts ``numbers`` of ``plan`` (each in the plan), with their checksums if given."""
+    signed = []
+    for index, number in enumerate(numbers):
+        size = plan.size_of(number)
+        checksum = checksums[index] if checksums is not None else None
+        url = part_url(
+            presigner,
+            bucket,
+            key,
+            storage_upload_id=storage_upload_id,
+            part_number=number,
+            size=size,
+            checksum_sha256=checksum,
+            now=now,
+            expires_in=expires_in,
+        )
+        signed.append(PartUrl(part_number=number, url=url, size=size, headers=part_headers(size, checksum)))
+    return signed
