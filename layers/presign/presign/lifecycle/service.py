@@ -592,7 +592,9 @@ class Lifecycle:
         if stored is None:
             return "gone"
         try:
-            verified = parts_to_complete(multipart.plan(record.size), stored, claimed)
+            verified = parts_to_complete(
+                multipart.plan(record.size), stored, claimed, checksums=multipart.checksums
+            )
         except PartsMissing:
             now = _epoch(self._clock())
             if now < record.expires_at:

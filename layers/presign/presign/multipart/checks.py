@@ -10,7 +10,10 @@ the plan, in order, with the ETag the storage reported), or raises what is wrong
 4. the client's list leaves a part of the plan out: ``UnknownPart`` (422);
 5. a part's size is not the planned one: ``PartsMismatch`` (422). The part URLs sign their
    Content-Length, so only someone else's request can have stored it;
-6. a part's ETag differs from the client's (quotes aside): ``PartsMismatch`` (422).
+6. a part's ETag differs from the client's (quotes aside): ``PartsMismatch`` (422);
+7. for an upload with part checksums, a part whose SHA-256 neither the storage lists nor the
+   client sends: ``Unprocessable`` (422). CompleteMultipartUpload needs them (AWS lists them
+   with the parts, SeaweedFS does not), and the service keeps none.
 
 Without a client list (``claimed`` None) steps 1, 4 and 6 have nothing to check: the storage's
 own list completes the upload if it matches the plan.
@@ -18,11 +21,12 @@ own list completes the upload if it matches the plan.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from presign.errors import PartsMismatch, PartsMissing, UnknownPart
+from presign.errors import PartsMismatch, PartsMissing, UnknownPart, Unprocessable
 from presign.multipart.plan import PartPlan
 
 NAMED = 10  # how many part numbers a message names before it says "and N more"
@@ -35,6 +39,7 @@ class StoredPart:
     part_number: int
     size: int
     etag: str
+    checksum_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class ClaimedPart:
 
     part_number: int
     etag: str
+    checksum_sha256: str | None = None
 
 
 def normalize_etag(etag: str) -> str:
@@ -57,7 +63,11 @@ def name_parts(numbers: Iterable[int]) -> str:
 
 
 def parts_to_complete(
-    plan: PartPlan, stored: Sequence[StoredPart], claimed: Sequence[ClaimedPart] | None
+    plan: PartPlan,
+    stored: Sequence[StoredPart],
+    claimed: Sequence[ClaimedPart] | None,
+    *,
+    checksums: bool = False,
 ) -> list[StoredPart]:
     planned = range(1, plan.part_count + 1)
     if claimed is not None:
@@ -94,4 +104,20 @@ def parts_to_complete(
         ]
         if differ:
             raise PartsMismatch(f"ETags differ from the stored parts: {name_parts(differ)}")
-    return [by_number[n] for n in planned]
+    verified = [by_number[n] for n in planned]
+    if not checksums:
+        return [dataclasses.replace(part, checksum_sha256=None) for part in verified]
+    sent = {part.part_number: part.checksum_sha256 for part in claimed or ()}
+    verified = [
+        part
+        if part.checksum_sha256
+        else dataclasses.replace(part, checksum_sha256=sent.get(part.part_number))
+        for part in verified
+    ]
+    unknown = [part.part_number for part in verified if not part.checksum_sha256]
+    if unknown:
+        raise Unprocessable(
+            "this upload declared part checksums and the storage does not list them: complete with "
+            f"parts [{{part_number, etag, checksum_sha256}}]; none for {name_parts(unknown)}"
+        )
+    return verified

@@ -58,3 +58,6 @@ class RenewPartsRequest(_Input):
 class CompletedPart(_Input):
     part_number: PartNumber
     etag: Etag
+    checksum_sha256: Checksum | None = Field(
+        default=None, description="with part_checksums: the part's SHA-256, as its URL was signed with"
+    )
