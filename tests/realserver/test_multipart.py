@@ -315,3 +315,26 @@ def caller_owner(caller: Caller) -> str:
     from presign.ratelimit.limiter import subject_digest
 
     return subject_digest(caller.sub)
+
+
+def test_make_devs_bucket_cors_rule_exposes_etag_to_a_page_on_another_origin(seaweed: SeaweedFS) -> None:
+    # Given the rule make dev sets (SeaweedFS supports PutBucketCors)
+    from local.dev import DEV_BUCKET_CORS, set_bucket_cors
+
+    set_bucket_cors(seaweed, BUCKET)
+    assert seaweed.client().get_bucket_cors(Bucket=BUCKET)["CORSRules"][0]["ExposeHeaders"] == ["ETag"]
+
+    # When a browser on another origin asks before a part PUT, Then the rule answers, ETag exposed
+    url = seaweed.client().generate_presigned_url(
+        "upload_part", Params={"Bucket": BUCKET, "Key": "cors/k", "UploadId": "x", "PartNumber": 1}
+    )
+    preflight = requests.options(
+        url,
+        headers={"Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "PUT"},
+        timeout=10,
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers.get("Access-Control-Expose-Headers") == "ETag", preflight.headers
+    assert preflight.headers.get("Access-Control-Max-Age") == str(
+        DEV_BUCKET_CORS["CORSRules"][0]["MaxAgeSeconds"]
+    ), preflight.headers
