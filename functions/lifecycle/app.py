@@ -66,7 +66,7 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
         spend=spending,
         idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
         body=request.model_dump(mode="json", exclude_none=True) if request is not None else {},
-        parts=[ClaimedPart(p.part_number, p.etag) for p in request.parts]
+        parts=[ClaimedPart(p.part_number, p.etag, p.checksum_sha256) for p in request.parts]
         if request is not None and request.parts is not None
         else None,
     )

@@ -107,6 +107,12 @@ def test_a_10000_part_upload_answers_the_first_100_urls_only(stack: Callable[...
             "unprocessable",
         ),
         ({"part_numbers": [1], "surprise": 1}, 400, "invalid_request"),
+        # schema-valid (no schema can tie two lengths together), so 422, not 400
+        (
+            {"part_numbers": [1, 2], "checksums_sha256": ["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="]},
+            422,
+            "unprocessable",
+        ),
     ],
 )
 def test_renewal_refusals(

@@ -124,7 +124,9 @@ class MemoryObjects:
 
     # -- multipart: parts are stored by ``put_part`` (the test plays the client) -------------
 
-    def start_multipart(self, key: str, *, content_type: str, metadata: dict[str, str], checksums: bool) -> str:
+    def start_multipart(
+        self, key: str, *, content_type: str, metadata: dict[str, str], checksums: bool
+    ) -> str:
         self.before("start_multipart")
         self._check()
         self._ids += 1

@@ -489,6 +489,9 @@ class Lifecycle:
             raise UnknownPart(
                 f"this upload has parts 1 to {plan.part_count}; asked for {', '.join(map(str, outside[:10]))}"
             )
+        checksums = request.checksums_sha256
+        if checksums is not None and len(checksums) != len(request.part_numbers):
+            raise Unprocessable("checksums_sha256 must have one checksum per part number, in the same order")
         if multipart.checksums and request.checksums_sha256 is None:
             raise Unprocessable(
                 "this upload declared part checksums: send checksums_sha256 with part_numbers"

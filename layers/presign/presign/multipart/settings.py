@@ -35,8 +35,9 @@ class MultipartPolicy(BaseModel):
     # How long the upload may take, renewals of part URLs included; then it expires and its parts
     # are the cleanup's (and the bucket's AbortIncompleteMultipartUpload rule's).
     lifetime: int = Field(default=DAY, ge=60, le=30 * DAY, description="seconds")
-    # Whether the store verifies x-amz-checksum-sha256 on UploadPart (AWS S3, SeaweedFS, MinIO,
-    # R2 do); off, a request for part checksums is refused rather than signed and ignored.
+    # Whether the store verifies x-amz-checksum-sha256 on UploadPart (AWS S3 and SeaweedFS do,
+    # checked for SeaweedFS in tests/realserver); off, a request for part checksums is refused
+    # rather than signed and ignored. Turn it off for a store that ignores the header.
     checksums: bool = True
 
     @model_validator(mode="before")
