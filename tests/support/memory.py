@@ -134,9 +134,13 @@ class MemoryObjects:
         self.uploads[storage_id] = MemoryUpload(key, content_type, dict(metadata), checksums)
         return storage_id
 
-    def put_part(self, storage_id: str, number: int, size: int, etag: str | None = None) -> str:
+    def put_part(self, storage_id: str, number: int, size: int, etag: str | None = None) -> str | None:
+        """A part PUT as the storage takes it; None (NoSuchUpload) once completed or aborted."""
+        upload = self.uploads.get(storage_id)
+        if upload is None:
+            return None
         tag = etag or f'"etag-{storage_id}-{number}-{size}"'
-        self.uploads[storage_id].parts[number] = StoredPart(number, size, tag)
+        upload.parts[number] = StoredPart(number, size, tag)
         return tag
 
     def list_parts(self, key: str, storage_upload_id: str) -> list[StoredPart] | None:

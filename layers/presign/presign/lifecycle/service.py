@@ -549,8 +549,12 @@ class Lifecycle:
             now = _epoch(self._clock())
             if facts is None:
                 if assembled == "gone":
-                    # The storage's upload is gone and left no object: aborted behind our back
-                    # (a bucket's AbortIncompleteMultipartUpload rule). Nothing can come any more.
+                    # The storage's upload is gone and left no object: aborted, by a DELETE
+                    # racing this request (whose own write will say "aborted") or behind our
+                    # back (a bucket's AbortIncompleteMultipartUpload rule). Which one, only the
+                    # record can tell later: it expires with its lifetime, not before.
+                    if now < record.expires_at:
+                        raise UploadGone("the storage no longer holds this upload's parts")
                     if self._move(record.moved("expired", now=now), record):
                         raise UploadGone("the storage no longer holds this upload's parts")
                 elif assembled == "assembled":
