@@ -271,3 +271,70 @@ def test_the_owner_digest_is_the_records_owner(stack: Callable[..., Caller]) -> 
     granted = begin(caller)
     record = caller.uploads.module.lifecycle._store.get(subject_digest(caller.sub), granted["upload_id"])
     assert record is not None and record.multipart is not None and record.multipart.part_size == 5 * MiB
+
+
+def test_renewing_part_urls_never_imports_boto3(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a pending multipart upload of user "cold", written straight into the table
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from local.servers import aws_env
+    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
+    from presign.lifecycle.records import Multipart, UploadRecord
+    from tests.integration.test_lifecycle_http import COLD_START
+    from tests.support.functions import ROOT
+
+    env = {
+        **function_env(with_records(settings_document(**TARGET))),
+        **aws_env(moto.endpoint_url),
+        "PRESIGN_UPLOADS_TABLE": UPLOADS_TABLE,
+        "PYTHONPATH": f"{ROOT / 'layers' / 'presign'}:{ROOT}",
+    }
+    now = int(time.time())
+    upload_id = "01k0b7m3q8r9s4t5v6w7x8y9zb"
+    record = UploadRecord(
+        owner=subject_digest("cold"),
+        upload_id=upload_id,
+        target="main",
+        key=f"users/cold/2030/01/01/{upload_id}/big.bin",
+        method="PUT",
+        size=12 * MiB,
+        content_type="video/mp4",
+        status="pending",
+        created_at=now,
+        expires_at=now + 3600,
+        updated_at=now,
+        multipart=Multipart(storage_upload_id="mpu-cold", part_size=5 * MiB),
+    )
+    point_at(moto, monkeypatch)
+    assert DynamoDbRecordStore(rate_limit_client(), UPLOADS_TABLE).create(record, ttl=None)
+
+    # When a fresh uploads function renews its part URLs
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            COLD_START,
+            "uploads",
+            "POST",
+            f"/uploads/{upload_id}/parts",
+            json.dumps({"part_numbers": [1, 2, 3]}),
+            "{}",
+            "/uploads/{upload_id}/parts",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # Then it answers the URLs, with no boto3 (only the bare botocore Powertools probes) at any point
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200, result
+    assert result["at_import"] in ([], ["botocore"]) and result["after"] in ([], ["botocore"]), result
