@@ -338,3 +338,20 @@ def test_renewing_part_urls_never_imports_boto3(moto: MotoServer, monkeypatch: p
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["status"] == 200, result
     assert result["at_import"] in ([], ["botocore"]) and result["after"] in ([], ["botocore"]), result
+
+
+def test_a_retry_after_the_threshold_changed_is_409_not_a_single_put_for_a_multipart_upload(
+    stack: Callable[..., Caller], storage: MemoryObjects
+) -> None:
+    # Given an upload that went multipart on the threshold, made with an Idempotency-Key
+    auto = {**UPLOAD, "multipart": None}
+    first = stack(settings_document(upload={**TARGET["upload"], "multipart": {"threshold": 8 * MiB}}))
+    made = first.create(auto, **{"Idempotency-Key": "mp-threshold"})
+    assert made["statusCode"] == 201 and body(made)["multipart"], made["body"]
+    # When the same request is retried after the threshold went up (the file is now "small")
+    later = stack(settings_document(upload={**TARGET["upload"], "multipart": {"threshold": 64 * MiB}}))
+    again = Caller(later.uploads, later.lifecycle, sub=first.sub).create(
+        auto, **{"Idempotency-Key": "mp-threshold"}
+    )
+    # Then it is refused, never answered as a single PUT for what the storage holds in parts
+    assert again["statusCode"] == 409, again["body"]

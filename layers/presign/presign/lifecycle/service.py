@@ -403,9 +403,10 @@ class Lifecycle:
             spend=_nothing,
             start_multipart=(lambda _: multipart.storage_upload_id) if multipart is not None else None,
         ).response
-        if grant.key != record.key:
+        # A threshold changed since may decide otherwise now: the record's way is the upload's.
+        if grant.key != record.key or (multipart is None) != (grant.multipart is None):
             raise Conflict("the target's configuration changed since this upload began; use a new key")
-        if multipart is not None and grant.multipart is not None:
+        if multipart is not None:
             return self._resign_parts(record, grant, shaped, signing)
         expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
         if expires_at <= now:
