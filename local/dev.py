@@ -68,6 +68,8 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
                         "application/octet-stream",
                     ],
                     "max_size": 104857600,
+                    # Above 8 MiB an upload goes in 5 MiB parts (the walk-through shows one).
+                    "multipart": {"threshold": 8 * 1024**2, "part_size": 5 * 1024**2},
                 },
                 "download": {},
             }
@@ -79,6 +81,26 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
             "secrets": [{"source": "env", "name": "PRESIGN_JWT_SECRET"}],
         },
     }
+
+
+# A browser reads each part's ETag from the PUT's answer only if the bucket's CORS rule exposes it
+# (a multipart completion needs them). The README shows the same rule for AWS S3, R2 and others.
+DEV_BUCKET_CORS = {
+    "CORSRules": [
+        {
+            "AllowedOrigins": ["*"],  # any page on this machine; a deployment names its SPAs' origins
+            "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3600,
+        }
+    ]
+}
+
+
+def set_bucket_cors(s3: SeaweedFS, bucket: str = BUCKET) -> None:
+    """PutBucketCors on the dev bucket (SeaweedFS supports it, and answers preflights with it)."""
+    s3.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=DEV_BUCKET_CORS)
 
 
 # ------------------------------------------------------------------------------------ from template
@@ -129,6 +151,11 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
     hello, grant, grant_dl, back = (
         f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt")
     )
+    big, big_grant, big_parts, big_dl, big_back = (
+        f"{d}/{n}"
+        for n in ("big.bin", "big-upload.json", "big-parts.json", "big-download.json", "big-back.bin")
+    )
+    big_upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {big_grant} upload_id)"'
     auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
     bearer = '-H "Authorization: Bearer $TOKEN"'
     upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {grant} upload_id)"'
@@ -154,7 +181,17 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         "# 7. delete it (204): the object goes, and its status says deleted",
         f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
         f"curl -sS {upload} {bearer}; echo",
-        f"# 8. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
+        "# 8. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",
+        f"head -c 12582912 /dev/urandom > {big}",
+        f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"big.bin",'
+        f'"content_type":"application/octet-stream","size":\'"$(wc -c < {big})"\'}}\' -o {big_grant}',
+        f"{py} -m local.client upload {big_grant} {big} --parts {big_parts}",
+        f'curl -sS -X POST {big_upload[:-1]}/complete" {auth} -d @{big_parts}; echo',
+        f'curl -sS -X POST "$PRESIGN_URL/downloads" {auth} -d \'{{"keys":[\''
+        f"\"$({py} -m local.client field --json {big_grant} key)\"']}}' -o {big_dl}",
+        f'curl -sS --fail -o {big_back} "$({py} -m local.client field {big_dl} items.0.url)"'
+        f" && cmp {big} {big_back} && echo 'same bytes, in parts'",
+        f"# 9. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
         f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
         f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
@@ -245,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                     data_dir / "seaweedfs", access_key=access_key, secret_key=secret_key, buckets=[BUCKET]
                 )
             )
+            set_bucket_cors(s3)
             moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
             issuer = stack.enter_context(LocalIssuer()) if args.auth == "oidc" else None
             config = dev_config(s3.endpoint_url)

@@ -1,8 +1,9 @@
 """The upload lifecycle after the URL: complete, status, abort or delete, and the caller's list.
 
 POST /uploads/{upload_id}/complete, GET /uploads/{upload_id}, DELETE /uploads/{upload_id},
-GET /uploads. boto3 is imported on the first request that talks to the storage (a completion or
-a delete), never at cold start: a status read or a list needs only DynamoDB.
+GET /uploads. boto3 is imported on the first request that talks to the storage (a completion, a
+delete, the status of a pending multipart upload), never at cold start: a single upload's status
+and a list need only DynamoDB.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from presign.lifecycle.models import (
 from presign.lifecycle.records import Status
 from presign.lifecycle.service import owner_of
 from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
+from presign.multipart.checks import ClaimedPart
 from presign.web import NO_STORE, Api, json_response, openapi_responses
 
 logger = Logger()
@@ -68,7 +70,10 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
         objects=objects,
         spend=spending,
         idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
-        body=request.model_dump(mode="json") if request is not None else {},
+        body=request.model_dump(mode="json", exclude_none=True) if request is not None else {},
+        parts=[ClaimedPart(p.part_number, p.etag, p.checksum_sha256) for p in request.parts]
+        if request is not None and request.parts is not None
+        else None,
     )
     metrics.add_metric(name="UploadsCompleted", unit=MetricUnit.Count, value=1)
     return json_response(result, headers=spending.headers())
@@ -79,7 +84,8 @@ def get_upload(upload_id: str) -> Any:
     principal = api.principal()
     spending = Spending(api.runtime, principal.sub, "upload_status")
     record = lifecycle.status(owner_of(principal), upload_id, spend=spending)
-    return json_response(status_of(record), headers=spending.headers())
+    parts = lifecycle.stored_parts(record, objects=objects)
+    return json_response(status_of(record, parts), headers=spending.headers())
 
 
 @app.delete("/uploads/<upload_id>", responses=openapi_responses(204, None, "aborted, or deleted"))

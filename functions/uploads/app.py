@@ -1,4 +1,9 @@
-"""POST /uploads: a presigned PUT or POST for one new object under the caller's prefix."""
+"""POST /uploads: a presigned PUT or POST (or part PUTs) for one new object under the caller's
+prefix; POST /uploads/{upload_id}/parts: fresh part URLs for a multipart upload.
+
+Both sign, so both live here, with the role that may s3:PutObject (which also authorises
+CreateMultipartUpload and UploadPart). boto3 is imported on the first multipart creation only.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from presign.config import Target
+from presign.errors import UploadGone
 from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
-from presign.lifecycle.wiring import audit_log, build_lifecycle
+from presign.lifecycle.service import owner_of
+from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
 from presign.models import CreateUploadRequest, CreateUploadResponse
+from presign.multipart.models import RenewPartsResponse
+from presign.multipart.requests import RenewPartsRequest
+from presign.signing_context import SigningContext
 from presign.web import Api, json_response, openapi_responses
 
 logger = Logger()
@@ -20,6 +31,7 @@ api = Api(logger, metrics)
 app = api.app
 resolve = api.handler()
 api.protect("POST /uploads", action="upload")
+api.protect("POST /uploads/{upload_id}/parts", action="upload")
 lifecycle = build_lifecycle(
     api.runtime,
     audit=audit_log(
@@ -29,6 +41,7 @@ lifecycle = build_lifecycle(
         principal=api.principal,
     ),
 )
+objects = object_stores(api.runtime)
 
 
 @app.post("/uploads", responses=openapi_responses(201, CreateUploadResponse, "upload URL issued"))
@@ -44,11 +57,37 @@ def post_upload(request: CreateUploadRequest) -> Any:
         signing=api.runtime.signing(target_name, target),
         spend=lambda checked: budget.upload(checked.size),
         idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
+        objects=objects,
     )
     logger.append_keys(upload_id=grant.upload_id, target=target_name)
-    logger.info("upload granted", extra={"method": grant.method, "size": request.size})
+    logger.info(
+        "upload granted",
+        extra={"method": grant.method, "size": request.size, "multipart": grant.multipart is not None},
+    )
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
     return json_response(grant, 201, headers=budget.headers())
+
+
+def _signing_for(name: str) -> tuple[Target, SigningContext]:
+    target = api.runtime.settings.targets.get(name)
+    if target is None:
+        raise UploadGone("this upload's storage target is no longer configured")
+    return target, api.runtime.signing(name, target)
+
+
+@app.post(
+    "/uploads/<upload_id>/parts",
+    responses=openapi_responses(200, RenewPartsResponse, "fresh URLs for the parts asked for"),
+)
+def post_parts(upload_id: str, request: RenewPartsRequest) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_parts")
+    logger.append_keys(upload_id=upload_id)
+    renewed = lifecycle.renew_parts(
+        owner_of(principal), upload_id, request, signing_for=_signing_for, spend=spending
+    )
+    metrics.add_metric(name="PartUrlsIssued", unit=MetricUnit.Count, value=len(renewed.parts))
+    return json_response(renewed, headers=spending.headers())
 
 
 # clear_state: keys appended for one caller must not label the next invocation's lines.

@@ -112,3 +112,33 @@ def test_a_browser_posts_a_form_with_the_policy(stack: dict[str, Any], browser_p
 
     assert stored["status"] == 204
     assert fetched["text"] == text
+
+
+def test_a_browser_uploads_a_large_file_in_parts_reading_each_etag(
+    stack: dict[str, Any], browser_page: Any
+) -> None:
+    # Given make dev's target: above 8 MiB in 5 MiB parts, the bucket's CORS rule exposing ETag
+    token = mint_token(
+        "browser-user", secret=stack["jwt_secret"], issuer=stack["issuer"], audience=stack["audience"]
+    )
+    size = 3 * 5 * 1024**2 + 4321  # three full parts and a short last one
+
+    # When the page uploads a file of that size: each part to its URL, each ETag read by script
+    result = browser_page.evaluate(
+        "([b, t, n]) => multipartUpload(b, t, n)", [stack["base_url"], token, size]
+    )
+
+    # Then every part was stored and counted, and the API completed the upload with those ETags
+    assert "failed" not in result, result
+    assert (result["part_size"], result["part_count"], result["first_urls"]) == (5 * 1024**2, 4, 4), result
+    assert result["progress"] == [1, 2, 3, 4], result
+    assert all(isinstance(e, str) and e.strip('"') for e in result["etags"]), result["etags"]
+    completed = result["completed"]
+    assert completed["status"] == 200 and completed["body"]["size"] == size, completed
+    assert completed["body"]["etag"].strip('"').endswith("-4"), completed
+    # And the stored object is byte for byte the file
+    fetched = browser_page.evaluate(
+        "([b, t, k]) => downloadDigest(b, t, k)", [stack["base_url"], token, result["key"]]
+    )
+    assert fetched["status"] == 200 and fetched["size"] == size, fetched
+    assert fetched["sha256"] == result["sha256"]

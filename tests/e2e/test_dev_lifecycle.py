@@ -1,4 +1,5 @@
-"""make dev with the real template: the printed walk-through uploads, completes, lists and deletes.
+"""make dev with the real template: the printed walk-through uploads, completes, lists and deletes,
+then uploads a file in parts and reads it back.
 
 The new user's path from issue 8, verbatim: the lines `python -m local.dev` prints, run in a fresh
 shell against the real handlers, a real SeaweedFS and a moto server.
@@ -56,7 +57,7 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
 
         # When the printed lines run, up to the status read after the delete
         start = next(i for i, line in enumerate(lines) if line.startswith("export PRESIGN_URL="))
-        end = next(i for i, line in enumerate(lines) if line.startswith("# 8."))
+        end = next(i for i, line in enumerate(lines) if line.startswith("# 9."))
         shell = subprocess.run(
             ["bash", "-c", "set -e\n" + "".join(lines[start:end])],
             cwd=ROOT,
@@ -70,7 +71,7 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
 
         # Then each step answered what the walk-through says
         answers = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        grant, completed, listed, _download, after = answers
+        grant, completed, listed, _download, after, big_completed = answers
         assert completed == {
             "upload_id": grant["upload_id"],
             "key": grant["key"],
@@ -85,6 +86,11 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
         )
         assert "same bytes" in out and "DELETE -> HTTP 204" in out, out
         assert after["status"] == "deleted", after
+        # And the file above the threshold went in three parts, completed, and came back whole
+        assert out.count("PUT part ") == 3 and "PUT part 3/3 (2097152 bytes) -> HTTP 200" in out, out
+        assert big_completed["status"] == "complete" and big_completed["size"] == 12582912, big_completed
+        assert big_completed["etag"].strip('"').endswith("-3"), big_completed
+        assert "same bytes, in parts" in out, out
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

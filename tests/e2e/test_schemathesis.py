@@ -31,7 +31,7 @@ from schemathesis.core.failures import FailureGroup
 from local.dev import dev_config
 from local.servers import SeaweedFS
 from local.token import mint_token
-from presign.config import MAX_SINGLE_PUT_BYTES
+from presign.multipart.plan import MAX_OBJECT_BYTES
 from tests.e2e.conftest import BUCKET, Stack
 from tests.support.functions import ROOT
 
@@ -43,6 +43,7 @@ OPERATIONS = {
     "POST /downloads",
     "GET /health",
     "GET /openapi.json",
+    "POST /uploads/{upload_id}/parts",
     "POST /uploads/{upload_id}/complete",
     "GET /uploads/{upload_id}",
     "DELETE /uploads/{upload_id}",
@@ -102,7 +103,7 @@ def stack_config(seaweed: SeaweedFS) -> dict[str, Any]:
     # `make dev`'s configuration with the widest upload policy a target may have, so that what
     # the document calls valid is not refused by a deployment's choice (413/415/422 of policy).
     config = dev_config(seaweed.endpoint_url, bucket=BUCKET)
-    config["targets"]["local"]["upload"] = {"content_types": ["*/*"], "max_size": MAX_SINGLE_PUT_BYTES}
+    config["targets"]["local"]["upload"] = {"content_types": ["*/*"], "max_size": MAX_OBJECT_BYTES}
     return config
 
 

@@ -12,6 +12,7 @@ import pytest
 from presign.config import MAX_PRESIGN_EXPIRY, MAX_SINGLE_PUT_BYTES, parse_settings
 from presign.errors import ConfigurationError
 from presign.lifecycle import kinds
+from presign.multipart.plan import MAX_OBJECT_BYTES
 from tests.integration.conftest import Client
 from tests.support.functions import settings_document
 
@@ -124,7 +125,7 @@ def _config(kind: dict[str, Any]) -> str:
         ({"extensions": []}, "extensions"),
         ({"min_size": 10, "max_size": 5}, "min_size"),
         ({"content_types": ["not a type"]}, "content_types"),
-        ({"max_size": MAX_SINGLE_PUT_BYTES + 1}, "max_size"),
+        ({"max_size": MAX_OBJECT_BYTES + 1}, "max_size"),
         ({"surprise": True}, "surprise"),
     ],
 )
@@ -141,7 +142,12 @@ def test_a_bad_kind_name_is_refused() -> None:
 
 def test_the_kinds_module_repeats_the_configs_limits_exactly() -> None:
     # kinds.py cannot import them (config imports kinds); this keeps the copies honest.
-    assert (kinds.MAX_SINGLE_PUT_BYTES, kinds.MAX_PRESIGN_EXPIRY) == (
-        MAX_SINGLE_PUT_BYTES,
-        MAX_PRESIGN_EXPIRY,
-    )
+    assert (kinds.MAX_OBJECT_BYTES, kinds.MAX_PRESIGN_EXPIRY) == (MAX_OBJECT_BYTES, MAX_PRESIGN_EXPIRY)
+
+
+def test_a_kind_above_5_gib_needs_a_target_that_can_go_multipart() -> None:
+    big = {"max_size": MAX_SINGLE_PUT_BYTES + 1}
+    assert parse_settings(_config(big)).targets["main"].upload.kinds["k"].max_size == MAX_SINGLE_PUT_BYTES + 1
+    document = settings_document(upload={"multipart": False, "kinds": {"doc": big}})
+    with pytest.raises(ConfigurationError, match=r"kinds\.doc\.max_size above 5 GiB needs multipart"):
+        parse_settings(json.dumps(document))

@@ -62,6 +62,15 @@ class Caller:
     def create(self, payload: dict[str, Any], **headers: str) -> dict[str, Any]:
         return self.uploads.post("/uploads", payload, bearer=self.bearer, headers=headers or None)
 
+    def renew(self, upload_id: str, payload: Any) -> dict[str, Any]:
+        return self.uploads.call(
+            "POST",
+            f"/uploads/{upload_id}/parts",
+            payload,
+            bearer=self.bearer,
+            route="/uploads/{upload_id}/parts",
+        )
+
     def complete(self, upload_id: str, payload: Any = None, **headers: str) -> dict[str, Any]:
         return self.lifecycle.call(
             "POST",

@@ -16,6 +16,7 @@ from presign.lifecycle.idempotency import Claim
 from presign.lifecycle.records import Status, UploadRecord, allowed
 from presign.lifecycle.store import Page
 from presign.lifecycle.verification import ObjectFacts
+from presign.multipart.checks import StoredPart
 
 Hook = Callable[[str], None]
 
@@ -102,12 +103,71 @@ class MemoryRecords:
                 self.claims[slot] = (claim, 0)
 
 
+@dataclasses.dataclass
+class MemoryUpload:
+    key: str
+    content_type: str
+    metadata: dict[str, str]
+    checksums: bool
+    parts: dict[int, StoredPart] = dataclasses.field(default_factory=dict)
+
+
 class MemoryObjects:
     def __init__(self, before: Hook = _nothing) -> None:
         self.objects: dict[str, ObjectFacts] = {}
+        self.uploads: dict[str, MemoryUpload] = {}  # multipart uploads in progress, by storage id
+        self.completions: list[tuple[str, list[StoredPart]]] = []
         self.before = before
         self.down = False
         self.heads = 0
+        self._ids = 0
+
+    # -- multipart: parts are stored by ``put_part`` (the test plays the client) -------------
+
+    def start_multipart(
+        self, key: str, *, content_type: str, metadata: dict[str, str], checksums: bool
+    ) -> str:
+        self.before("start_multipart")
+        self._check()
+        self._ids += 1
+        storage_id = f"mpu-{self._ids}"
+        self.uploads[storage_id] = MemoryUpload(key, content_type, dict(metadata), checksums)
+        return storage_id
+
+    def put_part(self, storage_id: str, number: int, size: int, etag: str | None = None) -> str | None:
+        """A part PUT as the storage takes it; None (NoSuchUpload) once completed or aborted."""
+        upload = self.uploads.get(storage_id)
+        if upload is None:
+            return None
+        tag = etag or f'"etag-{storage_id}-{number}-{size}"'
+        upload.parts[number] = StoredPart(number, size, tag)
+        return tag
+
+    def list_parts(self, key: str, storage_upload_id: str) -> list[StoredPart] | None:
+        self.before("list_parts")
+        self._check()
+        upload = self.uploads.get(storage_upload_id)
+        return None if upload is None else sorted(upload.parts.values(), key=lambda p: p.part_number)
+
+    def complete_multipart(self, key: str, storage_upload_id: str, parts: list[StoredPart]) -> bool:
+        self.before("complete_multipart")
+        self._check()
+        upload = self.uploads.pop(storage_upload_id, None)
+        if upload is None:
+            return False
+        self.completions.append((storage_upload_id, list(parts)))
+        self.objects[key] = ObjectFacts(
+            size=sum(p.size for p in parts),
+            content_type=upload.content_type,
+            etag=f'"assembled-{len(parts)}"',
+            metadata=upload.metadata,
+        )
+        return True
+
+    def abort_multipart(self, key: str, storage_upload_id: str) -> None:
+        self.before("abort_multipart")
+        self._check()
+        self.uploads.pop(storage_upload_id, None)
 
     def head(self, key: str, *, checksum: bool) -> ObjectFacts | None:
         self.before("head")

@@ -35,7 +35,22 @@ def test_defaults_are_safe() -> None:
         ({"upload": {"max_expiry": 700000}}, "targets.main.upload.max_expiry"),
         ({"upload": {"default_expiry": 4000, "max_expiry": 3600}}, "targets.main.upload"),
         ({"upload": {"content_types": ["not a type"]}}, "targets.main.upload.content_types"),
-        ({"upload": {"max_size": 6 * 1024**3}}, "targets.main.upload.max_size"),
+        ({"upload": {"max_size": 6 * 1024**4}}, "targets.main.upload.max_size"),
+        (
+            {"upload": {"max_size": 6 * 1024**3, "multipart": False}},
+            "targets.main.upload: Value error, max_size",
+        ),
+        (
+            {"upload": {"max_size": 6 * 1024**3, "methods": ["POST"]}},
+            "targets.main.upload: Value error, max_size",
+        ),
+        (
+            {"upload": {"multipart": {"part_size": 5 * 1024**2 + 1}}},
+            "targets.main.upload.multipart.part_size",
+        ),
+        ({"upload": {"multipart": {"part_size": 4 * 1024**2}}}, "targets.main.upload.multipart.part_size"),
+        ({"upload": {"multipart": {"threshold": 6 * 1024**3}}}, "targets.main.upload.multipart.threshold"),
+        ({"upload": {"multipart": {"surprise": 1}}}, "targets.main.upload.multipart.surprise"),
         ({"credentials": {"source": "vault"}}, "targets.main.credentials"),
         ({"addressing_style": "virtual", "bucket": "with.dots"}, "targets.main"),
         ({"surprise": True}, "targets.main.surprise"),

@@ -20,6 +20,7 @@ The claims of ``presign.lifecycle.records``, checked after every interleaving:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections.abc import Callable
@@ -29,12 +30,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from presign.errors import Conflict, NotUploaded, UploadGone, UploadMismatch, UploadNotPending
-from presign.lifecycle.records import TRANSITIONS, UploadRecord
+from presign.errors import Conflict, NotUploaded, PartsMissing, UploadGone, UploadMismatch, UploadNotPending
+from presign.lifecycle.records import TRANSITIONS, Multipart, UploadRecord
 from presign.lifecycle.service import Lifecycle
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.verification import ObjectFacts
-from tests.support.memory import MemoryObjects, MemoryRecords
+from tests.support.memory import MemoryObjects, MemoryRecords, MemoryUpload
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -186,6 +187,91 @@ def test_random_interleavings_keep_every_claim(
         elif name.startswith("abort"):
             assert isinstance(result, UploadRecord), context
         assert not isinstance(result, Conflict) or isinstance(result, REFUSALS), context
+
+
+MiB = 1024**2
+MULTIPART = dataclasses.replace(
+    RECORD,
+    size=12 * MiB,
+    content_type="video/mp4",
+    expires_at=T + 86_400,
+    multipart=Multipart(storage_upload_id="mpu-1", part_size=5 * MiB),
+)
+PART_SIZES = {1: 5 * MiB, 2: 5 * MiB, 3: 2 * MiB}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    requests=st.lists(st.sampled_from(["complete", "abort"]), min_size=1, max_size=4),
+    sent=st.lists(st.sampled_from([1, 2, 3]), unique=True, max_size=3),
+    data=st.data(),
+)
+def test_random_interleavings_of_a_multipart_upload_keep_every_claim(
+    requests: list[str], sent: list[int], data: st.DataObject
+) -> None:
+    """The same claims for a multipart upload, whose storage actions are ListParts,
+    CompleteMultipartUpload, HEAD and AbortMultipartUpload, while the client PUTs the parts
+    ``sent`` (in that order, each landing anywhere):
+
+    * ``complete`` only when every part was stored, assembled exactly once, in order, into the
+      object that is there;
+    * ``aborted``: the storage's upload is gone and so is any object (a completion that assembled
+      first is undone by the abort's delete); no part lands after the abort;
+    * a completion answers complete, or a refusal (parts missing, not pending, gone).
+    """
+    scheduler = Scheduler(lambda waiting: data.draw(st.sampled_from(waiting)))
+    records = MemoryRecords(before=scheduler.hook)
+    objects = MemoryObjects(before=scheduler.hook)
+    objects.uploads["mpu-1"] = MemoryUpload(MULTIPART.key, "video/mp4", {}, checksums=False)
+    records.records[(OWNER, UPLOAD_ID)] = MULTIPART
+    lifecycle = Lifecycle(
+        records, UploadRecordSettings(head_attempts=2), clock=lambda: NOW, sleep=lambda _: None
+    )
+    landed: list[int] = []
+    work: dict[str, Callable[[], Any]] = {}
+    for i, kind in enumerate(requests):
+        if kind == "complete":
+            work[f"complete-{i}"] = lambda: lifecycle.complete(
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+            )
+        else:
+            work[f"abort-{i}"] = lambda: lifecycle.abort(
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+            )
+    if sent:
+
+        def client() -> None:
+            for number in sent:
+                scheduler.hook("put_part")
+                if objects.put_part("mpu-1", number, PART_SIZES[number]) is not None:
+                    landed.append(number)
+
+        work["client"] = client
+
+    results = scheduler.run(work)
+
+    final = records.records[(OWNER, UPLOAD_ID)]
+    present = MULTIPART.key in objects.objects
+    path = ["pending"] + [to for _, _, to in records.history]
+    context = (requests, sent, landed, path, results, objects.completions)
+    assert all(b in TRANSITIONS[a] for a, b in itertools.pairwise(path)), context
+    assert path[-1] == final.status, context
+    assert len(objects.completions) <= 1, context
+    if objects.completions:
+        assert [p.part_number for p in objects.completions[0][1]] == [1, 2, 3], context
+    if final.status == "complete":
+        assert sorted(landed) == [1, 2, 3] and present, context
+        assert final.etag == objects.objects[MULTIPART.key].etag, context
+    if final.status == "aborted":
+        assert not present and "mpu-1" not in objects.uploads, context
+    assert final.status in ("pending", "complete", "aborted", "deleted"), context
+    for name, result in results.items():
+        if name.startswith("complete"):
+            assert isinstance(result, (*REFUSALS, PartsMissing)) or result.status == "complete", context
+            if not isinstance(result, Exception):
+                assert "complete" in path, context
+        elif name.startswith("abort"):
+            assert isinstance(result, UploadRecord), context
 
 
 def test_the_state_machine_is_written_down_once() -> None:

@@ -27,6 +27,7 @@ PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), DEFAULT_ROUTE}
 PRIVATE_ROUTES = {
     ("POST", "/uploads"),
     ("POST", "/downloads"),
+    ("POST", "/uploads/{upload_id}/parts"),
     ("POST", "/uploads/{upload_id}/complete"),
     ("GET", "/uploads/{upload_id}"),
     ("DELETE", "/uploads/{upload_id}"),
@@ -56,6 +57,7 @@ SECRETS: dict[str, dict[str | None, Any]] = {
 UPLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForUpload"}}
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
+        # also CreateMultipartUpload and the part URLs it signs (UploadPart)
         "s3:PutObject": UPLOAD_OBJECTS,
         **SECRETS,
         # the rate limiter's counters; Idempotency-Key claims
@@ -72,6 +74,10 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         # HEAD is authorised as s3:GetObject; the function never reads an object's bytes.
         "s3:GetObject": UPLOAD_OBJECTS,
         "s3:DeleteObject": UPLOAD_OBJECTS,
+        # multipart: ListParts, CompleteMultipartUpload (as s3:PutObject), AbortMultipartUpload
+        "s3:ListMultipartUploadParts": UPLOAD_OBJECTS,
+        "s3:PutObject": UPLOAD_OBJECTS,
+        "s3:AbortMultipartUpload": UPLOAD_OBJECTS,
         **SECRETS,
         # the rate limiter's counters; status transitions and completion claims
         "dynamodb:UpdateItem": {None: [TABLE_ARN, UPLOADS_TABLE_ARN]},
@@ -378,6 +384,9 @@ S3_CALLS = {
     "head_object": "s3:GetObject",  # HEAD is authorised as GetObject
     "delete_object": "s3:DeleteObject",
     "get_object_attributes": "s3:GetObjectAttributes",
+    "list_parts": "s3:ListMultipartUploadParts",
+    "complete_multipart_upload": "s3:PutObject",  # no action of its own
+    "abort_multipart_upload": "s3:AbortMultipartUpload",
 }
 
 

@@ -17,6 +17,8 @@ from presign.errors import ConfigurationError
 from presign.lifecycle.kinds import Kinds
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.mediatypes import PASSIVE_DEFAULTS, is_active
+from presign.multipart.plan import MAX_OBJECT_BYTES
+from presign.multipart.settings import MultipartPolicy
 from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
 
@@ -27,6 +29,8 @@ MAX_PRESIGN_EXPIRY = 604_800
 MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS = 3600
 # S3 refuses a single PUT above 5 GiB; larger objects need multipart.
 MAX_SINGLE_PUT_BYTES = 5 * 1024**3
+# presign.multipart.requests.MAX_PART_URLS (which imports models, which import this module).
+MAX_PART_URLS_PER_REQUEST = 100
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _MIME_PATTERN = re.compile(r"^(\*/\*|[a-z0-9][a-z0-9!#$&^_.+\-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+\-]*))$")
@@ -99,13 +103,16 @@ class UploadPolicy(_Model):
     target admits only by listing it exactly."""
 
     content_types: list[str] = Field(default_factory=lambda: list(PASSIVE_DEFAULTS), min_length=1)
-    max_size: int = Field(default=100 * 1024**2, gt=0, le=MAX_SINGLE_PUT_BYTES)
+    # Above 5 GiB (up to S3's 5 TiB) only with multipart, which PUT uploads use (presign.multipart).
+    max_size: int = Field(default=100 * 1024**2, gt=0, le=MAX_OBJECT_BYTES)
     default_expiry: int = Field(default=900, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
     methods: list[UploadMethod] = Field(default_factory=lambda: list(UPLOAD_METHODS), min_length=1)
     no_overwrite: bool = False
     # Named upload policies a request picks with `kind` (presign.lifecycle.kinds).
     kinds: Kinds = Field(default_factory=dict)
+    # Multipart uploads of large files (presign.multipart.settings); `false` turns them off.
+    multipart: MultipartPolicy = Field(default_factory=MultipartPolicy)
 
     @field_validator("content_types")
     @classmethod
@@ -115,6 +122,18 @@ class UploadPolicy(_Model):
     @model_validator(mode="after")
     def _expiries(self) -> UploadPolicy:
         _check_expiry_pair(self.default_expiry, self.max_expiry)
+        return self
+
+    @model_validator(mode="after")
+    def _large_needs_multipart(self) -> UploadPolicy:
+        sizes = {"max_size": self.max_size}
+        sizes.update({f"kinds.{name}.max_size": k.max_size for name, k in self.kinds.items() if k.max_size})
+        too_large = [name for name, size in sizes.items() if size > MAX_SINGLE_PUT_BYTES]
+        if too_large and not (self.multipart.enabled and "PUT" in self.methods):
+            raise ValueError(
+                f"{', '.join(too_large)} above 5 GiB needs multipart uploads, which need method PUT "
+                "and multipart enabled (one PUT or POST carries at most 5 GiB)"
+            )
         return self
 
 
@@ -368,6 +387,14 @@ class Settings(_Model):
                     raise ValueError(
                         f"targets.{name}.download.max_keys ({target.download.max_keys}) exceeds the "
                         f"download burst ({burst}), so the largest batch could never be admitted"
+                    )
+            # Likewise one renewal of part URLs (presign.multipart.requests.MAX_PART_URLS).
+            for name in self.targets:
+                burst = self.rate_limits.limit_for("upload_parts", name).burst
+                if burst < MAX_PART_URLS_PER_REQUEST:
+                    raise ValueError(
+                        f"the upload_parts burst of target {name} ({burst}) is below "
+                        f"{MAX_PART_URLS_PER_REQUEST}, the part URLs one request may ask for"
                     )
         unknown = sorted(set(self.rate_limits.per_target) - set(self.targets))
         if unknown:

@@ -202,3 +202,37 @@ class IdempotencyInProgress(Conflict):
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, int(retry_after))
+
+
+# -- multipart uploads (presign.multipart) --------------------------------------------------------
+
+
+class MultipartUnsupported(Unprocessable):
+    """Multipart was asked for (or needed) where it cannot be: a target without it, a POST form,
+    a whole-object checksum, an empty file, per-part checksums on a store that ignores them."""
+
+    code = "multipart_unsupported"
+
+
+class NotMultipart(Unprocessable):
+    """A multipart-only request (part URLs) for an upload that is a single PUT or POST."""
+
+    code = "not_multipart"
+
+
+class UnknownPart(Unprocessable):
+    """A part number outside the upload's plan, or a part list that does not fit it."""
+
+    code = "unknown_part"
+
+
+class PartsMissing(Conflict):
+    """Completion was asked for, but the storage lacks parts of the plan (the message names them)."""
+
+    code = "parts_missing"
+
+
+class PartsMismatch(Unprocessable):
+    """A part differs from the plan or from the client's list (size, ETag); nothing was completed."""
+
+    code = "parts_mismatch"

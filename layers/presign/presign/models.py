@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from presign.config import MAX_PRESIGN_EXPIRY
+from presign.multipart.models import MultipartGrant
 
 # One source of truth for each rule below: the validator enforces the pattern with re.fullmatch,
 # and the OpenAPI document publishes the same string as a JSON Schema "pattern". Each is anchored
@@ -150,7 +151,17 @@ class CreateUploadRequest(_Input):
         },
     )
     expires_in: ExpiresIn | None = None
-    multipart: bool = False
+    multipart: bool | None = Field(
+        default=None,
+        description=(
+            "true: upload in parts (PUT only); false: one PUT or POST (at most 5 GiB); left out: in parts "
+            "above the target's threshold"
+        ),
+    )
+    part_checksums: bool = Field(
+        default=False,
+        description="multipart: every part will carry its SHA-256, signed into its URL (ask /parts with them)",
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -183,6 +194,10 @@ class CreateUploadResponse(BaseModel):
     fields: dict[str, str] = Field(description="for POST: form fields to send before the file")
     expires_at: str = Field(description="ISO 8601 UTC")
     expires_in: int
+    multipart: MultipartGrant | None = Field(
+        default=None,
+        description="for a multipart upload (then url is empty): the plan and the first part URLs",
+    )
 
 
 class DownloadsRequest(_Input):

@@ -1,21 +1,84 @@
-"""Issuing upload URLs: policy checks, the server-made key, and the signed PUT or POST."""
+"""Issuing upload URLs: policy checks, the server-made key, and the signed PUT, POST or part PUTs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from presign.auth import Principal
 from presign.clock import isoformat_z
-from presign.config import Target
-from presign.errors import PayloadTooLarge, Unprocessable, UnsupportedContentType
+from presign.config import MAX_SINGLE_PUT_BYTES, Target, UploadPolicy
+from presign.errors import MultipartUnsupported, PayloadTooLarge, Unprocessable, UnsupportedContentType
 from presign.expiry import choose_expiry
 from presign.keys import upload_key, user_prefix
+from presign.lifecycle.records import Multipart
 from presign.mediatypes import is_allowed
 from presign.models import CreateUploadRequest, CreateUploadResponse
+from presign.multipart.models import MultipartGrant
+from presign.multipart.parts import sign_parts
+from presign.multipart.plan import plan_parts
+from presign.multipart.requests import MAX_PART_URLS
 from presign.signing_context import SigningContext
 
 Spend = Callable[[CreateUploadRequest], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartStart:
+    """What CreateMultipartUpload binds for the whole object."""
+
+    key: str
+    content_type: str
+    metadata: dict[str, str]
+    checksums: bool
+
+
+# Starts the multipart upload at the storage and answers the storage's upload id.
+StartMultipart = Callable[[MultipartStart], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """An issued upload: the answer, and for a multipart upload what only the record may hold."""
+
+    response: CreateUploadResponse
+    multipart: Multipart | None = None
+    # Epoch seconds: when the URL dies, or for a multipart upload when its lifetime ends.
+    expires_at: int = 0
+
+
+def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy) -> bool:
+    """Whether this upload is made in parts; raises when it must be and cannot, or asks and cannot."""
+    settings = policy.multipart
+    if request.multipart is None:
+        wanted = request.size > MAX_SINGLE_PUT_BYTES or (
+            settings.enabled and request.method == "PUT" and request.size > settings.threshold
+        )
+    else:
+        wanted = request.multipart
+    if not wanted:
+        if request.size > MAX_SINGLE_PUT_BYTES:
+            raise MultipartUnsupported("one PUT or POST carries at most 5 GiB; larger files need multipart")
+        if request.part_checksums:
+            raise MultipartUnsupported("part_checksums are for multipart uploads; use checksum_sha256")
+        return False
+    if not settings.enabled:
+        raise MultipartUnsupported("this target does not accept multipart uploads")
+    if request.method != "PUT":
+        raise MultipartUnsupported(
+            "a POST form cannot be sent in parts: use method PUT for multipart (or files up to 5 GiB by POST)"
+        )
+    if request.checksum_sha256:
+        raise MultipartUnsupported(
+            "a whole-file checksum_sha256 binds a single PUT; for multipart use part_checksums "
+            "(or multipart: false, up to 5 GiB)"
+        )
+    if request.size == 0:
+        raise MultipartUnsupported("an empty file has no parts; send it as a single PUT")
+    if request.part_checksums and not settings.checksums:
+        raise MultipartUnsupported("this target's storage does not verify part checksums")
+    return True
 
 
 def create_upload(
@@ -27,15 +90,15 @@ def create_upload(
     signing: SigningContext,
     upload_id: str,
     spend: Spend,
-) -> CreateUploadResponse:
+    start_multipart: StartMultipart | None = None,
+) -> Issued:
     """Check the request against the target's policy, spend the caller's budget, then sign.
 
-    ``spend`` runs after every check and before any signing, so a refused or rate-limited
-    request signs nothing.
+    ``spend`` runs after every check and before any signing (or storage call), so a refused or
+    rate-limited request signs nothing and starts nothing. A multipart upload needs
+    ``start_multipart`` (the records do: without them multipart is refused).
     """
     policy = target.upload
-    if request.multipart:
-        raise Unprocessable("multipart uploads are not supported yet; send a single PUT or POST")
     if request.method not in policy.methods:
         raise Unprocessable(f"this target does not accept {request.method} uploads")
     if request.method == "POST" and request.checksum_sha256:
@@ -48,6 +111,9 @@ def create_upload(
         raise PayloadTooLarge(f"size exceeds this target's maximum of {policy.max_size} bytes")
     if not is_allowed(request.content_type, policy.content_types):
         raise UnsupportedContentType("this content type is not accepted by this target")
+    multipart = goes_multipart(request, policy)
+    if multipart and start_multipart is None:
+        raise MultipartUnsupported("multipart uploads need upload records, which this deployment turned off")
 
     now = signing.now()
     prefix = user_prefix(target.key_prefix, principal)
@@ -59,7 +125,63 @@ def create_upload(
         now=now,
         credentials_expire_at=signing.credentials_expire_at,
     )
+    if multipart:
+        # A part URL never outlives the upload it belongs to.
+        expires_in = min(expires_in, policy.multipart.lifetime)
     spend(request)
+    url_expires_at = now + timedelta(seconds=expires_in)
+
+    if multipart:
+        assert start_multipart is not None
+        # No overwrite needs no If-None-Match here: the object is written only by the one
+        # CompleteMultipartUpload of this upload, and its key is this upload's own.
+        storage_upload_id = start_multipart(
+            MultipartStart(
+                key=key,
+                content_type=request.content_type,
+                metadata=dict(sorted(request.metadata.items())),
+                checksums=request.part_checksums,
+            )
+        )
+        state = Multipart(
+            storage_upload_id=storage_upload_id,
+            part_size=plan_parts(request.size, preferred_part_size=policy.multipart.part_size).part_size,
+            checksums=request.part_checksums,
+        )
+        plan = state.plan(request.size)
+        deadline = now + timedelta(seconds=policy.multipart.lifetime)
+        # With part checksums each URL needs its part's digest, which only /parts receives.
+        first = [] if state.checksums else list(range(1, min(plan.part_count, MAX_PART_URLS) + 1))
+        parts = sign_parts(
+            signing.presigner,
+            target.bucket,
+            key,
+            storage_upload_id=storage_upload_id,
+            plan=plan,
+            numbers=first,
+            checksums=None,
+            now=now,
+            expires_in=expires_in,
+        )
+        response = CreateUploadResponse(
+            upload_id=upload_id,
+            key=key,
+            target=target_name,
+            method="PUT",
+            url="",
+            headers={},
+            fields={},
+            expires_at=isoformat_z(url_expires_at),
+            expires_in=expires_in,
+            multipart=MultipartGrant(
+                part_size=plan.part_size,
+                part_count=plan.part_count,
+                parts=parts,
+                part_checksums=state.checksums,
+                expires_at=isoformat_z(deadline),
+            ),
+        )
+        return Issued(response, state, int(deadline.timestamp()))
 
     metadata = {f"x-amz-meta-{name}": value for name, value in sorted(request.metadata.items())}
     headers: dict[str, str] = {}
@@ -92,7 +214,7 @@ def create_upload(
         )
         url, fields = post.url, post.fields
 
-    return CreateUploadResponse(
+    response = CreateUploadResponse(
         upload_id=upload_id,
         key=key,
         target=target_name,
@@ -100,6 +222,7 @@ def create_upload(
         url=url,
         headers=headers,
         fields=fields,
-        expires_at=isoformat_z(now + timedelta(seconds=expires_in)),
+        expires_at=isoformat_z(url_expires_at),
         expires_in=expires_in,
     )
+    return Issued(response, None, int(url_expires_at.timestamp()))

@@ -43,7 +43,7 @@ from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavail
 from presign.errors import DependencyUnavailable
 from presign.lifecycle.idempotency import Claim
 from presign.lifecycle.ids import ALPHABET
-from presign.lifecycle.records import STATUSES, Status, UploadRecord
+from presign.lifecycle.records import STATUSES, Multipart, Status, UploadRecord
 from presign.lifecycle.store import Page
 
 PENDING_INDEX = "pending"
@@ -147,6 +147,10 @@ def record_item(record: UploadRecord, ttl: int | None) -> Item:
         item["completed_at"] = _n(record.completed_at)
     if record.problems:
         item["problems"] = {"L": [_s(p) for p in record.problems]}
+    if record.multipart is not None:
+        item["mp_upload_id"] = _s(record.multipart.storage_upload_id)
+        item["mp_part_size"] = _n(record.multipart.part_size)
+        item["mp_checksums"] = {"BOOL": record.multipart.checksums}
     if ttl is not None:
         item["ttl"] = _n(ttl)
     if record.status == "pending":
@@ -162,6 +166,16 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
         raise _malformed("status")
     metadata = item.get("metadata", {}).get("M", {})
     problems = item.get("problems", {}).get("L", [])
+    storage_upload_id = _str(item, "mp_upload_id")
+    multipart = (
+        Multipart(
+            storage_upload_id=storage_upload_id,
+            part_size=_need_int(item, "mp_part_size"),
+            checksums=item.get("mp_checksums", {}).get("BOOL") is True,
+        )
+        if storage_upload_id is not None
+        else None
+    )
     return UploadRecord(
         owner=_need_str(item, "owner"),
         upload_id=_need_str(item, "upload_id"),
@@ -182,6 +196,7 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
         etag=_str(item, "etag"),
         completed_at=_int(item, "completed_at"),
         problems=tuple(str(p.get("S", "")) for p in problems),
+        multipart=multipart,
     )
 
 

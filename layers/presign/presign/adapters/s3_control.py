@@ -1,10 +1,11 @@
-"""S3 control calls (HEAD, DELETE) through boto3's S3 client, one client per target.
+"""S3 control calls (HEAD, DELETE, multipart) through boto3's S3 client, one client per target.
 
 **Imported lazily.** Importing boto3 and building a client costs ~150 ms of a cold start; the
 functions serving ``POST /uploads`` and ``POST /downloads`` never call S3 and never import this
 module's boto3 (``tests/integration/test_lifecycle_http.py`` checks that in a fresh interpreter).
-The lifecycle function imports it on the first request that talks to the storage (a completion or
-a delete): a status read or a list never does.
+The lifecycle function imports it on the first request that talks to the storage (a completion, a
+delete, the status of a pending multipart upload); the uploads function on its first multipart
+creation (CreateMultipartUpload). A single upload's status or a list never does.
 
 **Configured per target**: its endpoint, region and addressing style, and its own credentials
 (``presign.adapters.credentials``: the role, a secret, a parameter), resolved per call and cached by
@@ -20,6 +21,10 @@ and two attempts in standard retry mode keep a sick store from eating Lambda's 6
   lifecycle function's role deliberately may not (it may only read, HEAD and delete objects).
   A completion then says ``not_uploaded``, never ``complete``: wrong credentials cannot make a
   record claim anything;
+* ``NoSuchUpload`` (a multipart upload completed or aborted) is an outcome: ``list_parts`` answers
+  None, ``complete_multipart`` False, ``abort_multipart`` succeeds;
+* CompleteMultipartUpload's ``InvalidPart``, ``InvalidPartOrder`` and ``EntityTooSmall`` are
+  ``PartsMismatch`` (422): the store refused the list, nothing was completed;
 * connection failures, timeouts, 5xx, throttling (``SlowDown``) and any other refusal are
   ``DependencyUnavailable`` (503 with ``Retry-After``), with the cause in ``details["reason"]``.
 """
@@ -33,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from presign.adapters.credentials import resolve_credentials
 from presign.config import Target
-from presign.errors import DependencyUnavailable
+from presign.errors import DependencyUnavailable, PartsMismatch
 from presign.lifecycle.verification import ObjectFacts
+from presign.multipart.checks import StoredPart
 from presign.signing.sigv4 import SigningCredentials
 
 if TYPE_CHECKING:
@@ -46,6 +52,13 @@ MAX_ATTEMPTS = 2
 MAX_POOL_CONNECTIONS = 10
 RETRY_AFTER_SECONDS = 2
 _MISSING = frozenset(("404", "NoSuchKey", "NotFound"))
+_NO_UPLOAD = "NoSuchUpload"
+_REFUSED_PARTS = frozenset(("InvalidPart", "InvalidPartOrder", "EntityTooSmall"))
+# ListParts answers at most 1,000 parts a page on AWS (SeaweedFS up to 10,000 unless asked for
+# fewer: asking for 1,000 everywhere makes the real-server test page like AWS); a plan has at
+# most 10,000 parts.
+PARTS_PER_PAGE = 1000
+MAX_LIST_PAGES = 11
 _log = logging.getLogger(__name__)
 
 
@@ -145,3 +158,98 @@ class S3ObjectStore:
             raise _translate(exc, "DELETE") from exc
         except BotoCoreError as exc:
             raise _translate(exc, "DELETE") from exc
+
+    # -- multipart ---------------------------------------------------------------------------
+
+    def start_multipart(
+        self, key: str, *, content_type: str, metadata: dict[str, str], checksums: bool
+    ) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256"} if checksums else {}
+        try:
+            answer = self._client().create_multipart_upload(
+                Bucket=self._target.bucket, Key=key, ContentType=content_type, Metadata=metadata, **extra
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _translate(exc, "CreateMultipartUpload") from exc
+        upload_id = answer.get("UploadId")
+        if not upload_id:
+            raise _translate(ValueError("no UploadId"), "CreateMultipartUpload")
+        return str(upload_id)
+
+    def list_parts(self, key: str, storage_upload_id: str) -> list[StoredPart] | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        parts: list[StoredPart] = []
+        marker: Any = None
+        for _ in range(MAX_LIST_PAGES):
+            extra: dict[str, Any] = {"PartNumberMarker": marker} if marker else {}
+            try:
+                answer = self._client().list_parts(
+                    Bucket=self._target.bucket,
+                    Key=key,
+                    UploadId=storage_upload_id,
+                    MaxParts=PARTS_PER_PAGE,
+                    **extra,
+                )
+            except ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code", "")) == _NO_UPLOAD:
+                    return None
+                raise _translate(exc, "ListParts") from exc
+            except BotoCoreError as exc:
+                raise _translate(exc, "ListParts") from exc
+            parts.extend(
+                StoredPart(
+                    part_number=int(part.get("PartNumber", 0)),
+                    size=int(part.get("Size", -1)),
+                    etag=str(part.get("ETag", "")),
+                    checksum_sha256=part.get("ChecksumSHA256"),
+                )
+                for part in answer.get("Parts", [])
+            )
+            marker = answer.get("NextPartNumberMarker")
+            if not answer.get("IsTruncated") or not marker:
+                break
+        else:
+            raise _translate(ValueError("too many ListParts pages"), "ListParts")
+        return parts
+
+    def complete_multipart(self, key: str, storage_upload_id: str, parts: list[StoredPart]) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        listed: list[dict[str, Any]] = [{"PartNumber": part.part_number, "ETag": part.etag} for part in parts]
+        for entry, part in zip(listed, parts, strict=True):
+            if part.checksum_sha256 is not None:
+                entry["ChecksumSHA256"] = part.checksum_sha256
+        try:
+            self._client().complete_multipart_upload(
+                Bucket=self._target.bucket,
+                Key=key,
+                UploadId=storage_upload_id,
+                MultipartUpload={"Parts": listed},  # type: ignore[typeddict-item]
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code == _NO_UPLOAD:
+                return False
+            if code in _REFUSED_PARTS:
+                raise PartsMismatch(f"the storage refused the parts ({code}); nothing was completed") from exc
+            raise _translate(exc, "CompleteMultipartUpload") from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, "CompleteMultipartUpload") from exc
+        return True
+
+    def abort_multipart(self, key: str, storage_upload_id: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client().abort_multipart_upload(
+                Bucket=self._target.bucket, Key=key, UploadId=storage_upload_id
+            )
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in (_NO_UPLOAD, *_MISSING):
+                return
+            raise _translate(exc, "AbortMultipartUpload") from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, "AbortMultipartUpload") from exc

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from presign.models import CreateUploadRequest
 
 # presign.config imports this module, so its constants are repeated here (a unit test pins them).
-MAX_SINGLE_PUT_BYTES = 5 * 1024**3
+# A kind may allow up to S3's 5 TiB; above 5 GiB the target must allow multipart (config checks).
+MAX_OBJECT_BYTES = 5 * 1024**4
 MAX_PRESIGN_EXPIRY = 604_800
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 # One key segment: starts with a letter or digit (never "." or ".."), no braces (the prefix joins
@@ -60,8 +61,8 @@ class UploadKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     content_types: list[str] | None = Field(default=None, min_length=1)
-    min_size: int = Field(default=0, ge=0, le=MAX_SINGLE_PUT_BYTES)
-    max_size: int | None = Field(default=None, gt=0, le=MAX_SINGLE_PUT_BYTES)
+    min_size: int = Field(default=0, ge=0, le=MAX_OBJECT_BYTES)
+    max_size: int | None = Field(default=None, gt=0, le=MAX_OBJECT_BYTES)
     key_prefix: str = ""
     extensions: dict[str, list[str]] | None = None
     default_expiry: int | None = Field(default=None, gt=0, le=MAX_PRESIGN_EXPIRY)

@@ -9,12 +9,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from presign.clock import isoformat_z
 from presign.lifecycle.records import Status, UploadRecord
+from presign.multipart.models import MultipartStatus, StoredPartStatus
+from presign.multipart.plan import MAX_PARTS
+from presign.multipart.requests import CompletedPart
 
 
 class CompleteUploadRequest(BaseModel):
-    """Empty for a single PUT or POST upload (multipart completion will add ``parts``)."""
+    """Empty for a single PUT or POST upload; ``parts`` optional for a multipart one."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    parts: list[CompletedPart] | None = Field(
+        default=None,
+        max_length=MAX_PARTS,
+        description=(
+            "multipart: every part of the plan with the ETag its PUT answered; left out, the parts the "
+            "storage holds are completed if they match the plan"
+        ),
+    )
 
 
 class CompleteUploadResponse(BaseModel):
@@ -39,11 +51,14 @@ class UploadStatus(BaseModel):
     checksum_sha256: str | None = None
     metadata: dict[str, str]
     created_at: str = Field(description="ISO 8601 UTC")
-    expires_at: str = Field(description="ISO 8601 UTC: when the upload URL expires")
+    expires_at: str = Field(
+        description="ISO 8601 UTC: when the upload URL expires (multipart: when the upload's lifetime ends)"
+    )
     updated_at: str = Field(description="ISO 8601 UTC")
     completed_at: str | None = None
     etag: str | None = None
     problems: list[str] | None = Field(default=None, description="for a rejected upload: what differed")
+    multipart: MultipartStatus | None = None
 
 
 class UploadList(BaseModel):
@@ -66,7 +81,9 @@ def completion(record: UploadRecord) -> CompleteUploadResponse:
     )
 
 
-def status_of(record: UploadRecord) -> UploadStatus:
+def status_of(record: UploadRecord, parts: list[StoredPartStatus] | None = None) -> UploadStatus:
+    """The record as the API shows it; ``parts``, for a pending multipart upload, what is stored."""
+    multipart = record.multipart
     return UploadStatus(
         upload_id=record.upload_id,
         status=record.status,
@@ -85,4 +102,12 @@ def status_of(record: UploadRecord) -> UploadStatus:
         completed_at=_iso(record.completed_at) if record.completed_at is not None else None,
         etag=record.etag,
         problems=list(record.problems) or None,
+        multipart=MultipartStatus(
+            part_size=multipart.part_size,
+            part_count=multipart.plan(record.size).part_count,
+            part_checksums=multipart.checksums,
+            parts=parts,
+        )
+        if multipart is not None
+        else None,
     )

@@ -24,6 +24,11 @@ Storage actions come before the write that records them (the object is deleted, 
 says ``rejected`` / ``aborted`` / ``deleted``), so a failure in between leaves the record in its
 old status and a retry redoes the work; never a record that claims more than happened.
 ``tests/unit/test_lifecycle_state_machine.py`` checks both claims against random interleavings.
+
+**Multipart uploads** (``multipart`` set) follow the same machine; their storage actions are the
+multipart calls. ``complete`` comes after CompleteMultipartUpload and a HEAD of the result,
+``aborted`` after AbortMultipartUpload (and a delete of the key, in case a completion won the
+race), ``expired`` after AbortMultipartUpload when the upload's lifetime ended with parts missing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
+
+from presign.multipart.plan import PartPlan
 
 Status = Literal["pending", "complete", "rejected", "aborted", "expired", "deleted"]
 STATUSES: tuple[Status, ...] = ("pending", "complete", "rejected", "aborted", "expired", "deleted")
@@ -52,6 +59,22 @@ def allowed(source: Status, target: Status) -> bool:
 
 class TransitionError(ValueError):
     """A transition the state machine does not have (a programming error, never a client's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Multipart:
+    """The storage side of a multipart upload.
+
+    ``storage_upload_id`` is the store's own id of the upload (CreateMultipartUpload's answer): it
+    is needed to sign parts and to list, complete or abort them, and is never shown to anyone.
+    """
+
+    storage_upload_id: str
+    part_size: int
+    checksums: bool = False  # every part carries x-amz-checksum-sha256, signed into its URL
+
+    def plan(self, size: int) -> PartPlan:
+        return PartPlan(size=size, part_size=self.part_size, part_count=max(1, -(-size // self.part_size)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +102,8 @@ class UploadRecord:
     completed_at: int | None = None
     # Set on rejection: what differed, one line per field.
     problems: tuple[str, ...] = ()
+    # Set for a multipart upload; ``expires_at`` is then the end of its lifetime, not one URL's.
+    multipart: Multipart | None = None
 
     def moved(self, status: Status, *, now: int, **changes: object) -> UploadRecord:
         """This record in ``status`` (raises ``TransitionError`` for a transition that does not exist)."""

@@ -1,4 +1,5 @@
-"""The lifecycle routes' logic: begin (POST /uploads), complete, status, abort and list.
+"""The lifecycle routes' logic: begin (POST /uploads), complete, status, abort and list, and the
+multipart routes' (part URLs, parts stored, verified completion).
 
 Handlers pass in the caller, the target, a ``spend`` callback for the rate limit and the ports
 (``store.RecordStore``, ``store.ObjectStore``); nothing here knows about HTTP, DynamoDB or boto3.
@@ -12,13 +13,13 @@ import dataclasses
 import hmac
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from presign.auth import Principal
-from presign.clock import Clock
+from presign.clock import Clock, isoformat_z
 from presign.config import Target
 from presign.errors import (
     ConfigurationError,
@@ -26,12 +27,16 @@ from presign.errors import (
     IdempotencyInProgress,
     IdempotencyKeyReused,
     NotFound,
+    NotMultipart,
     NotUploaded,
+    PartsMissing,
+    UnknownPart,
     Unprocessable,
     UploadGone,
     UploadMismatch,
     UploadNotPending,
 )
+from presign.expiry import choose_expiry
 from presign.lifecycle.cursor import decode_cursor, encode_cursor
 from presign.lifecycle.idempotency import (
     AWAIT_RECORD_DELAYS,
@@ -49,9 +54,13 @@ from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.store import ObjectStore, RecordStore
 from presign.lifecycle.verification import ObjectFacts, differences
 from presign.models import CreateUploadRequest, CreateUploadResponse
+from presign.multipart.checks import ClaimedPart, parts_to_complete
+from presign.multipart.models import PartUrl, RenewPartsResponse, StoredPartStatus
+from presign.multipart.parts import sign_parts
+from presign.multipart.requests import RenewPartsRequest
 from presign.ratelimit.limiter import subject_digest
 from presign.signing_context import SigningContext
-from presign.uploads import create_upload
+from presign.uploads import Issued, MultipartStart, StartMultipart, create_upload
 
 CREATE_ROUTE = "POST /uploads"
 COMPLETE_ROUTE = "POST /uploads/{upload_id}/complete"
@@ -69,7 +78,9 @@ _ACTIONS: dict[Status, str] = {
 }
 
 Spend = Callable[[str], None]  # spends the caller's budget of a route's action on a target
+SpendMany = Callable[[str, int], None]  # ... that many units of it (one per URL signed)
 ObjectsFor = Callable[[str], ObjectStore]  # the storage of a target, by name
+SigningFor = Callable[[str], tuple[Target, SigningContext]]  # a target and its signer, by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +152,14 @@ class Lifecycle:
         signing: SigningContext,
         spend: Callable[[CreateUploadRequest], None],
         idempotency_key: str | None = None,
+        objects: ObjectsFor | None = None,
     ) -> CreateUploadResponse:
         """Check, spend, sign and record one upload (or answer the one this key already made).
 
         The record is written after signing and before answering: a record that cannot be
         written means no answer (503), so a client never holds a URL the service does not know.
+        A multipart upload is started at the storage (``objects``) after spending and before
+        the record; if the record then fails, the storage's upload is aborted again.
         """
         shaped = apply_kind(target, request)
         upload_id = self._new_id(self._clock())
@@ -161,10 +175,11 @@ class Lifecycle:
                 signing=signing,
                 upload_id=upload_id,
                 spend=spend,
-            )
+            ).response
         owner = owner_of(principal)
+        start = self._starter(objects, target_name)
         if idempotency_key is None:
-            grant = create_upload(
+            issued = create_upload(
                 request,
                 principal=principal,
                 target_name=target_name,
@@ -172,10 +187,10 @@ class Lifecycle:
                 signing=signing,
                 upload_id=upload_id,
                 spend=spend,
+                start_multipart=start,
             )
-            if not self._record(owner, request, grant, None):
-                raise Conflict("an upload with this id exists already; try again")
-            return grant
+            self._record_or_undo(owner, request, issued, None, objects)
+            return issued.response
 
         digest = key_digest(idempotency_key)
         body = {**request.model_dump(mode="json"), "target": target_name}
@@ -193,7 +208,7 @@ class Lifecycle:
                 raise
 
         try:
-            grant = create_upload(
+            issued = create_upload(
                 request,
                 principal=principal,
                 target_name=target_name,
@@ -201,23 +216,64 @@ class Lifecycle:
                 signing=signing,
                 upload_id=upload_id,
                 spend=claim_then_spend,
+                start_multipart=start,
             )
         except _Claimed as taken:
-            return self._retry(taken.claim, claim, request, principal, target_name, shaped, signing, spend)
+            return self._retry(
+                taken.claim, claim, request, principal, target_name, shaped, signing, spend, objects
+            )
         try:
-            created = self._record(owner, request, grant, digest)
+            self._record_or_undo(owner, request, issued, digest, objects)
         except BaseException:
             self._release(claim)
             raise
-        if not created:
-            raise Conflict("an upload with this id exists already; try again")
-        return grant
+        return issued.response
 
-    def _record(
-        self, owner: str, request: CreateUploadRequest, grant: CreateUploadResponse, digest: str | None
-    ) -> bool:
-        expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
-        created = expires_at - grant.expires_in
+    @staticmethod
+    def _starter(objects: ObjectsFor | None, target_name: str) -> StartMultipart | None:
+        if objects is None:
+            return None
+
+        def start(what: MultipartStart) -> str:
+            return objects(target_name).start_multipart(
+                what.key, content_type=what.content_type, metadata=what.metadata, checksums=what.checksums
+            )
+
+        return start
+
+    def _record_or_undo(
+        self,
+        owner: str,
+        request: CreateUploadRequest,
+        issued: Issued,
+        digest: str | None,
+        objects: ObjectsFor | None,
+    ) -> None:
+        """Record ``issued``; if that fails, abort the multipart upload it started (best effort)."""
+        try:
+            created = self._record(owner, request, issued, digest)
+        except BaseException:
+            self._undo_start(issued, objects)
+            raise
+        if not created:
+            self._undo_start(issued, objects)
+            raise Conflict("an upload with this id exists already; try again")
+
+    @staticmethod
+    def _undo_start(issued: Issued, objects: ObjectsFor | None) -> None:
+        if issued.multipart is None or objects is None:
+            return
+        try:
+            objects(issued.response.target).abort_multipart(
+                issued.response.key, issued.multipart.storage_upload_id
+            )
+        except Exception:  # noqa: BLE001 - the record's failure is the one to answer; cleanup aborts later
+            return
+
+    def _record(self, owner: str, request: CreateUploadRequest, issued: Issued, digest: str | None) -> bool:
+        grant = issued.response
+        url_expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
+        created = url_expires_at - grant.expires_in
         record = UploadRecord(
             owner=owner,
             upload_id=grant.upload_id,
@@ -228,13 +284,14 @@ class Lifecycle:
             content_type=request.content_type,
             status="pending",
             created_at=created,
-            expires_at=expires_at,
+            expires_at=issued.expires_at,
             updated_at=created,
             filename=request.filename,
             kind=request.kind,
             checksum_sha256=request.checksum_sha256,
             metadata=dict(request.metadata),
             idempotency_key=digest,
+            multipart=issued.multipart,
         )
         assert self._store is not None
         if not self._store.create(record, ttl=self._ttl(record)):
@@ -252,6 +309,7 @@ class Lifecycle:
         shaped: Target,
         signing: SigningContext,
         spend: Callable[[CreateUploadRequest], None],
+        objects: ObjectsFor | None,
     ) -> CreateUploadResponse:
         """A request whose Idempotency-Key was claimed before: the same upload, or why not."""
         if not hmac.compare_digest(existing.fingerprint, mine.fingerprint):
@@ -269,7 +327,7 @@ class Lifecycle:
             # The first attempt died between its claim and its record: try again under its id.
             renewed = dataclasses.replace(existing, claimed_at=now)
             try:
-                grant = create_upload(
+                issued = create_upload(
                     request,
                     principal=principal,
                     target_name=target_name,
@@ -277,9 +335,16 @@ class Lifecycle:
                     signing=signing,
                     upload_id=existing.upload_id,
                     spend=spend,
+                    start_multipart=self._starter(objects, target_name),
                 )
-                if self._record(existing.owner, request, grant, existing.key_digest):
-                    return grant
+                try:
+                    created = self._record(existing.owner, request, issued, existing.key_digest)
+                except BaseException:
+                    self._undo_start(issued, objects)
+                    raise
+                if created:
+                    return issued.response
+                self._undo_start(issued, objects)
             except BaseException:
                 self._release(renewed)
                 raise
@@ -309,7 +374,11 @@ class Lifecycle:
         shaped: Target,
         signing: SigningContext,
     ) -> CreateUploadResponse:
-        """Sign the recorded upload again, as at its creation: the same key, URL and deadline."""
+        """Sign the recorded upload again, as at its creation: the same key, URL and deadline.
+
+        A multipart upload answers the same plan with part URLs signed now (its first ones may
+        have expired while the upload has not), and never starts a second storage upload.
+        """
         if record.status != "pending":
             raise UploadNotPending(
                 f"the upload made with this Idempotency-Key is {record.status}; use a new key for a new upload"
@@ -323,6 +392,7 @@ class Lifecycle:
             credentials_expire_at=signing.credentials_expire_at,
             clock=lambda: created,
         )
+        multipart = record.multipart
         grant = create_upload(
             request,
             principal=principal,
@@ -331,13 +401,112 @@ class Lifecycle:
             signing=as_then,
             upload_id=record.upload_id,
             spend=_nothing,
-        )
-        if grant.key != record.key:
+            start_multipart=(lambda _: multipart.storage_upload_id) if multipart is not None else None,
+        ).response
+        # A threshold changed since may decide otherwise now: the record's way is the upload's.
+        if grant.key != record.key or (multipart is None) != (grant.multipart is None):
             raise Conflict("the target's configuration changed since this upload began; use a new key")
+        if multipart is not None:
+            return self._resign_parts(record, grant, shaped, signing)
         expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
         if expires_at <= now:
             raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
         return grant.model_copy(update={"expires_in": expires_at - now})
+
+    def _resign_parts(
+        self, record: UploadRecord, grant: CreateUploadResponse, target: Target, signing: SigningContext
+    ) -> CreateUploadResponse:
+        assert record.multipart is not None and grant.multipart is not None
+        numbers = [part.part_number for part in grant.multipart.parts]
+        parts, expires_at, expires_in = self._signed_parts(record, target, signing, numbers, None)
+        return grant.model_copy(
+            update={
+                "expires_at": expires_at,
+                "expires_in": expires_in,
+                "multipart": grant.multipart.model_copy(update={"parts": parts}),
+            }
+        )
+
+    def _signed_parts(
+        self,
+        record: UploadRecord,
+        target: Target,
+        signing: SigningContext,
+        numbers: list[int],
+        checksums: list[str] | None,
+    ) -> tuple[list[PartUrl], str, int]:
+        """Part URLs signed now, valid for the policy's default expiry within the upload's lifetime."""
+        assert record.multipart is not None
+        now = signing.now()
+        remaining = record.expires_at - _epoch(now)
+        if remaining <= 0:
+            raise UploadGone("this multipart upload's lifetime has ended")
+        policy = target.upload
+        expires_in = choose_expiry(
+            None,
+            default=policy.default_expiry,
+            maximum=policy.max_expiry,
+            now=now,
+            credentials_expire_at=signing.credentials_expire_at,
+        )
+        expires_in = min(expires_in, remaining)
+        parts = sign_parts(
+            signing.presigner,
+            target.bucket,
+            record.key,
+            storage_upload_id=record.multipart.storage_upload_id,
+            plan=record.multipart.plan(record.size),
+            numbers=numbers,
+            checksums=checksums,
+            now=now,
+            expires_in=expires_in,
+        )
+        return parts, isoformat_z(now + timedelta(seconds=expires_in)), expires_in
+
+    # -- POST /uploads/{upload_id}/parts ------------------------------------------------------
+
+    def renew_parts(
+        self,
+        owner: str,
+        upload_id: str,
+        request: RenewPartsRequest,
+        *,
+        signing_for: SigningFor,
+        spend: SpendMany,
+    ) -> RenewPartsResponse:
+        """Fresh URLs for parts of a pending multipart upload of the caller; one unit per URL."""
+        if self._store is None:
+            raise NotFound("no such upload")  # without records there are no multipart uploads
+        record = self._get(owner, upload_id)
+        multipart = record.multipart
+        if multipart is None:
+            raise NotMultipart("this upload is a single PUT or POST; it has no parts")
+        if record.status != "pending":
+            self._require_pending(record)
+            raise UploadNotPending(f"this upload is {record.status}; its parts cannot be signed")
+        plan = multipart.plan(record.size)
+        outside = [n for n in request.part_numbers if not plan.has(n)]
+        if outside:
+            raise UnknownPart(
+                f"this upload has parts 1 to {plan.part_count}; asked for {', '.join(map(str, outside[:10]))}"
+            )
+        checksums = request.checksums_sha256
+        if checksums is not None and len(checksums) != len(request.part_numbers):
+            raise Unprocessable("checksums_sha256 must have one checksum per part number, in the same order")
+        if multipart.checksums and request.checksums_sha256 is None:
+            raise Unprocessable(
+                "this upload declared part checksums: send checksums_sha256 with part_numbers"
+            )
+        if not multipart.checksums and request.checksums_sha256 is not None:
+            raise Unprocessable("this upload declared no part checksums; send part_numbers only")
+        target, signing = signing_for(record.target)
+        spend(record.target, len(request.part_numbers))
+        parts, expires_at, expires_in = self._signed_parts(
+            record, target, signing, list(request.part_numbers), request.checksums_sha256
+        )
+        return RenewPartsResponse(
+            upload_id=upload_id, parts=parts, expires_at=expires_at, expires_in=expires_in
+        )
 
     # -- POST /uploads/{upload_id}/complete --------------------------------------------------
 
@@ -350,7 +519,14 @@ class Lifecycle:
         spend: Spend,
         idempotency_key: str | None = None,
         body: Mapping[str, Any] | None = None,
+        parts: Sequence[ClaimedPart] | None = None,
     ) -> CompleteUploadResponse:
+        """Compare what is stored with the record, and only then mark the upload ``complete``.
+
+        A multipart upload is assembled first (``_assemble``: ListParts checked against the plan
+        and the client's ``parts``, then CompleteMultipartUpload); the HEAD of the result is then
+        compared exactly like a single upload's object.
+        """
         record = self._get(owner, upload_id)
         self._spend_once(
             owner,
@@ -359,20 +535,37 @@ class Lifecycle:
             upload_id,
             lambda: spend(record.target),
         )
+        if parts is not None and record.multipart is None:
+            raise NotMultipart("this upload is a single PUT or POST; complete it without parts")
         for _ in range(MAX_ROUNDS):
             if record.status == "complete":
                 return completion(record)
             self._require_pending(record)
             storage = objects(record.target)
+            assembled = self._assemble(storage, record, parts) if record.multipart is not None else "single"
+            if assembled == "moved":
+                record = self._get(owner, upload_id)
+                continue
             facts = self._head(storage, record)
             now = _epoch(self._clock())
             if facts is None:
-                if now < record.expires_at:
+                if assembled == "gone":
+                    # The storage's upload is gone and left no object: aborted, by a DELETE
+                    # racing this request (whose own write will say "aborted") or behind our
+                    # back (a bucket's AbortIncompleteMultipartUpload rule). Which one, only the
+                    # record can tell later: it expires with its lifetime, not before.
+                    if now < record.expires_at:
+                        raise UploadGone("the storage no longer holds this upload's parts")
+                    if self._move(record.moved("expired", now=now), record):
+                        raise UploadGone("the storage no longer holds this upload's parts")
+                elif assembled == "assembled":
+                    raise NotUploaded("the parts were assembled but the object is not visible yet; try again")
+                elif now < record.expires_at:
                     raise NotUploaded(
                         "nothing is stored for this upload yet; upload the file, then complete again"
                     )
                 # The URL is dead and nothing came: nothing can come any more.
-                if self._move(record.moved("expired", now=now), record):
+                elif self._move(record.moved("expired", now=now), record):
                     raise UploadGone("this upload expired before anything was stored")
             else:
                 problems = differences(record, facts)
@@ -389,6 +582,38 @@ class Lifecycle:
                         return completion(done)
             record = self._get(owner, upload_id)  # someone moved it first: answer from what they did
         raise Conflict("the upload changed while it was being completed; try again")
+
+    def _assemble(
+        self, storage: ObjectStore, record: UploadRecord, claimed: Sequence[ClaimedPart] | None
+    ) -> str:
+        """CompleteMultipartUpload with the verified parts: ``"assembled"``; ``"gone"`` when the
+        storage's upload no longer exists (completed by a racing request, or before an answer
+        that was lost; or aborted: the HEAD tells which); ``"moved"`` when the record moved.
+
+        Raises ``PartsMissing`` (409), ``UnknownPart`` or ``PartsMismatch`` (422), with nothing
+        completed and the record still ``pending``; once the lifetime is over, missing parts
+        expire the upload instead (aborted at the storage first).
+        """
+        multipart = record.multipart
+        assert multipart is not None
+        stored = storage.list_parts(record.key, multipart.storage_upload_id)
+        if stored is None:
+            return "gone"
+        try:
+            verified = parts_to_complete(
+                multipart.plan(record.size), stored, claimed, checksums=multipart.checksums
+            )
+        except PartsMissing:
+            now = _epoch(self._clock())
+            if now < record.expires_at:
+                raise
+            storage.abort_multipart(record.key, multipart.storage_upload_id)
+            if self._move(record.moved("expired", now=now), record):
+                raise UploadGone("this upload's lifetime ended before every part was uploaded") from None
+            return "moved"
+        if storage.complete_multipart(record.key, multipart.storage_upload_id, verified):
+            return "assembled"
+        return "gone"
 
     def _head(self, storage: ObjectStore, record: UploadRecord) -> ObjectFacts | None:
         checksum = record.checksum_sha256 is not None
@@ -416,8 +641,20 @@ class Lifecycle:
         spend(record.target)
         return record
 
+    @staticmethod
+    def stored_parts(record: UploadRecord, *, objects: ObjectsFor) -> list[StoredPartStatus] | None:
+        """For a pending multipart upload, the parts the storage holds (ListParts, every page)."""
+        if record.multipart is None or record.status != "pending":
+            return None
+        stored = objects(record.target).list_parts(record.key, record.multipart.storage_upload_id) or []
+        return [
+            StoredPartStatus(part_number=part.part_number, size=part.size, etag=part.etag)
+            for part in sorted(stored, key=lambda part: part.part_number)
+        ]
+
     def abort(self, owner: str, upload_id: str, *, objects: ObjectsFor, spend: Spend) -> UploadRecord:
-        """Abort a pending upload or delete a completed one; the object goes first, every time.
+        """Abort a pending upload or delete a completed one; the object goes first, every time
+        (and a multipart upload's parts before it: AbortMultipartUpload).
 
         A record already final is left as it is, but its key is deleted again: a URL that was
         still valid may have stored an object after the abort.
@@ -425,7 +662,11 @@ class Lifecycle:
         record = self._get(owner, upload_id)
         spend(record.target)
         for _ in range(MAX_ROUNDS):
-            objects(record.target).delete(record.key)
+            storage = objects(record.target)
+            if record.multipart is not None and record.status not in ("complete", "deleted"):
+                # Again for a final record too: a part still in flight may have arrived since.
+                storage.abort_multipart(record.key, record.multipart.storage_upload_id)
+            storage.delete(record.key)
             now = _epoch(self._clock())
             if record.status == "pending":
                 moved = record.moved("aborted", now=now)

@@ -13,6 +13,7 @@ from typing import Protocol
 from presign.lifecycle.idempotency import Claim
 from presign.lifecycle.records import Status, UploadRecord
 from presign.lifecycle.verification import ObjectFacts
+from presign.multipart.checks import StoredPart
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,4 +65,29 @@ class ObjectStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Delete the object; deleting what is not there succeeds."""
+        ...
+
+    # -- multipart ---------------------------------------------------------------------------
+
+    def start_multipart(
+        self, key: str, *, content_type: str, metadata: dict[str, str], checksums: bool
+    ) -> str:
+        """CreateMultipartUpload, binding the content type and metadata: the store's upload id.
+
+        ``checksums`` asks the store to expect a SHA-256 on every part.
+        """
+        ...
+
+    def list_parts(self, key: str, storage_upload_id: str) -> list[StoredPart] | None:
+        """Every part stored so far (all pages), by number; None if the upload is gone
+        (completed or aborted)."""
+        ...
+
+    def complete_multipart(self, key: str, storage_upload_id: str, parts: list[StoredPart]) -> bool:
+        """CompleteMultipartUpload with exactly ``parts``; False if the upload is gone (completed by
+        someone else, or aborted). Raises ``PartsMismatch`` if the store refuses the list."""
+        ...
+
+    def abort_multipart(self, key: str, storage_upload_id: str) -> None:
+        """AbortMultipartUpload; aborting an upload that is gone succeeds."""
         ...

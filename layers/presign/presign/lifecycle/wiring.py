@@ -69,9 +69,9 @@ class Spending:
         self._action = action
         self._budget: Budget | None = None
 
-    def __call__(self, target: str) -> None:
+    def __call__(self, target: str, cost: int = 1) -> None:
         self._budget = self._runtime.budget(self._subject, target)
-        self._budget.spend(self._action)
+        self._budget.spend(self._action, cost)
 
     def headers(self) -> dict[str, str]:
         return self._budget.headers() if self._budget is not None else {}

@@ -29,6 +29,7 @@ Action = Literal[
     "upload_status",
     "upload_list",
     "upload_abort",
+    "upload_parts",
 ]
 ACTIONS: tuple[Action, ...] = (
     "upload",
@@ -39,6 +40,7 @@ ACTIONS: tuple[Action, ...] = (
     "upload_status",
     "upload_list",
     "upload_abort",
+    "upload_parts",
 )
 FailureMode = Literal["closed", "open"]
 
@@ -78,6 +80,9 @@ class ActionLimits(_Model):
     upload_status: Limit = Limit(rate=300, period=60, burst=30)
     upload_list: Limit = Limit(rate=120, period=60, burst=20)
     upload_abort: Limit = Limit(rate=60, period=60, burst=10)
+    # Part URLs of multipart uploads, one unit per URL: a hundred a second sustained, and a
+    # thousand at once (ten requests of the most one may ask for).
+    upload_parts: Limit = Limit(rate=6000, period=60, burst=1000)
 
     def for_action(self, action: Action) -> Limit:
         limit: Limit = getattr(self, action)
