@@ -19,6 +19,7 @@ from presign.lifecycle.settings import UploadRecordSettings
 from presign.mediatypes import PASSIVE_DEFAULTS, is_active
 from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
+from presign.shares.settings import SharePolicy, ShareSettings
 
 # SigV4 presigned URLs are valid for at most seven days, whatever the signer asks for.
 MAX_PRESIGN_EXPIRY = 604_800
@@ -167,6 +168,8 @@ class Target(_Model):
     key_prefix: str = "users/{sub}/"
     upload: UploadPolicy = Field(default_factory=UploadPolicy)
     download: DownloadPolicy = Field(default_factory=DownloadPolicy)
+    # How long share links to this target's objects may live (presign.shares.settings).
+    share: SharePolicy = Field(default_factory=SharePolicy)
 
     @field_validator("endpoint_url")
     @classmethod
@@ -351,6 +354,8 @@ class Settings(_Model):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     # Upload records and their lifecycle (presign.lifecycle.settings).
     upload_records: UploadRecordSettings = Field(default_factory=UploadRecordSettings)
+    # Share links (presign.shares.settings).
+    shares: ShareSettings = Field(default_factory=ShareSettings)
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

@@ -29,6 +29,8 @@ Action = Literal[
     "upload_status",
     "upload_list",
     "upload_abort",
+    "share_password",
+    "share_manage",
 ]
 ACTIONS: tuple[Action, ...] = (
     "upload",
@@ -39,6 +41,8 @@ ACTIONS: tuple[Action, ...] = (
     "upload_status",
     "upload_list",
     "upload_abort",
+    "share_password",
+    "share_manage",
 )
 FailureMode = Literal["closed", "open"]
 
@@ -70,7 +74,7 @@ class ActionLimits(_Model):
     download: Limit = Limit(rate=1200, period=60, burst=1000)
     # One share every two seconds sustained, ten at once.
     share: Limit = Limit(rate=30, period=60, burst=10)
-    # Public share links, keyed on whatever the caller passes as the subject (e.g. the share id).
+    # Public share links (presign.shares): visits per client address (an IPv6 /64), over all shares.
     share_access: Limit = Limit(rate=120, period=60, burst=30)
     # The upload lifecycle (presign.lifecycle): a completion or an abort per upload, as fast as
     # uploads; status polls and list pages somewhat more often.
@@ -78,6 +82,11 @@ class ActionLimits(_Model):
     upload_status: Limit = Limit(rate=300, period=60, burst=30)
     upload_list: Limit = Limit(rate=120, period=60, burst=20)
     upload_abort: Limit = Limit(rate=60, period=60, burst=10)
+    # A share's password attempts, counted twice: per client address and per share. Argon2 makes
+    # each one cost ~20 ms of CPU, and guessing must stay slow whoever guesses.
+    share_password: Limit = Limit(rate=10, period=60, burst=5)
+    # The owner's share routes other than creation: list, status, revoke.
+    share_manage: Limit = Limit(rate=300, period=60, burst=30)
 
     def for_action(self, action: Action) -> Limit:
         limit: Limit = getattr(self, action)
