@@ -18,8 +18,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-FUNCTIONS = ("uploads", "downloads", "lifecycle", "meta")
-PUBLIC_PATHS = ("/health", "/openapi.json")
+FUNCTIONS = ("uploads", "downloads", "lifecycle", "shares", "links", "meta")
+PUBLIC_PATHS = ("/health", "/openapi.json", "/s/{share_id}")
 _PLACEHOLDER_CONFIG = {
     "default_target": "main",
     "targets": {"main": {"bucket": "example-bucket"}},
@@ -31,6 +31,7 @@ _PLACEHOLDER_CONFIG = {
     # Only the routes' models matter here; reading them needs no table.
     "rate_limits": {"enabled": False},
     "upload_records": {"table_name": "openapi-placeholder"},
+    "shares": {"table_name": "openapi-placeholder"},
 }
 
 
