@@ -14,6 +14,7 @@ import pytest
 
 from local.servers import MotoServer
 from tests.integration.conftest import Client
+from tests.support.clock import ManualClock, inject_clock
 from tests.support.events import FakeContext, http_event, token
 from tests.support.functions import function_env, load_function, settings_document
 from tests.support.lifecycle import RATE_LIMIT_TABLE, UPLOADS_TABLE, moto_with_tables, point_at
@@ -158,10 +159,18 @@ def stack_env(moto: MotoServer, document: dict[str, Any], **keys: str) -> dict[s
 
 
 def make_stack(
-    moto: MotoServer, monkeypatch: pytest.MonkeyPatch, document: dict[str, Any], **keys: str
+    moto: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    document: dict[str, Any],
+    *,
+    links_clock: ManualClock | None = None,
+    **keys: str,
 ) -> Stack:
+    """``links_clock``: the public function's clock (the owner's keeps the real one, which its
+    tokens are checked against)."""
     point_at(moto, monkeypatch)
     env = stack_env(moto, document, **keys)
-    return Stack(
-        Client(load_function("shares", monkeypatch, env)), Client(load_function("links", monkeypatch, env))
-    )
+    owner_fn = Client(load_function("shares", monkeypatch, env))
+    if links_clock is not None:
+        inject_clock(monkeypatch, links_clock)
+    return Stack(owner_fn, Client(load_function("links", monkeypatch, env)))
