@@ -384,6 +384,8 @@ class Shares:
         if storage.head(share.key, checksum=False) is None:
             raise ShareObjectGone("the shared file is no longer available")
         if share.counted:
+            # The clock again: a password check and a HEAD took time, and the spend decides.
+            now = self._now()
             outcome = self._store.spend(share.handle, now=now)
             if not outcome.spent:
                 if outcome.current is None:
