@@ -23,6 +23,7 @@ SUITES = (
     "bench_auth",
     "bench_ratelimit",
     "bench_lifecycle",
+    "bench_shares",
     "bench_coldstart",
 )
 
