@@ -480,3 +480,48 @@ def test_only_the_link_route_takes_a_form(stack: Stack, moto: MotoServer) -> Non
     assert response["statusCode"] == 415, response["body"]
     text = stack.visit("A" * 32, method="POST", raw_body="password=x", content_type="text/plain")
     assert text["statusCode"] == 415, text["body"]
+
+
+# --- rate limits ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    document = share_document(moto.endpoint_url)
+    one_an_hour = {"rate": 1, "period": 3600}
+    document["rate_limits"] = {
+        "actions": {
+            "share_access": {**one_an_hour, "burst": 2},
+            "share_password": {**one_an_hour, "burst": 2},
+        }
+    }
+    return make_stack(moto, monkeypatch, document)
+
+
+def test_visits_are_limited_per_client_address_and_an_ipv6_64_is_one_client(
+    limited: Stack, moto: MotoServer
+) -> None:
+    alice = limited.owner(f"rl-{uuid.uuid4().hex[:8]}")
+    created = alice.share(stored(moto, alice.key()))
+    net = f"2001:db8:{uuid.uuid4().int % 65536:x}:1"
+    first, second, third = (limited.visit(created["share_id"], source_ip=f"{net}::{n}") for n in (1, 2, 3))
+
+    assert [first["statusCode"], second["statusCode"]] == [302, 302]
+    assert third["statusCode"] == 429 and error_code(third) == "rate_limited", third["body"]
+    assert int(third["headers"]["Retry-After"]) >= 1
+    # Another client is not held back
+    other = limited.visit(created["share_id"], source_ip=f"2001:db8:{uuid.uuid4().int % 65536:x}:2::1")
+    assert other["statusCode"] == 302, other["body"]
+
+
+def test_password_attempts_are_limited_per_share_whatever_the_address(
+    limited: Stack, moto: MotoServer
+) -> None:
+    alice = limited.owner(f"rl-{uuid.uuid4().hex[:8]}")
+    created = alice.share(stored(moto, alice.key()), password=PASSWORD)
+    answers = [
+        limited.visit(created["share_id"], method="POST", password="guess guess", source_ip=f"203.0.113.{n}")
+        for n in range(1, 4)
+    ]
+    assert [a["statusCode"] for a in answers] == [401, 401, 429], [a["body"] for a in answers]
+    assert error_code(answers[2]) == "rate_limited"
