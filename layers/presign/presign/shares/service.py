@@ -31,6 +31,7 @@ from presign.errors import (
     PasswordPolicy,
     PasswordRequired,
     PresignError,
+    RateLimited,
     ShareExhausted,
     ShareExpired,
     ShareLocked,
@@ -66,6 +67,7 @@ Outcome = Literal[
     "exhausted",
     "object_gone",
     "rate_limited",
+    "unavailable",  # a dependency was down (503): nothing was decided
     "created",
     "revoke",
 ]
@@ -342,9 +344,9 @@ class Shares:
             grant = self._open(handle, password, client, limits, objects, signer)
         except PresignError as exc:
             outcome = next((o for cls, o in _OUTCOMES.items() if isinstance(exc, cls)), None)
-            if outcome is None and exc.code == "rate_limited":
-                outcome = "rate_limited"
-            self._emit(AuditEvent("open", handle, outcome or "not_found", client=client))
+            if outcome is None:
+                outcome = "rate_limited" if isinstance(exc, RateLimited) else "unavailable"
+            self._emit(AuditEvent("open", handle, outcome, client=client))
             raise
         self._emit(AuditEvent("open", handle, "granted", client=client))
         return grant
