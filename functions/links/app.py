@@ -87,6 +87,7 @@ RESPONSES: dict[int, Any] = {
     410: _documented("share_expired, share_revoked, share_exhausted (used up) or share_object_gone"),
     413: _documented("a body over the limit", html=False),
     415: _documented("a body that is neither application/json nor a form", html=False),
+    422: _documented("the share's disposition is one its target no longer allows"),
     429: _documented(
         "too many requests from this address, or share_locked after wrong passwords", retry=True
     ),

@@ -20,7 +20,7 @@ from local.servers import MotoServer, aws_env
 from presign.errors import ConfigurationError
 from tests.support.events import FakeContext, http_event
 from tests.support.functions import load_function
-from tests.support.lifecycle import moto_with_tables
+from tests.support.lifecycle import moto_with_tables, point_at
 from tests.support.shares import share_document, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,8 +61,7 @@ def test_the_links_function_starts_without_any_token_secret(
     env = stack_env(moto, share_document(moto.endpoint_url))
     del env["PRESIGN_TEST_JWT_SECRET"]
     monkeypatch.delenv("PRESIGN_TEST_JWT_SECRET", raising=False)
-    for name, value in aws_env(moto.endpoint_url).items():
-        monkeypatch.setenv(name, value)
+    point_at(moto, monkeypatch)  # the tables' client, made afresh for this server
 
     # Then the public function starts and answers; the owner's function refuses to start
     links = load_function("links", monkeypatch, env)
