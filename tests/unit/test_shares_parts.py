@@ -127,3 +127,33 @@ def test_the_url_a_link_hands_out_lives_at_most_60_seconds() -> None:
 )
 def test_a_client_is_an_ipv4_address_or_an_ipv6_64(source: str, client: str) -> None:
     assert client_key(source) == client
+
+
+def test_a_store_that_is_down_is_503_and_audited_as_unavailable() -> None:
+    from datetime import UTC, datetime
+
+    from presign.shares.service import AuditEvent, Shares
+
+    class Down:
+        def get(self, handle: str) -> None:
+            raise errors.DependencyUnavailable("the shares table is unreachable", retry_after=2)
+
+    class NoLimits:
+        def access(self, client: str) -> None:
+            return None
+
+        def password(self, client: str, handle: str) -> None:
+            return None
+
+    events: list[AuditEvent] = []
+    shares = Shares(Down(), ShareSettings(), clock=lambda: datetime.now(UTC), audit=events.append)  # type: ignore[arg-type]
+    with pytest.raises(errors.DependencyUnavailable):
+        shares.open(
+            new_share_id(),
+            password=None,
+            client="192.0.2.1",
+            limits=NoLimits(),
+            objects=lambda _: None,  # type: ignore[arg-type,return-value]
+            signer=lambda _: None,  # type: ignore[arg-type,return-value]
+        )
+    assert [(e.action, e.outcome) for e in events] == [("open", "unavailable")], events
