@@ -24,6 +24,7 @@ SUITES = (
     "bench_ratelimit",
     "bench_lifecycle",
     "bench_multipart",
+    "bench_shares",
     "bench_coldstart",
 )
 

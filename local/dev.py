@@ -148,8 +148,8 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
     """Shell lines that round-trip a file through the running stack (run them in the repo root)."""
     py = shlex.quote(python)
     d = shlex.quote(_rel(demo_dir))
-    hello, grant, grant_dl, back = (
-        f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt")
+    hello, grant, grant_dl, back, share = (
+        f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt", "share.json")
     )
     big, big_grant, big_parts, big_dl, big_back = (
         f"{d}/{n}"
@@ -178,10 +178,11 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         "# 6. fetch it back and compare",
         f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
         f" && cmp {hello} {back} && echo 'same bytes'",
-        "# 7. delete it (204): the object goes, and its status says deleted",
+        *share_commands(py, grant, share, auth),
+        "# 11. delete it (204): the object goes, and its status says deleted",
         f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
         f"curl -sS {upload} {bearer}; echo",
-        "# 8. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",
+        "# 12. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",
         f"head -c 12582912 /dev/urandom > {big}",
         f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"big.bin",'
         f'"content_type":"application/octet-stream","size":\'"$(wc -c < {big})"\'}}\' -o {big_grant}',
@@ -191,11 +192,33 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f"\"$({py} -m local.client field --json {big_grant} key)\"']}}' -o {big_dl}",
         f'curl -sS --fail -o {big_back} "$({py} -m local.client field {big_dl} items.0.url)"'
         f" && cmp {big} {big_back} && echo 'same bytes, in parts'",
-        f"# 9. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
+        f"# 13. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
         f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
         f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
         "| grep -iE '^(HTTP|retry-after|ratelimit-remaining)' | tr -d '\\r' | paste -sd ' '; done",
+    ]
+
+
+DEMO_PASSWORD = "open sesame 42"
+
+
+def share_commands(py: str, grant: str, share: str, auth: str) -> list[str]:
+    """The share-link walk-through: a protected link good for two downloads, and its limit."""
+    link = f'"$({py} -m local.client field {share} url)"'
+    form = f"--data-urlencode {shlex.quote('password=' + DEMO_PASSWORD)}"
+    return [
+        "# 7. share it: a link with a password, good for two downloads (the link is shown only here)",
+        f'curl -sS -X POST "$PRESIGN_URL/shares" {auth} -d \'{{"key":\''
+        f'"$({py} -m local.client field --json {grant} key)"\',"max_downloads":2,'
+        f'"password":"{DEMO_PASSWORD}"}}\' | tee {share}; echo',
+        "# 8. open it without the password: 401 password_required (a browser gets a password form:"
+        " open the url in one)",
+        f"curl -sS {link}; echo",
+        "# 9. with the password, as the browser's form sends it: the file, twice (-L follows the 302)",
+        f"for i in 1 2; do curl -sS -L --fail {form} {link}; done",
+        "# 10. a third time: 410 share_exhausted, the limit holds",
+        f"curl -sS {form} {link}; echo",
     ]
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-FUNCTIONS = ("uploads", "downloads", "lifecycle", "meta")
-PUBLIC_PATHS = ("/health", "/openapi.json")
+FUNCTIONS = ("uploads", "downloads", "lifecycle", "shares", "links", "meta")
+PUBLIC_PATHS = ("/health", "/openapi.json", "/s/{share_id}")
+FORM_BODIES = (("/s/{share_id}", "post"),)
 _PLACEHOLDER_CONFIG = {
     "default_target": "main",
     "targets": {"main": {"bucket": "example-bucket"}},
@@ -31,6 +32,7 @@ _PLACEHOLDER_CONFIG = {
     # Only the routes' models matter here; reading them needs no table.
     "rate_limits": {"enabled": False},
     "upload_records": {"table_name": "openapi-placeholder"},
+    "shares": {"table_name": "openapi-placeholder"},
 }
 
 
@@ -71,6 +73,10 @@ def build() -> dict[str, Any]:
     for path in PUBLIC_PATHS:
         for operation in document["paths"].get(path, {}).values():
             operation["security"] = []
+    # A route that takes an HTML form as well as JSON (presign.web.Api.accept_form) says so.
+    for path, method in FORM_BODIES:
+        content = document["paths"][path][method]["requestBody"]["content"]
+        content["application/x-www-form-urlencoded"] = dict(content["application/json"])
     return document
 
 

@@ -48,6 +48,12 @@ OPERATIONS = {
     "GET /uploads/{upload_id}",
     "DELETE /uploads/{upload_id}",
     "GET /uploads",
+    "POST /shares",
+    "GET /shares",
+    "GET /shares/{share_id}",
+    "DELETE /shares/{share_id}",
+    "GET /s/{share_id}",
+    "POST /s/{share_id}",
 }
 SEED = 20261122
 MAX_EXAMPLES = 300

@@ -20,10 +20,26 @@ import pytest
 from local.cfn import ROOT, load_template
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
-FUNCTIONS = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "MetaFunction")
+FUNCTIONS = (
+    "UploadsFunction",
+    "DownloadsFunction",
+    "LifecycleFunction",
+    "SharesFunction",
+    "LinksFunction",
+    "MetaFunction",
+)
+# The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
+CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
 DEFAULT_ROUTE = ("ANY", "$default")
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), DEFAULT_ROUTE}
+PUBLIC_ROUTES = {
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    DEFAULT_ROUTE,
+    # the share links: anyone with the link, no token
+    ("GET", "/s/{share_id}"),
+    ("POST", "/s/{share_id}"),
+}
 PRIVATE_ROUTES = {
     ("POST", "/uploads"),
     ("POST", "/downloads"),
@@ -32,6 +48,10 @@ PRIVATE_ROUTES = {
     ("GET", "/uploads/{upload_id}"),
     ("DELETE", "/uploads/{upload_id}"),
     ("GET", "/uploads"),
+    ("POST", "/shares"),
+    ("GET", "/shares"),
+    ("GET", "/shares/{share_id}"),
+    ("DELETE", "/shares/{share_id}"),
 }
 
 # What each function may do, and on what: action -> {the condition its statement sits under (None:
@@ -39,6 +59,8 @@ PRIVATE_ROUTES = {
 # the parameter it names is set, so an unused parameter grants nothing.
 TABLE_ARN = {"Fn::GetAtt": ["RateLimitTable", "Arn"]}
 UPLOADS_TABLE_ARN = {"Fn::GetAtt": ["UploadsTable", "Arn"]}
+SHARES_TABLE_ARN = {"Fn::GetAtt": ["SharesTable", "Arn"]}
+SHARES_OWNER_INDEX = {"Fn::Sub": "${SharesTable.Arn}/index/by_owner"}
 SSM_CONFIG = {
     "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${PresignConfigParameter}"
 }
@@ -55,6 +77,12 @@ SECRETS: dict[str, dict[str | None, Any]] = {
     "kms:Decrypt": {"HasSecretsKmsKeys": {"Ref": "SecretsKmsKeyArns"}},
 }
 UPLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForUpload"}}
+DOWNLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForDownload"}}
+# The public links never verify a token: no JWT secret.
+SECRETS_WITHOUT_TOKENS: dict[str, dict[str | None, Any]] = {
+    **SECRETS,
+    "secretsmanager:GetSecretValue": {"HasCredentialSecrets": {"Ref": "CredentialSecretArns"}},
+}
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
         # also CreateMultipartUpload and the part URLs it signs (UploadPart)
@@ -83,6 +111,25 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:UpdateItem": {None: [TABLE_ARN, UPLOADS_TABLE_ARN]},
         "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:Query": {None: UPLOADS_TABLE_ARN},
+    },
+    "SharesFunction": {
+        # HEAD of the object a share is made for (authorised as s3:GetObject)
+        "s3:GetObject": DOWNLOAD_OBJECTS,
+        **SECRETS,
+        # the rate limiter's counters; a revocation
+        "dynamodb:UpdateItem": {None: [TABLE_ARN, SHARES_TABLE_ARN]},
+        "dynamodb:PutItem": {None: SHARES_TABLE_ARN},  # a new share (conditional)
+        # one share; the upload record of the key being shared
+        "dynamodb:GetItem": {None: [SHARES_TABLE_ARN, UPLOADS_TABLE_ARN]},
+        "dynamodb:Query": {None: SHARES_OWNER_INDEX},  # the owner's list, and nothing else
+    },
+    "LinksFunction": {
+        # HEAD and the presigned GETs (signed with the role on AWS S3)
+        "s3:GetObject": DOWNLOAD_OBJECTS,
+        **SECRETS_WITHOUT_TOKENS,
+        # the rate limiter's counters; a download spent, a wrong password counted (conditional)
+        "dynamodb:UpdateItem": {None: [TABLE_ARN, SHARES_TABLE_ARN]},
+        "dynamodb:GetItem": {None: SHARES_TABLE_ARN},
     },
     "MetaFunction": {},
 }
@@ -405,7 +452,7 @@ def test_no_s3_action_is_granted_that_the_code_never_calls(template: dict[str, A
     assert in_template <= called and granted <= called, (in_template, granted, called)
 
 
-@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
+@pytest.mark.parametrize("name", CONFIGURED)
 def test_kms_decrypt_only_on_behalf_of_secrets_manager_and_ssm(template: dict[str, Any], name: str) -> None:
     # Given the one statement that may decrypt
     (stmt,) = [s for s in _statements(template["Resources"][name]) if s["Action"] == "kms:Decrypt"]
@@ -465,7 +512,7 @@ def test_meta_touches_no_storage_table_secret_or_parameter(template: dict[str, A
 
 
 def test_the_config_parameter_is_readable_only_when_one_is_configured(template: dict[str, Any]) -> None:
-    for name in ("UploadsFunction", "DownloadsFunction", "LifecycleFunction"):
+    for name in CONFIGURED:
         resources = {
             condition: stmt["Resource"]
             for condition, stmt in _conditional_statements(template["Resources"][name])
@@ -679,7 +726,7 @@ def test_samconfig_environments_pass_the_templates_own_checks(template: dict[str
     assert _rules_pass(template, **overrides)
 
 
-@pytest.mark.parametrize("name", ["UploadsFunction", "DownloadsFunction", "LifecycleFunction"])
+@pytest.mark.parametrize("name", CONFIGURED)
 def test_configured_functions_get_one_configuration_source_and_the_table(
     template: dict[str, Any], name: str
 ) -> None:
@@ -741,12 +788,62 @@ def test_functions_that_record_uploads_know_the_table(template: dict[str, Any]) 
     assert "PRESIGN_UPLOADS_TABLE" not in downloads
 
 
+# --- the shares table ---------------------------------------------------------------------------
+
+
+def test_shares_table_is_on_demand_with_ttl_pitr_and_an_owner_index_without_password_hashes(
+    template: dict[str, Any],
+) -> None:
+    table = template["Resources"]["SharesTable"]
+    props = table["Properties"]
+
+    assert props["BillingMode"] == "PAY_PER_REQUEST" and "ProvisionedThroughput" not in props
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_owner"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["owner_pk", "owner_sk"]
+    # What a listing shows, and never the password hash.
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert "password_hash" not in index["Projection"]["NonKeyAttributes"]
+    from presign.adapters.dynamodb_shares import LISTED
+
+    assert set(index["Projection"]["NonKeyAttributes"]) == set(LISTED)
+
+
+def test_the_share_functions_know_their_tables(template: dict[str, Any]) -> None:
+    for name in ("SharesFunction", "LinksFunction"):
+        env = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        assert env["PRESIGN_SHARES_TABLE"] == {"Ref": "SharesTable"}, name
+    links = template["Resources"]["LinksFunction"]["Properties"]["Environment"]["Variables"]
+    assert "PRESIGN_UPLOADS_TABLE" not in links
+
+
+def test_the_public_links_cannot_write_objects_list_shares_or_read_token_secrets(
+    template: dict[str, Any],
+) -> None:
+    actions = _actions(template["Resources"]["LinksFunction"])
+
+    assert not {"s3:PutObject", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:Query"} & actions
+    assert not {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem"} & actions
+    resources = [
+        stmt["Resource"]
+        for stmt in _statements(template["Resources"]["LinksFunction"])
+        if stmt["Action"] == "secretsmanager:GetSecretValue"
+    ]
+    assert {"Ref": "JwtSecretArns"} not in resources
+
+
 def test_outputs(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
 
     assert "${HttpApi}" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert outputs["RateLimitTableName"]["Value"] == {"Ref": "RateLimitTable"}
     assert outputs["UploadsTableName"]["Value"] == {"Ref": "UploadsTable"}
+    assert outputs["SharesTableName"]["Value"] == {"Ref": "SharesTable"}
     assert outputs["PresignLayerArn"]["Value"] == {"Ref": "PresignLayer"}
 
 

@@ -21,6 +21,7 @@ from presign.multipart.plan import MAX_OBJECT_BYTES
 from presign.multipart.settings import MultipartPolicy
 from presign.prefixes import PrefixTemplate
 from presign.ratelimit.settings import RateLimitSettings
+from presign.shares.settings import SharePolicy, ShareSettings
 
 # SigV4 presigned URLs are valid for at most seven days, whatever the signer asks for.
 MAX_PRESIGN_EXPIRY = 604_800
@@ -186,6 +187,8 @@ class Target(_Model):
     key_prefix: str = "users/{sub}/"
     upload: UploadPolicy = Field(default_factory=UploadPolicy)
     download: DownloadPolicy = Field(default_factory=DownloadPolicy)
+    # How long share links to this target's objects may live (presign.shares.settings).
+    share: SharePolicy = Field(default_factory=SharePolicy)
 
     @field_validator("endpoint_url")
     @classmethod
@@ -370,6 +373,8 @@ class Settings(_Model):
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     # Upload records and their lifecycle (presign.lifecycle.settings).
     upload_records: UploadRecordSettings = Field(default_factory=UploadRecordSettings)
+    # Share links (presign.shares.settings).
+    shares: ShareSettings = Field(default_factory=ShareSettings)
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

@@ -236,3 +236,64 @@ class PartsMismatch(Unprocessable):
     """A part differs from the plan or from the client's list (size, ETag); nothing was completed."""
 
     code = "parts_mismatch"
+
+
+# -- share links (presign.shares) -----------------------------------------------------------------
+
+
+class PasswordError(PresignError):
+    """401 for a share link's password: not a bearer token, so no ``WWW-Authenticate: Bearer``."""
+
+    code = "password_required"
+
+
+class PasswordRequired(PasswordError):
+    code = "password_required"
+
+
+class PasswordInvalid(PasswordError):
+    code = "password_invalid"
+
+
+class PasswordPolicy(Unprocessable):
+    """A share's password is shorter or longer than the deployment allows."""
+
+    code = "password_policy"
+
+
+class ShareLocked(RateLimited):
+    """Too many wrong passwords for this share: locked for a while (429 with Retry-After)."""
+
+    code = "share_locked"
+
+
+class ShareExpired(Gone):
+    code = "share_expired"
+
+
+class ShareRevoked(Gone):
+    code = "share_revoked"
+
+
+class ShareExhausted(Gone):
+    """Every download the share allowed has been handed out."""
+
+    code = "share_exhausted"
+
+
+class ShareObjectGone(Gone):
+    """The shared object is no longer in the storage (or its target is no longer configured)."""
+
+    code = "share_object_gone"
+
+
+class ObjectNotFound(NotFound):
+    """A share was asked for a key with no object behind it."""
+
+    code = "object_not_found"
+
+
+class UploadNotComplete(Conflict):
+    """A share was asked for the key of an upload that is not complete (pending, or worse)."""
+
+    code = "upload_not_complete"

@@ -56,7 +56,11 @@ class Runtime:
         *,
         clock: Clock | None = None,
         on_event: EventSink | None = None,
+        authenticate: bool = True,
     ) -> None:
+        """``authenticate`` False: a function without authenticated routes (public share links)
+        builds no authenticator, so it never reads the token secrets."""
+        self._authenticates = authenticate
         self.environ = dict(os.environ if environ is None else environ)
         # One clock for signing and token checks; tests replace system_clock to move time.
         self.clock = clock or system_clock
@@ -70,7 +74,8 @@ class Runtime:
         with contextlib.suppress(DependencyUnavailable):
             # In OIDC mode this fetches the JWKS now, while the cold start is paying anyway;
             # an endpoint that is down leaves a cold cache that the first request retries.
-            self.authenticator().warm_up()
+            if authenticate:
+                self.authenticator().warm_up()
         for name, target in self.settings.targets.items():
             # A credentials secret without keys is a wrong configuration: stop here, not at
             # every request. A secret store that is down is not: the first request retries.
@@ -94,6 +99,8 @@ class Runtime:
         return Budget(self.limiter, subject, target)
 
     def authenticator(self) -> Authenticator:
+        if not self._authenticates:
+            raise ConfigurationError("this function authenticates no request")
         if self._authenticator is None:
             with self._lock:
                 if self._authenticator is None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 _STATUS: dict[type[errors.PresignError], HTTPStatus] = {
     errors.InvalidRequest: HTTPStatus.BAD_REQUEST,
     errors.AuthenticationError: HTTPStatus.UNAUTHORIZED,
+    errors.PasswordError: HTTPStatus.UNAUTHORIZED,  # a share's password: no Bearer challenge
     errors.AuthorizationError: HTTPStatus.FORBIDDEN,
     errors.NotFound: HTTPStatus.NOT_FOUND,
     errors.Conflict: HTTPStatus.CONFLICT,
@@ -363,6 +364,58 @@ def json_body(event: Mapping[str, Any], limit: int) -> str | None:
     return text
 
 
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+def is_form_media_type(value: str | None) -> bool:
+    """An HTML form's body type, in any case, with parameters; a charset other than UTF-8 is refused."""
+    if value is None:
+        return False
+    media_type, _, parameters = value.partition(";")
+    if media_type.strip().lower() != FORM_MEDIA_TYPE:
+        return False
+    for parameter in parameters.split(";"):
+        name, _, given = parameter.partition("=")
+        if name.strip().lower() == "charset" and given.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def form_body(event: Mapping[str, Any], limit: int, fields: frozenset[str]) -> str | None:
+    """An HTML form's body (``application/x-www-form-urlencoded``, UTF-8) as the JSON object the
+    route's model reads: only ``fields``, each at most once, or the refusal (400, 413)."""
+    from urllib.parse import parse_qsl
+
+    raw: str | None = event.get("body")
+    if not raw:
+        return None
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except UnicodeEncodeError:
+        raise errors.InvalidRequest("the request body is not UTF-8") from None
+    except (binascii.Error, ValueError):
+        raise errors.InvalidRequest("the request body is flagged base64 but is not") from None
+    if len(data) > limit:
+        raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+    try:
+        pairs = parse_qsl(
+            data.decode("ascii"),
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=len(fields),
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise errors.InvalidRequest("the form is not valid application/x-www-form-urlencoded UTF-8") from None
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in fields or name in found:
+            raise errors.InvalidRequest(f"the form may carry {', '.join(sorted(fields))}, each once")
+        found[name] = value
+    return json.dumps(found)
+
+
 class Routes:
     """The methods each path of the API answers, so the ``$default`` route can tell an unknown
     path (404) from a known one asked with another method (405 with ``Allow``). Built from the
@@ -421,14 +474,20 @@ def _validation_message(exc: RequestValidationError) -> str:
 class Api:
     """A Powertools resolver with the project's error mapping, body limit and auth helper."""
 
-    def __init__(self, logger: Logger, metrics: Metrics, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self, logger: Logger, metrics: Metrics, runtime: Runtime | None = None, *, public: bool = False
+    ) -> None:
+        """``public``: a function none of whose routes takes a token (the share links'), so it
+        never reads the token secrets (its role may not) and ``protect`` refuses to be used."""
         from presign.runtime import Runtime
 
         self.logger = logger
         self.metrics = metrics
-        self.runtime = runtime or Runtime(on_event=self._count_event)
+        self.public = public
+        self.runtime = runtime or Runtime(on_event=self._count_event, authenticate=not public)
         self.app = APIGatewayHttpResolver(enable_validation=True)
         self._actions: dict[str, str] = {}
+        self._forms: dict[str, frozenset[str]] = {}
         self._register_error_handlers()
 
     def _count_event(self, name: str, /, **dimensions: str) -> None:
@@ -501,7 +560,16 @@ class Api:
         Authentication happens before Powertools validates the body, so a caller without a valid
         token gets 401 and learns nothing about the request schema.
         """
+        if self.public:
+            raise errors.ConfigurationError(f"{route_key}: a public function authenticates no route")
         self._actions[route_key] = action
+
+    def accept_form(self, route_key: str, fields: tuple[str, ...]) -> None:
+        """Let ``route_key`` ("POST /s/{share_id}") take an HTML form as well as JSON: a browser
+        without script can send nothing else. The form becomes the JSON object of ``fields`` (each
+        at most once, nothing else) before the route's model validates it; every other route
+        keeps refusing forms (415)."""
+        self._forms[route_key] = frozenset(fields)
 
     def principal(self) -> Principal:
         """The caller of a protected route; fails closed if the route was not protected."""
@@ -549,7 +617,12 @@ class Api:
                     self.app.append_context(principal=principal)  # type: ignore[no-untyped-call]
                 # Powertools sees the body as checked text: it never decodes base64 or bytes itself,
                 # nor compares a media type that may be in any case.
-                event.update(body=json_body(event, limit), isBase64Encoded=False)
+                fields = self._forms.get(event["routeKey"])
+                if fields is not None and is_form_media_type(event["headers"].get("content-type")):
+                    text = form_body(event, limit, fields)
+                else:
+                    text = json_body(event, limit)
+                event.update(body=text, isBase64Encoded=False)
                 if "content-type" in event["headers"]:
                     event["headers"]["content-type"] = content_types.APPLICATION_JSON
             except errors.PresignError as exc:

@@ -30,6 +30,8 @@ Action = Literal[
     "upload_list",
     "upload_abort",
     "upload_parts",
+    "share_password",
+    "share_manage",
 ]
 ACTIONS: tuple[Action, ...] = (
     "upload",
@@ -41,6 +43,8 @@ ACTIONS: tuple[Action, ...] = (
     "upload_list",
     "upload_abort",
     "upload_parts",
+    "share_password",
+    "share_manage",
 )
 FailureMode = Literal["closed", "open"]
 
@@ -72,7 +76,7 @@ class ActionLimits(_Model):
     download: Limit = Limit(rate=1200, period=60, burst=1000)
     # One share every two seconds sustained, ten at once.
     share: Limit = Limit(rate=30, period=60, burst=10)
-    # Public share links, keyed on whatever the caller passes as the subject (e.g. the share id).
+    # Public share links (presign.shares): visits per client address (an IPv6 /64), over all shares.
     share_access: Limit = Limit(rate=120, period=60, burst=30)
     # The upload lifecycle (presign.lifecycle): a completion or an abort per upload, as fast as
     # uploads; status polls and list pages somewhat more often.
@@ -83,6 +87,11 @@ class ActionLimits(_Model):
     # Part URLs of multipart uploads, one unit per URL: a hundred a second sustained, and a
     # thousand at once (ten requests of the most one may ask for).
     upload_parts: Limit = Limit(rate=6000, period=60, burst=1000)
+    # A share's password attempts, counted twice: per client address and per share. Argon2 makes
+    # each one cost ~20 ms of CPU, and guessing must stay slow whoever guesses.
+    share_password: Limit = Limit(rate=10, period=60, burst=5)
+    # The owner's share routes other than creation: list, status, revoke.
+    share_manage: Limit = Limit(rate=300, period=60, burst=30)
 
     def for_action(self, action: Action) -> Limit:
         limit: Limit = getattr(self, action)

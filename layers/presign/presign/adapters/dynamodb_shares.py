@@ -1,0 +1,292 @@
+"""The shares table over DynamoDB (``presign.shares.store.ShareStore``).
+
+**Keys.** One item per share, ``pk = "s#" + handle``, where the handle is a SHA-256 of the share
+id (``presign.shares.ids``): the table never holds an id, so nothing read from it, a backup
+included, opens a link. The owner's shares are found through the sparse-free index ``by_owner``:
+``owner_pk = "o#" + owner digest``, ``owner_sk = <created, 13-digit milliseconds> + "#" + handle``,
+so a Query in reverse order lists them newest first. The index projects what a listing shows and
+not the password hash. Listings read the index, so a share created a moment ago may take a
+second to appear; every other read is a consistent ``GetItem``.
+
+**Calls.** Creating a share is one conditional ``PutItem``. Opening an unlimited, unprotected
+share is one consistent ``GetItem`` and no write. Opening a count-limited one adds one
+conditional ``UpdateItem`` (the spend, ``presign.shares.records``). A wrong password is one
+``UpdateItem`` (two when it locks the share). Revoking is one conditional ``UpdateItem``.
+
+**Retries.** The client resends a write whose answer was lost. The spend stamps the item with a
+fresh ``last_access`` id and refuses its own id in the condition, so a resend of an applied spend
+fails, ``ALL_OLD`` shows the id, and the call reports the spend it made, not a second one. (If
+another visitor's spend lands between the two attempts the resend counts again: a lost answer
+can cost the share one download, never hand out one more than ``max_downloads``.)
+
+Errors: a failed condition is an outcome; anything else is ``DependencyUnavailable``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.errors import DependencyUnavailable
+from presign.shares.ids import HANDLE_LENGTH
+from presign.shares.records import Share
+from presign.shares.store import SharePage, Spent
+
+OWNER_INDEX = "by_owner"
+RETRY_AFTER_SECONDS = 2
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+Item = dict[str, dict[str, Any]]
+# Every attribute a listing shows: the index projects these (and not password_hash).
+LISTED = (
+    "handle",
+    "owner",
+    "target",
+    "object_key",
+    "size",
+    "content_type",
+    "created_ms",
+    "expires_at",
+    "filename",
+    "disposition",
+    "max_downloads",
+    "downloads",
+    "password_protected",
+    "revoked_at",
+    "locked_until",
+)
+# Names DynamoDB reserves (owner, size, ...) or that read better quoted: always through #names.
+_NAMES = {f"#{name}": name for name in (*LISTED, "ttl", "failed_attempts", "last_access", "pk")}
+
+
+def share_pk(handle: str) -> str:
+    return f"s#{handle}"
+
+
+def owner_pk(owner: str) -> str:
+    return f"o#{owner}"
+
+
+def owner_sk(share: Share) -> str:
+    return f"{share.created_ms:013d}#{share.handle}"
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _str(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
+
+
+def _int(item: Mapping[str, Any], name: str) -> int | None:
+    value = item.get(name)
+    return int(str(value["N"])) if isinstance(value, Mapping) and "N" in value else None
+
+
+def _need(value: Any, name: str) -> Any:
+    if value is None:
+        error = DependencyUnavailable(
+            "the shares table holds a malformed item", retry_after=RETRY_AFTER_SECONDS
+        )
+        error.details["reason"] = f"MalformedItem:{name}"
+        raise error
+    return value
+
+
+def share_item(share: Share, ttl: int) -> Item:
+    item: Item = {
+        "pk": _s(share_pk(share.handle)),
+        "handle": _s(share.handle),
+        "owner": _s(share.owner),
+        "target": _s(share.target),
+        "object_key": _s(share.key),
+        "size": _n(share.size),
+        "created_ms": _n(share.created_ms),
+        "expires_at": _n(share.expires_at),
+        "filename": _s(share.filename),
+        "disposition": _s(share.disposition),
+        "downloads": _n(share.downloads),
+        "password_protected": {"BOOL": share.protected},
+        "failed_attempts": _n(share.failed_attempts),
+        "locked_until": _n(share.locked_until),
+        "ttl": _n(ttl),
+        "owner_pk": _s(owner_pk(share.owner)),
+        "owner_sk": _s(owner_sk(share)),
+    }
+    if share.content_type is not None:
+        item["content_type"] = _s(share.content_type)
+    if share.max_downloads is not None:
+        item["max_downloads"] = _n(share.max_downloads)
+    if share.password_hash is not None:
+        item["password_hash"] = _s(share.password_hash)
+    if share.revoked_at is not None:
+        item["revoked_at"] = _n(share.revoked_at)
+    return item
+
+
+def share_from(item: Mapping[str, Any]) -> Share:
+    disposition = _str(item, "disposition")
+    protected = item.get("password_protected")
+    return Share(
+        handle=_need(_str(item, "handle"), "handle"),
+        owner=_need(_str(item, "owner"), "owner"),
+        target=_need(_str(item, "target"), "target"),
+        key=_need(_str(item, "object_key"), "object_key"),
+        size=_need(_int(item, "size"), "size"),
+        content_type=_str(item, "content_type"),
+        created_ms=_need(_int(item, "created_ms"), "created_ms"),
+        expires_at=_need(_int(item, "expires_at"), "expires_at"),
+        filename=_str(item, "filename") or "",
+        disposition="inline" if disposition == "inline" else "attachment",
+        max_downloads=_int(item, "max_downloads"),
+        downloads=_int(item, "downloads") or 0,
+        password_hash=_str(item, "password_hash"),
+        password_protected=bool(isinstance(protected, Mapping) and protected.get("BOOL")),
+        revoked_at=_int(item, "revoked_at"),
+        failed_attempts=_int(item, "failed_attempts") or 0,
+        locked_until=_int(item, "locked_until") or 0,
+    )
+
+
+def _names(expression: str) -> dict[str, str]:
+    return {token: name for token, name in _NAMES.items() if token in expression}
+
+
+class DynamoDbShareStore:
+    """``presign.shares.store.ShareStore`` on the table template.yaml calls ``SharesTable``."""
+
+    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._client.call(operation, {"TableName": self._table, **payload})
+        except AwsServiceError as exc:
+            if exc.code == _CONDITION_FAILED:
+                raise
+            raise _unavailable("the shares table refused the request", exc.code) from exc
+        except AwsUnavailable as exc:
+            raise _unavailable("the shares table is unreachable", exc.reason) from exc
+        except DependencyUnavailable as exc:  # the credentials provider found none
+            raise _unavailable("no credentials for the shares table", "NoCredentialsError") from exc
+
+    def _update(self, handle: str, update: str, condition: str, values: Item, **extra: Any) -> dict[str, Any]:
+        return self._call(
+            "UpdateItem",
+            {
+                "Key": {"pk": _s(share_pk(handle))},
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": _names(update + " " + condition),
+                "ExpressionAttributeValues": values,
+                **extra,
+            },
+        )
+
+    def create(self, share: Share, *, ttl: int) -> bool:
+        try:
+            self._call(
+                "PutItem", {"Item": share_item(share, ttl), "ConditionExpression": "attribute_not_exists(pk)"}
+            )
+        except AwsServiceError:
+            return False
+        return True
+
+    def get(self, handle: str) -> Share | None:
+        answer = self._call("GetItem", {"Key": {"pk": _s(share_pk(handle))}, "ConsistentRead": True})
+        item = answer.get("Item")
+        return share_from(item) if item else None
+
+    def spend(self, handle: str, *, now: int) -> Spent:
+        write_id = os.urandom(8).hex()
+        try:
+            self._update(
+                handle,
+                "SET #downloads = #downloads + :one, #last_access = :write_id",
+                "attribute_exists(#pk) AND attribute_not_exists(#revoked_at) AND #expires_at > :now "
+                "AND #downloads < #max_downloads "
+                "AND (attribute_not_exists(#last_access) OR #last_access <> :write_id)",
+                {":one": _n(1), ":now": _n(now), ":write_id": _s(write_id)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except AwsServiceError as exc:
+            old = exc.body.get("Item") or {}
+            if old and _str(old, "last_access") == write_id:
+                return Spent(True, None)  # our own spend, resent after its answer was lost
+            return Spent(False, share_from(old) if old else None)
+        return Spent(True, None)
+
+    def revoke(self, handle: str, *, owner: str, now: int, ttl: int) -> Share | None:
+        try:
+            answer = self._update(
+                handle,
+                "SET #revoked_at = if_not_exists(#revoked_at, :now), #ttl = :ttl",
+                "attribute_exists(#pk) AND #owner = :owner",
+                {":now": _n(now), ":ttl": _n(ttl), ":owner": _s(owner)},
+                ReturnValues="ALL_NEW",
+            )
+        except AwsServiceError:
+            return None
+        return share_from(answer.get("Attributes") or {})
+
+    def fail(self, handle: str, *, now: int, threshold: int, lock_until: int) -> bool:
+        try:
+            answer = self._update(
+                handle,
+                "ADD #failed_attempts :one",
+                "attribute_exists(#pk)",
+                {":one": _n(1)},
+                ReturnValues="UPDATED_NEW",
+            )
+        except AwsServiceError:
+            return False  # the share is gone (TTL): nothing to count
+        count = _int(answer.get("Attributes") or {}, "failed_attempts") or 0
+        if count < threshold:
+            return False
+        try:
+            self._update(
+                handle,
+                "SET #locked_until = :until, #failed_attempts = :zero",
+                "#failed_attempts >= :threshold",
+                {":until": _n(lock_until), ":zero": _n(0), ":threshold": _n(threshold)},
+            )
+        except AwsServiceError:
+            return False  # a concurrent failure locked it first
+        return True
+
+    def page(self, owner: str, *, limit: int, after: str | None) -> SharePage:
+        payload: dict[str, Any] = {
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "owner_pk = :owner",
+            "ExpressionAttributeValues": {":owner": _s(owner_pk(owner))},
+            "ScanIndexForward": False,
+            "Limit": max(1, limit),
+        }
+        if after is not None:
+            handle = after.rpartition("#")[2]
+            if len(handle) != HANDLE_LENGTH:
+                return SharePage(shares=[], last=None)
+            # Always the caller's own index partition: a cursor cannot reach anyone else's shares.
+            payload["ExclusiveStartKey"] = {
+                "pk": _s(share_pk(handle)),
+                "owner_pk": _s(owner_pk(owner)),
+                "owner_sk": _s(after),
+            }
+        answer = self._call("Query", payload)
+        shares = [share_from(item) for item in answer.get("Items", [])]
+        last = answer.get("LastEvaluatedKey")
+        return SharePage(shares=shares, last=_str(last, "owner_sk") if isinstance(last, Mapping) else None)
+
+
+def _unavailable(message: str, reason: str) -> DependencyUnavailable:
+    error = DependencyUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
+    error.details["reason"] = reason  # for logs; never shown to a client
+    return error
