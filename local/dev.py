@@ -31,11 +31,13 @@ from local.cfn import ROOT, TEMPLATE, load_template
 from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
 from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
+from local.static import EXAMPLES, StaticServer
 from local.tables import create_tables
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
 
 BUCKET = "presign-dev"
 DEFAULT_PORT = 8080
+DEFAULT_WEB_PORT = 8081  # examples/ (demo app, Uppy, API reference): another origin than the API's
 REMOVED_ON_EXIT = "(removed on exit)"
 
 
@@ -258,6 +260,11 @@ def _remove_state(path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.dev", description="Run presign locally.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="API port (0: any free port)")
+    parser.add_argument(
+        "--web-port", type=int, default=None,
+        help="port of the examples/ pages, another origin so CORS applies "
+        f"(default {DEFAULT_WEB_PORT}, or any free port with --port 0; 0: any free port)",
+    )  # fmt: skip
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a fresh .local/dev-* dir")
     parser.add_argument(
@@ -270,13 +277,16 @@ def main(argv: list[str] | None = None) -> int:
         help="hs256: a shared secret; oidc: RS256 tokens from a local issuer's JWKS",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.web_port is None:
+        args.web_port = DEFAULT_WEB_PORT if args.port == DEFAULT_PORT else 0
 
-    if args.port and not port_is_free(args.port):
-        _say(
-            f"make dev: port {args.port} on 127.0.0.1 is already in use (another `make dev`?).\n"
-            f"Stop that, or pick another: python -m local.dev --port {args.port + 1}  (0 = any free port)"
-        )
-        return 1
+    for flag, port in (("--port", args.port), ("--web-port", args.web_port)):
+        if port and not port_is_free(port):
+            _say(
+                f"make dev: port {port} on 127.0.0.1 is already in use (another `make dev`?).\n"
+                f"Stop that, or pick another: python -m local.dev {flag} {port + 2}  (0 = any free port)"
+            )
+            return 1
     template = args.template.resolve()
     if not template.is_file():
         _say(f"make dev: no template at {template}")
@@ -330,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(env)
             emulator = stack.enter_context(Emulator(template, args.port))
-        except (ServerError, EmulatorError) as exc:
+            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
+        except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
         except KeyboardInterrupt:
@@ -340,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         base_url = emulator.base_url
         if state_file is not None:
-            state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url}
+            state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url, "web_url": web.base_url}
             if issuer is None:
                 state.update(jwt_secret=jwt_secret, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
             else:
@@ -358,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"  tables                              {', '.join(tables.values()) or '-'}")
         removed = REMOVED_ON_EXIT if own_data_dir else ""
         _say(f"  data                                {_rel(data_dir)} {removed}")
+        _say(f"  examples/ (another origin: CORS)    {web.base_url}")
         width = max(36, *(len(r.route_key) + 1 for r in emulator.routes))
         for route in emulator.routes:
             _say(f"  {route.route_key:{width}}-> {route.function}")
