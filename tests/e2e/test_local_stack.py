@@ -772,6 +772,10 @@ def test_make_dev_runs_the_stack_prints_working_commands_and_stops_cleanly(
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["pid"] == proc.pid
     assert state["base_url"] in text
+    # The demo app's address, signed in through the URL's fragment, never its query string
+    demo = next(line.strip() for line in lines if "/web/#" in line)
+    assert demo.startswith(f"{state['web_url']}/web/#api={state['base_url']}&token=ey"), demo
+    assert "?" not in demo, demo
 
     # The printed commands, verbatim, in a fresh shell in the repo root.
     start = next(i for i, line in enumerate(lines) if line.startswith("export PRESIGN_URL="))
