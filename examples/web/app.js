@@ -236,6 +236,13 @@ async function finish(complete) {
 async function uploadInParts(file, grant) {
   stats.multipart.urlExpiresAt = grant.expires_at; // when the first part URLs expire
   stats.multipart.partCount = grant.multipart.part_count;
+  track(file, grant);
+  if (testing.pauseAfterParts) transfer.pauseAfter = testing.pauseAfterParts;
+  await drive(() => transfer.run());
+}
+
+// The multipart upload on screen, with its progress bar and its Pause and Resume buttons.
+function track(file, grant) {
   transfer = new MultipartUpload({
     api,
     file,
@@ -249,8 +256,33 @@ async function uploadInParts(file, grant) {
       $("resume-btn").hidden = !["paused", "failed"].includes(state);
     },
   });
-  if (testing.pauseAfterParts) transfer.pauseAfter = testing.pauseAfterParts;
-  await drive(() => transfer.run());
+  return transfer;
+}
+
+// A multipart upload left pending (a reload, a closed tab, another device): the storage keeps its
+// parts, GET /uploads/{id} lists them, and only the missing ones are sent. The file must be
+// picked again; it must be the same one (name and size), since the plan was made for it.
+let resuming = null;
+
+function pickFileToResume(item) {
+  resuming = item;
+  $("resume-file").value = "";
+  $("resume-file").click();
+}
+
+async function resumeFromList() {
+  const item = resuming, file = $("resume-file").files[0];
+  if (!item || !file) return;
+  await action($("upload-btn"), async () => {
+    if (file.name !== item.filename || file.size !== item.size) {
+      throw new Error(`Pick the same file to resume: ${item.filename}, ${size(item.size)}.`);
+    }
+    $("transfer").hidden = false;
+    $("transfer-name").textContent = file.name;
+    const grant = {upload_id: item.upload_id, expires_at: null, multipart: {...item.multipart, parts: []}};
+    const upload = track(file, grant);
+    await drive(() => upload.run({resume: true}));
+  });
 }
 
 async function drive(run) {
@@ -291,6 +323,11 @@ function uploadItem(item) {
     const share = el("button", {type: "button", class: "share"}, "Share");
     share.addEventListener("click", () => openShareForm(item));
     actions.append(download, share);
+  }
+  if (item.status === "pending" && item.multipart && transfer?.id !== item.upload_id) {
+    const resume = el("button", {type: "button", class: "resume"}, "Resume");
+    resume.addEventListener("click", () => pickFileToResume(item));
+    actions.append(resume);
   }
   if (!["deleted", "expired", "aborted"].includes(item.status)) {
     const remove = el("button", {type: "button", class: "delete", "data-label": "Delete"}, "Delete");
@@ -436,6 +473,7 @@ function start() {
   $("pause-btn").addEventListener("click", () => transfer && transfer.pause());
   $("resume-btn").addEventListener("click", () =>
     action($("resume-btn"), () => drive(() => transfer.run({resume: true}))));
+  $("resume-file").addEventListener("change", resumeFromList);
   $("uploads-refresh").addEventListener("click", () => action($("uploads-refresh"), () => refreshUploads()));
   $("status-filter").addEventListener("change", () => action($("uploads-refresh"), () => refreshUploads()));
   $("uploads-more").addEventListener("click", () => action($("uploads-more"), () => refreshUploads(true)));

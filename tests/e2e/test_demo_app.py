@@ -3,7 +3,7 @@ opened at the address `make dev` prints, on the examples/ origin, so every call 
 SeaweedFS is cross-origin and preflighted. Every flow a person would click through: PUT with a
 progress bar, POST form, a 12 MiB file in three parts paused after the first with its other part
 URLs left to expire for real (the storage refuses them, the app renews them and resumes from
-GET /uploads/{id}), the list, downloads (the same bytes), delete, a share link with a password
+GET /uploads/{id}), another left pending by a reload and resumed from the list, the list, downloads (the same bytes), delete, a share link with a password
 (copied, opened, refused with a wrong password, downloaded with the right one), its revocation (410
 after), and a 429 with its retry time. A screenshot is written to .local/artifacts/demo-app.png.
 
@@ -43,6 +43,8 @@ def make_files(tmp: Path) -> dict[str, Path]:
     files["put"].write_bytes(b"presign demo, line by line\n" * 80_000)  # ~2.1 MB
     files["post"].write_bytes(b"%PDF-1.7\nsent as a form by the demo app\n")
     files["big"].write_bytes(os.urandom(12 * 1024 * 1024))
+    files["again"] = tmp / "again.bin"  # 11 MiB: parts of 5, 5 and 1 MiB
+    files["again"].write_bytes(os.urandom(11 * 1024 * 1024))
     return files
 
 
@@ -243,6 +245,30 @@ def test_the_demo_app_does_every_flow_from_another_origin(dev_stack: DevStack, t
             revoked = requests.get(link, headers={"Accept": "application/json"}, timeout=10)
             assert revoked.status_code == 410, (revoked.status_code, revoked.text)
             page.click("#notice-close")
+
+            # A multipart upload left pending by a reload: only its upload id is left (in the
+            # list); the app asks GET /uploads/{id} for the stored parts and fresh URLs for the rest
+            page.set_input_files("#file", files["again"])
+            page.check("input[name=method][value=multipart]")
+            page.click("#upload-btn")
+            expect(page.locator("#transfer-state")).to_have_text("paused")
+            page.reload()
+            expect(page.locator("#token")).to_have_value(fragment["token"])  # kept in localStorage
+            page.click("#sign-in-btn")
+            pending = page.locator("#uploads-list li[data-status=pending]")
+            expect(pending).to_have_count(1)
+            expect(pending.locator(".name")).to_have_text("again.bin")
+            again_id = pending.get_attribute("data-upload-id")
+            with page.expect_file_chooser() as chooser:
+                pending.locator("button.resume").click()
+            chooser.value.set_files(files["again"])
+            expect(page.locator("#transfer-state")).to_have_text("complete")
+            resumed = stats()["multipart"]
+            assert (resumed["resumedWith"], resumed["partsStored"]) == (1, 2), resumed
+            assert (resumed["renewals"], resumed["expiredRefusals"]) == (1, 0), resumed
+            again = requests.get(f"{api}/uploads/{again_id}", headers=auth, timeout=10).json()
+            assert (again["status"], again["size"]) == ("complete", 11 * 1024 * 1024), again
+            assert again["etag"].strip('"').endswith("-3"), again
 
             # The screenshot, after the flows
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
