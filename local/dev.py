@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
@@ -200,6 +201,14 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
         "| grep -iE '^(HTTP|retry-after|ratelimit-remaining)' | tr -d '\\r' | paste -sd ' '; done",
     ]
+
+
+def demo_app_url(web_url: str, base_url: str, token: str) -> str:
+    """The demo app (examples/web/) signed in: the API and the token go in the URL's fragment,
+    which a browser never sends to any server (a query string would reach the static server's
+    and any proxy's logs)."""
+    fragment = urllib.parse.urlencode({"api": base_url, "token": token}, safe=":/")
+    return f"{web_url}/web/#{fragment}"
 
 
 DEMO_PASSWORD = "open sesame 42"
@@ -382,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{shlex.quote(sys.executable)} -m local.token --sub bob):"
         )
         _say(token)
+        _say()
+        _say("The demo app, signed in with that token (it travels in the #fragment, sent to no server):")
+        _say(demo_app_url(web.base_url, base_url, token))
         _say()
         _say("Try it: paste these in another shell, in the repo root:")
         _say()

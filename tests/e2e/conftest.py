@@ -18,6 +18,7 @@ from local.emulator import Emulator, TemplateResolver
 from local.servers import MotoServer, SeaweedFS, aws_env, free_ports
 from local.tables import create_tables
 from local.token import mint_token
+from tests.e2e.devstack import DevStack, run_dev
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_TEMPLATE = FIXTURES / "template.yaml"
@@ -134,3 +135,11 @@ def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack
                 yield Stack(base_url=api.base_url, jwt_secret=jwt_secret)
         finally:
             rate_limit_client.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """The real `make dev` (template.yaml, SeaweedFS with identities, moto_server, the examples/
+    origin), started as a user starts it, once for the browser tests (each uses a sub of its own)."""
+    with run_dev(tmp_path_factory.mktemp("dev")) as running:
+        yield running

@@ -6,14 +6,7 @@ Chromium is installed by .ci/run (apt-get install chromium); without it this tes
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,36 +16,16 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
+from tests.e2e.devstack import DevStack, launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(dev_stack: DevStack) -> dict[str, Any]:
     """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
-    tmp = tmp_path_factory.mktemp("browser-dev")
-    state_file = tmp / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
-         "--state-file", str(state_file)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}"},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not state_file.exists():
-            assert proc.poll() is None, "make dev exited early"
-            assert time.monotonic() < deadline, "make dev did not start within 60 s"
-            time.sleep(0.2)
-        yield json.loads(state_file.read_text())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return dev_stack.state
 
 
 @pytest.fixture(scope="module")
@@ -69,14 +42,10 @@ def page_origin() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser_page(page_origin: str) -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         page.goto(f"{page_origin}/index.html")
         yield page

@@ -7,14 +7,6 @@ Chromium is installed by .ci/run (apt-get install chromium); without it this tes
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,37 +14,17 @@ import pytest
 import requests
 
 from local.token import mint_token
+from tests.e2e.devstack import DevStack, launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CONTENT = b"%PDF-1.7\nshared through a browser\n"
 PASSWORD = "a browser's password"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(dev_stack: DevStack) -> dict[str, Any]:
     """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
-    tmp = tmp_path_factory.mktemp("browser-shares")
-    state_file = tmp / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
-         "--state-file", str(state_file)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}"},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not state_file.exists():
-            assert proc.poll() is None, "make dev exited early"
-            assert time.monotonic() < deadline, "make dev did not start within 60 s"
-            time.sleep(0.2)
-        yield json.loads(state_file.read_text())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return dev_stack.state
 
 
 def shared_link(stack: dict[str, Any]) -> dict[str, Any]:
@@ -84,15 +56,11 @@ def shared_link(stack: dict[str, Any]) -> dict[str, Any]:
 def test_a_browser_opens_a_protected_link_submits_the_password_and_the_file_downloads(
     stack: dict[str, Any], tmp_path: Path
 ) -> None:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
     from playwright.sync_api import sync_playwright
 
     link = shared_link(stack)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(accept_downloads=True, java_script_enabled=False)
             page = context.new_page()

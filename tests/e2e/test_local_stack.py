@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import re
 import signal
 import socket
@@ -42,6 +41,7 @@ from tests.e2e.conftest import (
     assert_stopped,
     process_gone,
 )
+from tests.e2e.devstack import LineReader
 
 realserver = pytest.mark.realserver
 
@@ -720,35 +720,6 @@ def test_client_field() -> None:
 # ----------------------------------------------------------------------------------------- make dev
 
 
-class LineReader:
-    """Collects a child's output lines on a thread, so waiting for one never blocks past a timeout."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        self._stream = proc.stdout
-        self._queue: queue.Queue[str] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
-
-    def _pump(self) -> None:
-        for line in self._stream:
-            self._queue.put(line)
-        self._queue.put("")  # end of output
-
-    def readline(self, timeout: float) -> str:
-        try:
-            return self._queue.get(timeout=max(0.01, timeout))
-        except queue.Empty:
-            raise AssertionError(f"no output within {timeout:.0f} s") from None
-
-    def rest(self, timeout: float = 20) -> str:
-        self._thread.join(timeout)
-        lines = []
-        while not self._queue.empty():
-            lines.append(self._queue.get())
-        return "".join(lines)
-
-
 @pytest.fixture
 def dev_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], LineReader, list[str]]]:
     proc = subprocess.Popen(
@@ -801,6 +772,10 @@ def test_make_dev_runs_the_stack_prints_working_commands_and_stops_cleanly(
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["pid"] == proc.pid
     assert state["base_url"] in text
+    # The demo app's address, signed in through the URL's fragment, never its query string
+    demo = next(line.strip() for line in lines if "/web/#" in line)
+    assert demo.startswith(f"{state['web_url']}/web/#api={state['base_url']}&token=ey"), demo
+    assert "?" not in demo, demo
 
     # The printed commands, verbatim, in a fresh shell in the repo root.
     start = next(i for i, line in enumerate(lines) if line.startswith("export PRESIGN_URL="))

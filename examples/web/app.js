@@ -1,0 +1,493 @@
+// The demo app's views: sign in, upload (PUT, POST form, in parts with pause and resume), my
+// uploads (status, download, share, delete), share links (make, copy, open, list, revoke).
+import {Api, ApiError} from "./api.js";
+import {MultipartUpload, StorageError, postForm, send} from "./storage.js";
+
+const $ = id => document.getElementById(id);
+
+// Counters and traces for the browser test (tests/e2e/test_demo_app.py); never URLs or tokens.
+const stats = {
+  put: {progress: []},
+  multipart: {expiredRefusals: 0, refusedParts: [], renewals: 0, renewedParts: 0, partsStored: 0, resumedWith: null, urlExpiresAt: null},
+  errors: [],
+  downloads: 0,
+};
+window.presignDemo = {stats};
+// Test-only knobs, set by the browser test before the page loads (never by the page itself):
+// {multipartExpiresIn: seconds for the first part URLs, pauseAfterParts: n}.
+const testing = window.PRESIGN_DEMO_TEST || {};
+
+// The only thing kept in localStorage is what the user typed to sign in (the API's URL and their
+// token), so a reload does not sign them out; "Sign out" removes it. Nothing else is stored: no
+// presigned URL, no share link, no password.
+const SAVED = "presign-demo.sign-in";
+let api = null;
+
+// ------------------------------------------------------------------------------------ messages
+
+function showError(error) {
+  let text;
+  if (error instanceof ApiError) {
+    text = error.describe() + (error.status ? ` (${error.status} ${error.code})` : "");
+  } else if (error instanceof StorageError) {
+    text = error.describe();
+  } else {
+    text = String(error && error.message ? error.message : error);
+  }
+  stats.errors.push({status: error.status ?? null, code: error.code ?? null, text});
+  $("notice-text").textContent = text;
+  $("notice").hidden = false;
+}
+
+function clearError() {
+  $("notice").hidden = true;
+}
+
+// Runs an action of a button: one at a time, its errors shown in the one notice.
+async function action(button, work) {
+  button.disabled = true;
+  clearError();
+  try {
+    return await work();
+  } catch (error) {
+    showError(error);
+    return undefined;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// A button that asks once more before doing something that cannot be undone.
+function confirming(button, label, work) {
+  button.addEventListener("click", () => {
+    if (button.dataset.armed !== "1") {
+      button.dataset.armed = "1";
+      button.textContent = label;
+      button.classList.add("danger");
+      setTimeout(() => {
+        button.dataset.armed = "";
+        button.textContent = button.dataset.label;
+        button.classList.remove("danger");
+      }, 4000);
+      return;
+    }
+    action(button, work);
+  });
+}
+
+const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+function size(bytes) {
+  let n = bytes, u = 0;
+  while (n >= 1024 && u < units.length - 1) { n /= 1024; u++; }
+  return `${u ? n.toFixed(1) : n} ${units[u]}`;
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "class") node.className = value;
+    else if (name.startsWith("data-")) node.setAttribute(name, value);
+    else node[name] = value;
+  }
+  node.append(...children.filter(c => c !== null && c !== undefined));
+  return node;
+}
+
+// A download: the presigned GET signs Content-Disposition: attachment, so following it saves the
+// file and the page stays. No Referer goes to the storage.
+function follow(url) {
+  const link = el("a", {href: url, rel: "noreferrer noopener"});
+  document.body.append(link);
+  link.click();
+  link.remove();
+  stats.downloads += 1;
+}
+
+// --------------------------------------------------------------------------------------- sign in
+
+function readFragment() {
+  // make dev prints the demo's address with the API and a token in the fragment (#api=...&token=),
+  // which the browser never sends to any server. Read it, then drop it from the address bar.
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (params.has("api") || params.has("token")) {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return {api: params.get("api"), token: params.get("token")};
+}
+
+function subject(token) {
+  // For display only: the API checks the token; the app just says whose it looks like.
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).sub || "?";
+  } catch {
+    return "?";
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  await action($("sign-in-btn"), async () => {
+    const candidate = new Api($("api-url").value.trim(), $("token").value.trim());
+    await candidate.listUploads(); // a call that needs a valid token
+    api = candidate;
+    localStorage.setItem(SAVED, JSON.stringify({api: api.base, token: api.token}));
+    $("who-name").textContent = `signed in as ${subject(api.token)}`;
+    $("who").hidden = false;
+    $("sign-in").hidden = true;
+    $("app").hidden = false;
+    await Promise.all([refreshUploads(), refreshShares()]);
+  });
+}
+
+function signOut() {
+  localStorage.removeItem(SAVED);
+  api = null;
+  $("token").value = "";
+  $("who").hidden = true;
+  $("app").hidden = true;
+  $("sign-in").hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------- upload
+
+let transfer = null; // the multipart upload on screen, for pause and resume
+
+function showProgress(loaded, total) {
+  const percent = total ? Math.floor((loaded / total) * 100) : 100;
+  $("progress").value = percent;
+  $("progress-text").textContent = `${percent} % · ${size(loaded)} of ${size(total)}`;
+  return percent;
+}
+
+function showState(text, kind = "") {
+  $("transfer-state").textContent = text;
+  $("transfer-state").className = "badge " + kind;
+}
+
+async function upload(event) {
+  event.preventDefault();
+  const file = $("file").files[0];
+  if (!file) return;
+  const how = document.querySelector("input[name=method]:checked").value;
+  await action($("upload-btn"), async () => {
+    $("transfer").hidden = false;
+    $("pause-btn").hidden = $("resume-btn").hidden = true;
+    $("transfer-name").textContent = file.name;
+    showState("asking for a URL");
+    showProgress(0, file.size);
+    const request = {
+      filename: file.name,
+      content_type: file.type || "application/octet-stream",
+      size: file.size,
+      method: how === "POST" ? "POST" : "PUT",
+    };
+    if (how === "multipart") {
+      request.multipart = true;
+      // Test knob: first part URLs that expire soon, so a renewal really happens.
+      if (testing.multipartExpiresIn) request.expires_in = testing.multipartExpiresIn;
+    }
+    let grant;
+    try {
+      grant = await api.createUpload(request);
+    } catch (error) {
+      showState("refused", "bad");
+      throw error;
+    }
+    if (grant.multipart) return uploadInParts(file, grant);
+
+    showState("uploading");
+    const onProgress = (loaded, total) => {
+      const percent = showProgress(loaded, total);
+      if (grant.method === "PUT") stats.put.progress.push(percent);
+    };
+    try {
+      if (grant.method === "POST") {
+        await postForm({url: grant.url, fields: grant.fields, file, onProgress});
+      } else {
+        await send({method: "PUT", url: grant.url, headers: grant.headers, body: file, onProgress});
+      }
+    } catch (error) {
+      showState("failed", "bad");
+      throw error;
+    }
+    showProgress(file.size, file.size);
+    await finish(() => api.complete(grant.upload_id));
+  });
+}
+
+async function finish(complete) {
+  showState("completing");
+  try {
+    const done = await complete();
+    showState(done.status, "good");
+  } catch (error) {
+    showState("not completed", "bad");
+    throw error;
+  } finally {
+    await refreshUploads();
+  }
+}
+
+async function uploadInParts(file, grant) {
+  stats.multipart.urlExpiresAt = grant.expires_at; // when the first part URLs expire
+  stats.multipart.partCount = grant.multipart.part_count;
+  track(file, grant);
+  if (testing.pauseAfterParts) transfer.pauseAfter = testing.pauseAfterParts;
+  await drive(() => transfer.run());
+}
+
+// The multipart upload on screen, with its progress bar and its Pause and Resume buttons.
+function track(file, grant) {
+  transfer = new MultipartUpload({
+    api,
+    file,
+    grant,
+    stats: stats.multipart,
+    onProgress: showProgress,
+    onState: state => {
+      showState(state === "uploading" ? `uploading ${grant.multipart.part_count} parts` : state,
+                state === "paused" ? "warn" : state === "failed" ? "bad" : "");
+      $("pause-btn").hidden = state !== "uploading";
+      $("resume-btn").hidden = !["paused", "failed"].includes(state);
+    },
+  });
+  return transfer;
+}
+
+// A multipart upload left pending (a reload, a closed tab, another device): the storage keeps its
+// parts, GET /uploads/{id} lists them, and only the missing ones are sent. The file must be
+// picked again; it must be the same one (name and size), since the plan was made for it.
+let resuming = null;
+
+function pickFileToResume(item) {
+  resuming = item;
+  $("resume-file").value = "";
+  $("resume-file").click();
+}
+
+async function resumeFromList() {
+  const item = resuming, file = $("resume-file").files[0];
+  if (!item || !file) return;
+  await action($("upload-btn"), async () => {
+    if (file.name !== item.filename || file.size !== item.size) {
+      throw new Error(`Pick the same file to resume: ${item.filename}, ${size(item.size)}.`);
+    }
+    $("transfer").hidden = false;
+    $("transfer-name").textContent = file.name;
+    const grant = {upload_id: item.upload_id, expires_at: null, multipart: {...item.multipart, parts: []}};
+    const upload = track(file, grant);
+    await drive(() => upload.run({resume: true}));
+  });
+}
+
+async function drive(run) {
+  const done = await run();
+  if (done) {
+    showState(done.status, "good");
+    transfer = null;
+    await refreshUploads();
+  }
+}
+
+// ------------------------------------------------------------------------------------ my uploads
+
+let uploadsCursor = null;
+
+async function refreshUploads(more = false) {
+  if (!api) return;
+  const status = $("status-filter").value;
+  const cursor = more ? uploadsCursor : null;
+  const page = await api.listUploads({status, cursor});
+  if (!more) $("uploads-list").replaceChildren();
+  for (const item of page.items) $("uploads-list").append(uploadItem(item));
+  if (!page.items.length && !more) $("uploads-list").append(el("li", {class: "empty"}, "No uploads yet."));
+  uploadsCursor = page.cursor || null;
+  $("uploads-more").hidden = !uploadsCursor;
+}
+
+function uploadItem(item) {
+  const kind = {complete: "good", pending: "warn", rejected: "bad"}[item.status] || "";
+  const actions = el("span", {class: "actions"});
+  if (item.status === "complete") {
+    const download = el("button", {type: "button", class: "download"}, "Download");
+    download.addEventListener("click", () => action(download, async () => {
+      const answer = await api.downloadUrl(item.key);
+      if (answer.error) throw new Error(answer.error.message);
+      follow(answer.url);
+    }));
+    const share = el("button", {type: "button", class: "share"}, "Share");
+    share.addEventListener("click", () => openShareForm(item));
+    actions.append(download, share);
+  }
+  if (item.status === "pending" && item.multipart && transfer?.id !== item.upload_id) {
+    const resume = el("button", {type: "button", class: "resume"}, "Resume");
+    resume.addEventListener("click", () => pickFileToResume(item));
+    actions.append(resume);
+  }
+  if (!["deleted", "expired", "aborted"].includes(item.status)) {
+    const remove = el("button", {type: "button", class: "delete", "data-label": "Delete"}, "Delete");
+    confirming(remove, "Sure? Delete", async () => {
+      await api.deleteUpload(item.upload_id);
+      await refreshUploads();
+    });
+    actions.append(remove);
+  }
+  const parts = item.multipart ? ` · ${item.multipart.part_count} parts` : "";
+  return el("li", {"data-upload-id": item.upload_id, "data-status": item.status},
+    el("div", {class: "row"},
+      el("span", {class: "name", title: item.key}, item.filename),
+      el("span", {class: "badge status " + kind}, item.status)),
+    el("div", {class: "row"},
+      el("span", {class: "muted"}, `${size(item.size)} · ${item.method}${parts} · ${when(item.created_at)}`),
+      actions));
+}
+
+// ---------------------------------------------------------------------------------------- shares
+
+let sharing = null; // the upload the share form is for
+
+function openShareForm(item) {
+  sharing = item;
+  $("share-name").textContent = item.filename;
+  $("share-form").reset();
+  $("share-made").hidden = true;
+  $("share-form").hidden = false;
+  $("share").hidden = false;
+  $("share").scrollIntoView({behavior: "smooth", block: "nearest"});
+}
+
+async function createShare(event) {
+  event.preventDefault();
+  await action($("share-create"), async () => {
+    const request = {key: sharing.key, expires_in: Number($("share-expiry").value)};
+    if ($("share-max").value) request.max_downloads = Number($("share-max").value);
+    if ($("share-password").value) request.password = $("share-password").value;
+    const made = await api.createShare(request);
+    $("share-password").value = "";
+    $("share-link").value = made.url;
+    $("share-open").href = made.url;
+    $("share-form").hidden = true;
+    $("share-made").hidden = false;
+    await refreshShares();
+  });
+}
+
+async function copyLink() {
+  const link = $("share-link");
+  try {
+    await navigator.clipboard.writeText(link.value);
+  } catch {
+    link.select(); // no clipboard permission (plain http, or a test): select it for Ctrl-C
+    document.execCommand("copy");
+  }
+  $("share-copy").textContent = "Copied";
+  setTimeout(() => ($("share-copy").textContent = "Copy"), 2000);
+}
+
+async function refreshShares() {
+  if (!api) return;
+  const page = await api.listShares();
+  $("shares-list").replaceChildren();
+  for (const share of page.items) $("shares-list").append(shareItem(share));
+  if (!page.items.length) $("shares-list").append(el("li", {class: "empty"}, "No share links yet."));
+}
+
+function shareItem(share) {
+  const kind = {active: "good", exhausted: "warn", revoked: "bad", expired: ""}[share.status];
+  const left = share.max_downloads === null
+    ? `${share.downloads_used} downloads`
+    : `${share.downloads_used} of ${share.max_downloads} downloads`;
+  const actions = el("span", {class: "actions"});
+  if (share.status === "active") {
+    const revoke = el("button", {type: "button", class: "revoke", "data-label": "Revoke"}, "Revoke");
+    confirming(revoke, "Sure? Revoke", async () => {
+      await api.revokeShare(share.handle);
+      await refreshShares();
+    });
+    actions.append(revoke);
+  }
+  return el("li", {"data-handle": share.handle, "data-status": share.status},
+    el("div", {class: "row"},
+      el("span", {class: "name"}, share.filename),
+      el("span", {class: "badges"},
+        share.password_protected ? el("span", {class: "badge"}, "password") : null,
+        el("span", {class: "badge status " + kind}, share.status))),
+    el("div", {class: "row"},
+      el("span", {class: "muted"}, `${left} · expires ${when(share.expires_at)}`),
+      actions));
+}
+
+// Opening a link in the app: the public route with Accept: application/json answers {url} (or
+// 401 password_required), so the app asks for the password, POSTs it (never in the URL), and
+// follows the short-lived GET it gets back. Opening the link in a tab shows the same as a form.
+async function openLink(event) {
+  event.preventDefault();
+  const link = $("open-link").value.trim();
+  const needsPassword = !$("open-password-row").hidden;
+  await action($("open-btn"), async () => {
+    $("open-result").textContent = "";
+    try {
+      const granted = await api.openShare(link, needsPassword ? $("open-password").value : undefined);
+      $("open-password").value = "";
+      $("open-password-row").hidden = true;
+      $("open-result").textContent = "Downloading…";
+      follow(granted.url);
+    } catch (error) {
+      if (error instanceof ApiError && ["password_required", "password_invalid"].includes(error.code)) {
+        $("open-password-row").hidden = false;
+        $("open-password").focus();
+        $("open-result").textContent = error.code === "password_required"
+          ? "This link needs its password."
+          : "That password is not right.";
+        if (error.code === "password_required") return;
+      } else {
+        $("open-password-row").hidden = true;
+      }
+      throw error;
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------ wire
+
+function start() {
+  const fragment = readFragment();
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(SAVED) || "{}");
+  } catch {
+    saved = {};
+  }
+  $("api-url").value = fragment.api || saved.api || "http://127.0.0.1:8080";
+  $("token").value = fragment.token || saved.token || "";
+
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", signOut);
+  $("notice-close").addEventListener("click", clearError);
+  $("upload-form").addEventListener("submit", upload);
+  $("pause-btn").addEventListener("click", () => transfer && transfer.pause());
+  $("resume-btn").addEventListener("click", () =>
+    action($("resume-btn"), () => drive(() => transfer.run({resume: true}))));
+  $("resume-file").addEventListener("change", resumeFromList);
+  $("uploads-refresh").addEventListener("click", () => action($("uploads-refresh"), () => refreshUploads()));
+  $("status-filter").addEventListener("change", () => action($("uploads-refresh"), () => refreshUploads()));
+  $("uploads-more").addEventListener("click", () => action($("uploads-more"), () => refreshUploads(true)));
+  $("share-form").addEventListener("submit", createShare);
+  $("share-cancel").addEventListener("click", () => ($("share").hidden = true));
+  $("share-copy").addEventListener("click", copyLink);
+  $("share-open-here").addEventListener("click", () => {
+    $("open-link").value = $("share-link").value;
+    $("open-password-row").hidden = true;
+    $("open").scrollIntoView({behavior: "smooth", block: "nearest"});
+  });
+  $("shares-refresh").addEventListener("click", () => action($("shares-refresh"), () => refreshShares()));
+  $("open-form").addEventListener("submit", openLink);
+  document.body.dataset.ready = "1";
+}
+
+start();

@@ -1,0 +1,126 @@
+"""`make dev` as the browser tests run it: ``python -m local.dev --port 0`` in a child process, its
+banner read line by line, its state file read, and everything stopped at the end.
+
+Chromium is Debian's (``apt-get install chromium``; .ci/run installs it), launched headless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.cfn import ROOT
+from local.token import mint_token
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BANNER_END = "Ctrl-C stops everything."
+
+
+class LineReader:
+    """Collects a child's output lines on a thread, so waiting for one never blocks past a timeout."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        self._stream = proc.stdout
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        for line in self._stream:
+            self._queue.put(line)
+        self._queue.put("")  # end of output
+
+    def readline(self, timeout: float) -> str:
+        try:
+            return self._queue.get(timeout=max(0.01, timeout))
+        except queue.Empty:
+            raise AssertionError(f"no output within {timeout:.0f} s") from None
+
+    def rest(self, timeout: float = 20) -> str:
+        self._thread.join(timeout)
+        lines = []
+        while not self._queue.empty():
+            lines.append(self._queue.get())
+        return "".join(lines)
+
+
+@dataclass
+class DevStack:
+    """A running `make dev`: what it printed and what it wrote to its state file."""
+
+    lines: list[str]
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.state["base_url"])
+
+    @property
+    def web_url(self) -> str:
+        return str(self.state["web_url"])
+
+    @property
+    def banner(self) -> str:
+        return "".join(self.lines)
+
+    def printed_after(self, heading: str) -> str:
+        """The line printed right after the one starting with ``heading``."""
+        for i, line in enumerate(self.lines[:-1]):
+            if line.startswith(heading):
+                return self.lines[i + 1].strip()
+        raise AssertionError(f"make dev printed no {heading!r}:\n{self.banner}")
+
+    def token(self, sub: str) -> str:
+        return mint_token(
+            sub, secret=self.state["jwt_secret"], issuer=self.state["issuer"], audience=self.state["audience"]
+        )
+
+
+@contextlib.contextmanager
+def run_dev(tmp: Path, *extra: str) -> Iterator[DevStack]:
+    """``python -m local.dev --port 0`` until its banner ends; SIGINT (then SIGKILL) at the end."""
+    state_file = tmp / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
+         "--state-file", str(state_file), *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}", "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    reader = LineReader(proc)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not lines or BANNER_END not in lines[-1]:
+            line = reader.readline(deadline - time.monotonic())
+            if not line:
+                raise AssertionError("make dev exited:\n" + "".join(lines))
+            lines.append(line)
+        yield DevStack(lines=lines, state=json.loads(state_file.read_text()))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's chromium, headless, as every browser test runs it."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
