@@ -36,7 +36,7 @@ KEY = "users/alice/2026/12/01/01JD0000000000000000000000/Quarterly report (final
 QUERY = {
     "response-cache-control": "private, no-store",
     "response-content-encoding": "identity",
-    "response-content-disposition": "attachment; filename=\"Quarterly report (final) e.pdf\"; "
+    "response-content-disposition": 'attachment; filename="Quarterly report (final) e.pdf"; '
     "filename*=UTF-8''Quarterly%20report%20%28final%29%20%C3%A9.pdf",
 }
 EXPIRES_IN = 300
@@ -77,7 +77,9 @@ def _signers() -> dict[str, Callable[[], str]]:
         return ours.presign_get(KEY, expires=int(time.time()) + EXPIRES_IN, query=QUERY)
 
     def sigv4_url() -> str:
-        return sigv4.presign("GET", "downloads-bucket", KEY, now=datetime.now(UTC), expires_in=EXPIRES_IN, query=QUERY)
+        return sigv4.presign(
+            "GET", "downloads-bucket", KEY, now=datetime.now(UTC), expires_in=EXPIRES_IN, query=QUERY
+        )
 
     # A benchmark of signers producing different URLs would be meaningless (RSA PKCS #1 v1.5 is
     # deterministic, so equal inputs in the same second give equal URLs).
