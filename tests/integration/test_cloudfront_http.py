@@ -80,14 +80,20 @@ def ticks(monkeypatch: pytest.MonkeyPatch) -> Ticks:
 
 
 def cdn_stack(
-    moto: MotoServer, monkeypatch: pytest.MonkeyPatch, secret_id: str, clock: ManualClock | None = None
+    moto: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    secret_id: str,
+    clock: ManualClock | None = None,
+    **cdn: Any,
 ) -> Stack:
     document = share_document(moto.endpoint_url)
     document["targets"]["main"]["cdn"] = {
         "domain": DOMAIN,
         "key_pair_id": KEY_PAIR_ID,
         "private_key": {"source": "secretsmanager", "secret_id": secret_id},
+        **cdn,
     }
+    document["targets"]["main"]["upload"] = {"kinds": {"avatar": {"key_prefix": "avatars/"}}}
     return make_stack(moto, monkeypatch, document, links_clock=clock or ManualClock())
 
 
@@ -141,6 +147,23 @@ def test_the_password_form_may_redirect_to_the_cdn_origin(
     assert page["statusCode"] == 200, page.get("body")
     assert f"form-action 'self' https://{DOMAIN};" in page["headers"]["Content-Security-Policy"]
     assert posted["statusCode"] == 302 and posted["headers"]["Location"].startswith(f"https://{DOMAIN}/")
+
+
+def test_a_shared_file_of_a_kind_that_opted_in_is_signed_with_its_cache_control(
+    moto: MotoServer, monkeypatch: pytest.MonkeyPatch, keys: tuple[RSAPrivateKey, RSAPrivateKey], ticks: Ticks
+) -> None:
+    arn = secrets(moto).create_secret(Name="presign/cdn-kinds", SecretString=_pem(keys[0]))["ARN"]
+    stack = cdn_stack(moto, monkeypatch, arn, cache_control={"avatar": "public, max-age=600"})
+    alice = stack.owner()
+    avatar = alice.share(stored(moto, "users/alice/avatars/2026/12/01/up1/me.png"))
+    other = alice.share(stored(moto, "users/alice/2026/12/01/up2/cv.pdf"))
+
+    avatar_url = stack.visit(avatar["share_id"])["headers"]["Location"]
+    other_url = stack.visit(other["share_id"])["headers"]["Location"]
+
+    verify(avatar_url, keys[0].public_key())
+    assert parse_qs(urlsplit(avatar_url).query)["response-cache-control"] == ["public, max-age=600"]
+    assert parse_qs(urlsplit(other_url).query)["response-cache-control"] == ["private, no-store"]
 
 
 def test_a_key_secret_that_is_gone_is_503_and_a_rotated_one_signs_after_the_cache_period(

@@ -370,3 +370,38 @@ def test_a_target_without_a_cdn_still_gets_sigv4_urls(downloads: Callable[..., C
     response = downloads(cdn=None).post("/downloads", {"keys": "users/alice/2026/12/01/up1/a.txt"})
     url = _json(response)["items"][0]["url"]
     assert url.startswith("http://127.0.0.1:9/presign-test/users/alice/") and "X-Amz-Signature=" in url, url
+
+
+@pytest.mark.parametrize(
+    "request_body",
+    [
+        {"keys": "users/alice/2026/12/01/up1/a b.pdf"},
+        {"keys": "users/alice/2026/12/01/up1/cat.png", "disposition": "inline", "content_type": "image/png"},
+        {"keys": "users/alice/2026/12/01/up1/r.txt", "filename": "Grüße.txt"},
+        {"keys": "users/alice/avatars/2026/12/01/up1/me.png"},
+    ],
+)
+def test_a_cdn_url_carries_exactly_the_overrides_a_storage_url_would(
+    downloads: Callable[..., Client], request_body: dict[str, Any]
+) -> None:
+    # The storage guarantees do not depend on the CDN: same disposition, type, encoding and
+    # Cache-Control (a kind that opted in aside, which only a CDN target can have).
+    def overrides(client: Client) -> dict[str, list[str]]:
+        url = _json(client.post("/downloads", request_body))["items"][0]["url"]
+        return {k: v for k, v in parse_qs(urlsplit(url).query).items() if k.startswith("response-")}
+
+    through_cdn = overrides(downloads(cdn=cdn()))
+    from_storage = overrides(downloads(cdn=None))
+    assert through_cdn == from_storage, (through_cdn, from_storage)
+
+
+def test_the_example_in_docs_cdn_md_is_a_valid_configuration() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cdn.md").read_text(encoding="utf-8")
+    example = text.split("```json\n", 1)[1].split("```", 1)[0]
+    document = settings_document()
+    document["targets"] = json.loads("{" + example + "}")["targets"]
+    document["default_target"] = "media"
+    target = parse_settings(json.dumps(document)).targets["media"]
+    assert target.cdn is not None and target.cdn.cache_control == {"avatar": "public, max-age=86400"}
