@@ -115,12 +115,11 @@ def cache_control_for(target: Target, key: str) -> str:
         return default
     segments = key.split("/")
     depth = len(PrefixTemplate.parse(target.key_prefix).segments)
-    middle = segments[depth:-_UPLOAD_KEY_TAIL]
     if len(segments) < depth + _UPLOAD_KEY_TAIL + 1:  # no kind prefix at all
         return default
     if not _DATE.fullmatch("".join(f"{s}/" for s in segments[-_UPLOAD_KEY_TAIL:-2])):
         return default
-    sub_prefix = "".join(f"{s}/" for s in middle)
+    sub_prefix = "".join(f"{s}/" for s in segments[depth:-_UPLOAD_KEY_TAIL])
     for kind, value in target.cdn.cache_control.items():
         if target.upload.kinds[kind].key_prefix == sub_prefix:
             return value
