@@ -25,6 +25,7 @@ SUITES = (
     "bench_lifecycle",
     "bench_multipart",
     "bench_shares",
+    "bench_cdn",
     "bench_coldstart",
 )
 

@@ -30,7 +30,7 @@ def post_downloads(request: DownloadsRequest) -> Any:
         request,
         principal=principal,
         target=target,
-        signing=api.runtime.signing(target_name, target),
+        signing=api.runtime.download_signing(target_name, target),
         spend=lambda urls: budget.spend("download", cost=urls),
     )
     signed = sum(1 for item in result.items if item.url)

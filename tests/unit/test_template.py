@@ -76,12 +76,18 @@ SECRETS: dict[str, dict[str | None, Any]] = {
     },
     "kms:Decrypt": {"HasSecretsKmsKeys": {"Ref": "SecretsKmsKeyArns"}},
 }
+# The functions that sign GET URLs may also read the CloudFront keys of CDN targets; no other may.
+CDN_KEYS = {"HasCdnKeySecrets": {"Ref": "CdnKeySecretArns"}}
+SECRETS_AND_CDN_KEYS: dict[str, dict[str | None, Any]] = {
+    **SECRETS,
+    "secretsmanager:GetSecretValue": {**SECRETS["secretsmanager:GetSecretValue"], **CDN_KEYS},
+}
 UPLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForUpload"}}
 DOWNLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForDownload"}}
 # The public links never verify a token: no JWT secret.
 SECRETS_WITHOUT_TOKENS: dict[str, dict[str | None, Any]] = {
     **SECRETS,
-    "secretsmanager:GetSecretValue": {"HasCredentialSecrets": {"Ref": "CredentialSecretArns"}},
+    "secretsmanager:GetSecretValue": {"HasCredentialSecrets": {"Ref": "CredentialSecretArns"}, **CDN_KEYS},
 }
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
@@ -95,7 +101,7 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     },
     "DownloadsFunction": {
         "s3:GetObject": {None: {"Ref": "S3ObjectArnsForDownload"}},
-        **SECRETS,
+        **SECRETS_AND_CDN_KEYS,
         "dynamodb:UpdateItem": {None: TABLE_ARN},
     },
     "LifecycleFunction": {
@@ -139,6 +145,7 @@ OPTIONAL_GRANTS = {
     "HasCredentialSecrets": "CredentialSecretArns",
     "HasCredentialParameters": "CredentialParameterArns",
     "HasSecretsKmsKeys": "SecretsKmsKeyArns",
+    "HasCdnKeySecrets": "CdnKeySecretArns",
 }
 
 
@@ -526,6 +533,7 @@ PARAMETER_EXAMPLES = {
     "CredentialSecretArns": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:presign/r2-Zx9Yw8",
     "CredentialParameterArns": "arn:aws:ssm:us-east-1:123456789012:parameter/presign/filebase-keys",
     "SecretsKmsKeyArns": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "CdnKeySecretArns": "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/cloudfront-Qw3Er4",
 }
 
 
@@ -568,6 +576,16 @@ PARAMETER_EXAMPLES = {
                 "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*",
                 "arn:aws:secretsmanager:eu-west-1:123456789012:secret:presign/r2",
                 "presign/r2",
+            ],
+        ),
+        (
+            "CdnKeySecretArns",
+            ["", "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/cloudfront-Qw3Er4"],
+            [
+                "*",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/cloudfront",
+                "presign/cloudfront",
             ],
         ),
         (
@@ -902,3 +920,15 @@ def test_gateway_authorizer_event_carries_string_claims_and_scopes() -> None:
     # API Gateway passes every claim as a string, numbers included.
     assert all(isinstance(v, str) for v in jwt["claims"].values())
     assert jwt["scopes"] == jwt["claims"]["scope"].split()
+
+
+def test_only_the_functions_that_sign_gets_may_read_the_cloudfront_keys(template: dict[str, Any]) -> None:
+    # The uploads, lifecycle and shares functions never sign a CDN URL, so a leak of their role
+    # must not hand out the key that lets anyone mint download links.
+    readers = {
+        name
+        for name in FUNCTIONS
+        for _, stmt in _conditional_statements(template["Resources"][name])
+        if {"Ref": "CdnKeySecretArns"} in _as_list(stmt["Resource"])
+    }
+    assert readers == {"DownloadsFunction", "LinksFunction"}, readers

@@ -177,6 +177,62 @@ class DownloadPolicy(_Model):
         return self
 
 
+class EnvSecret(_Model):
+    source: Literal["env"]
+    name: str = Field(min_length=1)
+
+
+class SecretsManagerSecret(_Model):
+    source: Literal["secretsmanager"]
+    secret_id: str = Field(min_length=1)
+
+
+SecretRef = Annotated[EnvSecret | SecretsManagerSecret, Field(discriminator="source")]
+
+
+# A CloudFront domain: the distribution's own (d111111abcdef8.cloudfront.net) or an alternate name.
+_HOSTNAME = re.compile(r"(?=.{4,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,62}(?<!-)")
+# CloudFront public key ids (K2JCJMDEHXQW5F) and legacy account key pairs (APKA...): A-Z and 0-9.
+_KEY_PAIR_ID = r"^[A-Z0-9]{8,32}$"
+
+
+class CdnSettings(_Model):
+    """A CloudFront distribution in front of the target's bucket (docs/cdn.md).
+
+    With it, every download and share URL of the target is a CloudFront signed URL (canned
+    policy) for ``https://{domain}/{key}``, signed with ``private_key`` (an RSA key whose public
+    half is in one of the distribution's trusted key groups, under ``key_pair_id``). The
+    ``response-*`` overrides stay in the URL, covered by the signature; the distribution must
+    forward them to the bucket (docs/cdn.md says how). ``cache_control`` names upload kinds
+    whose files may be cached (``{"avatar": "public, max-age=86400"}``); every other file keeps
+    the target's ``download.cache_control``.
+    """
+
+    domain: str
+    key_pair_id: str = Field(pattern=_KEY_PAIR_ID)
+    private_key: SecretRef
+    cache_control: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, domain: str) -> str:
+        host = domain.lower()
+        if not _HOSTNAME.fullmatch(host):
+            raise ValueError(
+                "must be the distribution's host name, such as d111111abcdef8.cloudfront.net "
+                "(no scheme, port or path: CloudFront signed URLs are https)"
+            )
+        return host
+
+    @field_validator("cache_control")
+    @classmethod
+    def _directives(cls, values: dict[str, str]) -> dict[str, str]:
+        bad = sorted(kind for kind, value in values.items() if not _CACHE_CONTROL.fullmatch(value))
+        if bad:
+            raise ValueError(f"must be Cache-Control directives such as 'public, max-age=86400': {bad}")
+        return values
+
+
 class Target(_Model):
     """One S3-compatible bucket the service may sign for.
 
@@ -199,6 +255,8 @@ class Target(_Model):
     download: DownloadPolicy = Field(default_factory=DownloadPolicy)
     # How long share links to this target's objects may live (presign.shares.settings).
     share: SharePolicy = Field(default_factory=SharePolicy)
+    # Download and share URLs through a CloudFront distribution instead of the storage endpoint.
+    cdn: CdnSettings | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -240,23 +298,25 @@ class Target(_Model):
         return (host, self.bucket)
 
     @model_validator(mode="after")
+    def _cached_kinds_exist(self) -> Target:
+        # A kind is recognised by where its keys are (presign.downloads.cache_control_for), so
+        # only a kind with a sub-prefix of its own can opt into caching.
+        for kind in sorted(self.cdn.cache_control if self.cdn else ()):
+            found = self.upload.kinds.get(kind)
+            if found is None:
+                raise ValueError(f"cdn.cache_control.{kind}: upload.kinds defines no kind {kind!r}")
+            if not found.key_prefix:
+                raise ValueError(
+                    f"cdn.cache_control.{kind}: the kind needs a key_prefix of its own (such as "
+                    f"'{kind}s/'), or its files cannot be told apart from the others"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _virtual_needs_dns_bucket(self) -> Target:
         if self.addressing_style == "virtual" and "." in self.bucket:
             raise ValueError("a bucket with dots needs addressing_style 'path' (TLS names break otherwise)")
         return self
-
-
-class EnvSecret(_Model):
-    source: Literal["env"]
-    name: str = Field(min_length=1)
-
-
-class SecretsManagerSecret(_Model):
-    source: Literal["secretsmanager"]
-    secret_id: str = Field(min_length=1)
-
-
-SecretRef = Annotated[EnvSecret | SecretsManagerSecret, Field(discriminator="source")]
 
 
 AuthMode = Literal["hs256", "oidc", "gateway"]
@@ -440,6 +500,8 @@ class Settings(_Model):
             if not isinstance(target.credentials, RoleCredentials):
                 continue
             for field, policy in (("upload", target.upload), ("download", target.download)):
+                if field == "download" and target.cdn is not None:
+                    continue  # CloudFront signs downloads with its own key, which does not expire
                 if policy.max_expiry > MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS:
                     raise ValueError(
                         f"targets.{name}.{field}.max_expiry: {policy.max_expiry} s is longer than "

@@ -19,6 +19,7 @@ URL as ``response-*`` overrides; the uploader decides nothing:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -37,6 +38,7 @@ from presign.expiry import choose_expiry
 from presign.keys import normalize_key, require_within, user_prefix
 from presign.mediatypes import is_active, is_allowed, media_type
 from presign.models import KEY, DownloadItem, DownloadsRequest, DownloadsResponse, ItemError
+from presign.prefixes import PrefixTemplate
 from presign.providers import max_expiry
 from presign.signing_context import SigningContext
 
@@ -94,6 +96,37 @@ def response_overrides(request: DownloadsRequest, target: Target) -> tuple[Dispo
     return disposition, query
 
 
+# A server-made key after the caller's prefix and a kind's sub-prefix (presign.keys.upload_key):
+# yyyy/mm/dd/upload_id/filename.
+_UPLOAD_KEY_TAIL = 5
+_DATE = re.compile(r"\d{4}/\d{2}/\d{2}/")
+
+
+def cache_control_for(target: Target, key: str) -> str:
+    """The ``Cache-Control`` a GET of ``key`` is signed with.
+
+    The target's ``download.cache_control`` (``private, no-store`` unless changed), except through
+    a CDN for the files of a kind that opted in (``cdn.cache_control``). A file's kind is where its
+    key is: every key is the server's ``{prefix}{kind prefix}{yyyy}/{mm}/{dd}/{upload_id}/{name}``
+    and every prefix has as many segments as its template, so what lies between the prefix and the
+    last five segments is the kind's sub-prefix, exactly. Anything else is private.
+    """
+    default = target.download.cache_control
+    if target.cdn is None or not target.cdn.cache_control:
+        return default
+    segments = key.split("/")
+    depth = len(PrefixTemplate.parse(target.key_prefix).segments)
+    if len(segments) < depth + _UPLOAD_KEY_TAIL + 1:  # no kind prefix at all
+        return default
+    if not _DATE.fullmatch("".join(f"{s}/" for s in segments[-_UPLOAD_KEY_TAIL:-2])):
+        return default
+    sub_prefix = "".join(f"{s}/" for s in segments[depth:-_UPLOAD_KEY_TAIL])
+    for kind, value in target.cdn.cache_control.items():
+        if target.upload.kinds[kind].key_prefix == sub_prefix:
+            return value
+    return default
+
+
 def issue_download_urls(
     request: DownloadsRequest,
     *,
@@ -121,10 +154,14 @@ def issue_download_urls(
         raise first
 
     now = signing.now()
+    # A CloudFront URL is checked by CloudFront, not by the storage: the provider's limit is not its.
+    maximum = (
+        target.download.max_expiry if target.cdn else min(target.download.max_expiry, max_expiry(target))
+    )
     expires_in = choose_expiry(
         request.expires_in,
         default=target.download.default_expiry,
-        maximum=min(target.download.max_expiry, max_expiry(target)),
+        maximum=maximum,
         now=now,
         credentials_expire_at=signing.credentials_expire_at,
     )
@@ -133,7 +170,8 @@ def issue_download_urls(
     if request.filename:
         query["response-content-disposition"] = content_disposition(disposition, request.filename)
     expires_at = isoformat_z(now + timedelta(seconds=expires_in))
-    presign = signing.presigner.presign
+    presign = signing.presign_get
+    cached_kinds = target.cdn is not None and bool(target.cdn.cache_control)
     items: list[DownloadItem] = []
     for raw, key, refusal in checked:
         if refusal is not None or key is None:
@@ -143,6 +181,8 @@ def issue_download_urls(
         if not request.filename:
             # Named after the key's last segment, which the server made readable at upload.
             query["response-content-disposition"] = content_disposition(disposition, key.rsplit("/", 1)[-1])
-        url = presign("GET", target.bucket, key, now=now, expires_in=expires_in, query=query)
+        if cached_kinds:
+            query["response-cache-control"] = cache_control_for(target, key)
+        url = presign(target.bucket, key, now=now, expires_in=expires_in, query=query)
         items.append(DownloadItem(key=key, url=url, expires_at=expires_at))
     return DownloadsResponse(items=items, expires_in=expires_in)

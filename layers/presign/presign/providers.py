@@ -453,7 +453,8 @@ def refusals(target: Target) -> list[tuple[str, str]]:
         )
     expiries = {
         "upload.max_expiry": upload.max_expiry,
-        "download.max_expiry": target.download.max_expiry,
+        # Behind a CDN, CloudFront checks a download URL's expiry, not the storage.
+        **({} if target.cdn else {"download.max_expiry": target.download.max_expiry}),
         **{
             f"upload.kinds.{name}.max_expiry": k.max_expiry
             for name, k in upload.kinds.items()

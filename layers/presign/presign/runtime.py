@@ -7,9 +7,11 @@ that is down while secrets are fetched does not: the first request retries and a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import threading
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from presign.adapters.credentials import SignerProvider
 from presign.adapters.environment import SecretResolver, load_settings
@@ -19,6 +21,9 @@ from presign.config import Settings, Target
 from presign.errors import ConfigurationError, DependencyUnavailable, UnknownTarget
 from presign.ratelimit.limiter import Decision, EventSink, RateLimiter, build_rate_limiter
 from presign.signing_context import SigningContext
+
+if TYPE_CHECKING:
+    from presign.adapters.cdn_keys import CdnSigners
 
 RATE_LIMIT_TABLE_VAR = "PRESIGN_RATE_LIMIT_TABLE"
 
@@ -67,6 +72,7 @@ class Runtime:
         self.settings: Settings = load_settings(self.environ)
         self.signers = SignerProvider(self.environ, self.clock)
         self._authenticator: Authenticator | None = None
+        self._cdn_signers: CdnSigners | None = None
         self.limiter = self._rate_limiter(on_event)
         self._lock = threading.Lock()
         # A secret store that is down must not kill the container: the first request tries
@@ -117,3 +123,27 @@ class Runtime:
 
     def signing(self, name: str, target: Target) -> SigningContext:
         return self.signers.for_target(name, target)
+
+    def download_signing(self, name: str, target: Target) -> SigningContext:
+        """``signing`` for GET URLs (downloads, share links): through the target's CDN if it has one.
+
+        The CloudFront key is read here, on first use, never at cold start: only the downloads and
+        links functions may read it (template.yaml), and only they ever sign a CDN URL. A key that
+        cannot be loaded is ``DependencyUnavailable`` (503), see ``presign.adapters.cdn_keys``.
+        """
+        signing = self.signing(name, target)
+        if target.cdn is None:
+            return signing
+        # The CloudFront key does not expire with the storage credentials: no cap from them.
+        cdn = self._cdn().for_target(name, target.cdn)
+        return dataclasses.replace(signing, cdn=cdn, credentials_expire_at=None)
+
+    def _cdn(self) -> CdnSigners:
+        if self._cdn_signers is None:
+            # Imported late: a deployment without a CDN never loads it (nor cryptography).
+            from presign.adapters.cdn_keys import CdnSigners
+
+            with self._lock:
+                if self._cdn_signers is None:
+                    self._cdn_signers = CdnSigners(self.environ)
+        return self._cdn_signers

@@ -20,7 +20,7 @@ from presign.auth import Principal
 from presign.clock import Clock, isoformat_z
 from presign.config import Target
 from presign.contentdisposition import content_disposition
-from presign.downloads import response_overrides
+from presign.downloads import cache_control_for, response_overrides
 from presign.errors import (
     Conflict,
     InvalidCursor,
@@ -431,6 +431,7 @@ class Shares:
             DownloadsRequest(keys=share.key, disposition=share.disposition, content_type=content_type), target
         )
         query["response-content-disposition"] = content_disposition(disposition, share.served_name())
+        query["response-cache-control"] = cache_control_for(target, share.key)
         now = signing.now()
         expires_in = choose_expiry(
             self._settings.url_expiry,
@@ -439,16 +440,12 @@ class Shares:
             now=now,
             credentials_expire_at=signing.credentials_expire_at,
         )
-        url = signing.presigner.presign(
-            "GET", target.bucket, share.key, now=now, expires_in=expires_in, query=query
-        )
+        url = signing.presign_get(target.bucket, share.key, now=now, expires_in=expires_in, query=query)
         return Grant(url=url, expires_at=isoformat_z(now + timedelta(seconds=expires_in)), share=share)
 
     def storage_origin(self, target: Target, signing: SigningContext) -> str:
         """Where a share's URLs point (scheme://host[:port]): the HTML form may be redirected there."""
-        url = signing.presigner.object_url(target.bucket, "x")
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://{rest.split('/', 1)[0]}"
+        return signing.download_origin(target.bucket)
 
     def _emit(self, event: AuditEvent) -> None:
         try:

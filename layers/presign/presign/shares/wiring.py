@@ -71,7 +71,7 @@ def signer(runtime: Runtime) -> Signer:
         target = runtime.settings.targets.get(name)
         if target is None:
             raise NotFound("this share's storage target is no longer configured")
-        return target, runtime.signing(name, target)
+        return target, runtime.download_signing(name, target)
 
     return sign_for
 
