@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import quote
 
 from local.cfn import ROOT, TEMPLATE, load_template
 from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
@@ -199,6 +200,16 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
         "| grep -iE '^(HTTP|retry-after|ratelimit-remaining)' | tr -d '\\r' | paste -sd ' '; done",
+    ]
+
+
+def example_pages(web_url: str, base_url: str, token: str) -> list[str]:
+    """Banner lines: the Uppy example and the API reference, pointed at this stack. The token
+    rides in the fragment, which a browser never sends to a server; the page then drops it."""
+    api = f"api={quote(base_url, safe=':/')}"
+    return [
+        f"  Uppy (examples/uppy)           {web_url}/uppy/#{api}&token={token}",
+        f"  API reference (Swagger UI)     {web_url}/reference/#{api}",
     ]
 
 
@@ -382,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{shlex.quote(sys.executable)} -m local.token --sub bob):"
         )
         _say(token)
+        _say()
+        _say("In a browser, from another origin (CORS applies as in production):")
+        for line in example_pages(web.base_url, base_url, token):
+            _say(line)
         _say()
         _say("Try it: paste these in another shell, in the repo root:")
         _say()
