@@ -92,7 +92,7 @@ DEV_BUCKET_CORS = {
     "CORSRules": [
         {
             "AllowedOrigins": ["*"],  # any page on this machine; a deployment names its SPAs' origins
-            "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+            "AllowedMethods": ["GET", "HEAD", "PUT", "POST", "DELETE"],  # DELETE: Uppy's aborts
             "AllowedHeaders": ["*"],
             "ExposeHeaders": ["ETag"],
             "MaxAgeSeconds": 3600,
@@ -209,7 +209,7 @@ def example_pages(web_url: str, base_url: str, token: str) -> list[str]:
     api = f"api={quote(base_url, safe=':/')}"
     return [
         f"  Uppy (examples/uppy)           {web_url}/uppy/#{api}&token={token}",
-        f"  API reference (Swagger UI)     {web_url}/reference/#{api}",
+        f"  API reference (Swagger UI)     {web_url}/reference/#{api}&token={token}",
     ]
 
 
