@@ -141,3 +141,47 @@ def test_uppy_uploads_a_single_put_and_a_multipart_file_through_the_api(
             file["name"],
             len(fetched.content),
         )
+
+
+# In the page: a multipart file removed from Uppy once its first part is stored.
+CANCEL_ONE = """async (size) => {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  const id = uppy.addFile({ name: "cancelled.bin", type: "application/octet-stream", data: new Blob([bytes]) });
+  let uploadId = null;
+  uppy.once("s3-multipart:part-uploaded", (file) => { uploadId = file.meta.upload_id; uppy.removeFile(id); });
+  const result = await uppy.upload();
+  return { uploadId, successful: result.successful.length, left: uppy.getFiles().length };
+}"""
+
+
+def test_a_file_removed_mid_upload_is_aborted(stack: dict[str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    api, token = stack["base_url"], dev_token(stack, "uppy-cancel")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack['web_url']}/uppy/#api={api}&token={token}")
+            page.wait_for_function("() => window.uppy !== undefined")
+            # When a three-part file is removed once its first part is stored
+            result = page.evaluate(CANCEL_ONE, LARGE)
+            # Then the glue's DELETE /uploads/{id} ends it (polled from the page: it runs after removal)
+            status = page.evaluate(
+                """async ([api, token, id]) => {
+                  for (let i = 0; i < 200; i++) {
+                    const r = await fetch(`${api}/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+                    const body = await r.json();
+                    if (body.status !== "pending") return body.status;
+                    await new Promise((done) => setTimeout(done, 50));
+                  }
+                  return "pending";
+                }""",
+                [api, token, result["uploadId"]],
+            )
+        finally:
+            browser.close()
+
+    assert result["uploadId"] and result["successful"] == 0 and result["left"] == 0, result
+    assert status == "aborted", status
