@@ -54,6 +54,7 @@ lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.
 NPM ?= npm
 EXAMPLES_INSTALLED := examples/node_modules/.package-lock.json
 $(EXAMPLES_INSTALLED): examples/package.json examples/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "make examples: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }
 	cd examples && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
 	@touch $@
 
