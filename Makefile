@@ -10,7 +10,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev test unit lint typecheck openapi openapi-check template build deploy bench token clean
+.PHONY: help venv lock dev test unit lint typecheck openapi openapi-check template build deploy bench token clean examples
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,13 +46,31 @@ venv: $(BIN)/.installed ## create .venv with every dev dependency
 lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest)
 	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE=1)
 
-dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
+# The browser examples' npm packages (Uppy, Swagger UI, esbuild), exactly as the lock pins them:
+# `npm ci` installs from examples/package-lock.json only (integrity-checked, no resolution) and
+# runs no install scripts; esbuild then bundles Uppy's packages for examples/uppy (their ESM
+# imports CommonJS packages, which a browser cannot load as they are). npm writes
+# node_modules/.package-lock.json on every install: the stamp of this one.
+NPM ?= npm
+EXAMPLES_INSTALLED := examples/node_modules/.package-lock.json
+$(EXAMPLES_INSTALLED): examples/package.json examples/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "make examples: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }
+	cd examples && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+	@touch $@
+
+examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
+	rm -rf examples/uppy/vendor
+	cd examples && $(NPM) run --silent build
+
+examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
+
+dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
 
 token: venv ## mint a dev token: make token SUB=alice
 	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)
 
-test: venv $(SAM) lint openapi-check template ## every check and every test, as CI runs them
+test: venv $(SAM) examples lint openapi-check template ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
@@ -87,4 +105,4 @@ bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of t
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache
+	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor

@@ -92,7 +92,7 @@ DEV_BUCKET_CORS = {
     "CORSRules": [
         {
             "AllowedOrigins": ["*"],  # any page on this machine; a deployment names its SPAs' origins
-            "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+            "AllowedMethods": ["GET", "HEAD", "PUT", "POST", "DELETE"],  # DELETE: Uppy's aborts
             "AllowedHeaders": ["*"],
             "ExposeHeaders": ["ETag"],
             "MaxAgeSeconds": 3600,
@@ -203,12 +203,25 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
     ]
 
 
-def demo_app_url(web_url: str, base_url: str, token: str) -> str:
-    """The demo app (examples/web/) signed in: the API and the token go in the URL's fragment,
-    which a browser never sends to any server (a query string would reach the static server's
-    and any proxy's logs)."""
+def signed_in_page(web_url: str, page: str, base_url: str, token: str) -> str:
+    """A page of examples/ pointed at this stack and signed in: the API and the token go in the
+    URL's fragment, which a browser never sends to any server (a query string would reach the
+    static server's and any proxy's logs); the pages drop it from the address bar."""
     fragment = urllib.parse.urlencode({"api": base_url, "token": token}, safe=":/")
-    return f"{web_url}/web/#{fragment}"
+    return f"{web_url}/{page}/#{fragment}"
+
+
+def demo_app_url(web_url: str, base_url: str, token: str) -> str:
+    """The demo app (examples/web/), signed in."""
+    return signed_in_page(web_url, "web", base_url, token)
+
+
+def example_pages(web_url: str, base_url: str, token: str) -> list[str]:
+    """Banner lines: the Uppy example and the API reference, pointed at this stack."""
+    return [
+        f"  Uppy (examples/uppy)           {signed_in_page(web_url, 'uppy', base_url, token)}",
+        f"  API reference (Swagger UI)     {signed_in_page(web_url, 'reference', base_url, token)}",
+    ]
 
 
 DEMO_PASSWORD = "open sesame 42"
@@ -394,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         _say()
         _say("The demo app, signed in with that token (it travels in the #fragment, sent to no server):")
         _say(demo_app_url(web.base_url, base_url, token))
+        _say()
+        _say("In a browser, from another origin (CORS applies as in production):")
+        for line in example_pages(web.base_url, base_url, token):
+            _say(line)
         _say()
         _say("Try it: paste these in another shell, in the repo root:")
         _say()

@@ -1,7 +1,9 @@
 """The upload lifecycle after the URL: complete, status, abort or delete, and the caller's list.
 
 POST /uploads/{upload_id}/complete, GET /uploads/{upload_id}, DELETE /uploads/{upload_id},
-GET /uploads. boto3 is imported on the first request that talks to the storage (a completion, a
+GET /uploads, and POST /uploads/{upload_id}/sign: a presigned ListParts, CompleteMultipartUpload or
+AbortMultipartUpload for clients that send those S3 requests themselves (Uppy's @uppy/aws-s3); it
+lives here because this role is the one S3 authorises those operations for. boto3 is imported on the first request that talks to the storage (a completion, a
 delete, the status of a pending multipart upload), never at cold start: a single upload's status
 and a list need only DynamoDB.
 """
@@ -17,6 +19,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from presign.config import Target
+from presign.errors import UploadGone
 from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
 from presign.lifecycle.models import (
     CompleteUploadRequest,
@@ -29,6 +33,9 @@ from presign.lifecycle.records import Status
 from presign.lifecycle.service import owner_of
 from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
 from presign.multipart.checks import ClaimedPart
+from presign.multipart.models import SignedOperation
+from presign.multipart.requests import SignOperationRequest
+from presign.signing_context import SigningContext
 from presign.web import NO_STORE, Api, json_response, openapi_responses
 
 logger = Logger()
@@ -41,6 +48,7 @@ for route in (
     "GET /uploads/{upload_id}",
     "DELETE /uploads/{upload_id}",
     "GET /uploads",
+    "POST /uploads/{upload_id}/sign",
 ):
     api.protect(route, action="upload")  # the token scopes of uploads; each route spends its own limit
 lifecycle = build_lifecycle(
@@ -77,6 +85,28 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
     )
     metrics.add_metric(name="UploadsCompleted", unit=MetricUnit.Count, value=1)
     return json_response(result, headers=spending.headers())
+
+
+def _signing_for(name: str) -> tuple[Target, SigningContext]:
+    target = api.runtime.settings.targets.get(name)
+    if target is None:
+        raise UploadGone("this upload's storage target is no longer configured")
+    return target, api.runtime.signing(name, target)
+
+
+@app.post(
+    "/uploads/<upload_id>/sign",
+    responses=openapi_responses(200, SignedOperation, "a presigned S3 request on this multipart upload"),
+)
+def sign_operation(upload_id: str, request: SignOperationRequest) -> Any:
+    principal = api.principal()
+    spending = Spending(api.runtime, principal.sub, "upload_parts")
+    logger.append_keys(upload_id=upload_id)
+    signed = lifecycle.sign_operation(
+        owner_of(principal), upload_id, request, signing_for=_signing_for, spend=spending
+    )
+    logger.info("multipart request signed", extra={"operation": request.operation})
+    return json_response(signed, headers=spending.headers())
 
 
 @app.get("/uploads/<upload_id>", responses=openapi_responses(200, UploadStatus, "the upload's status"))

@@ -44,6 +44,7 @@ OPERATIONS = {
     "GET /health",
     "GET /openapi.json",
     "POST /uploads/{upload_id}/parts",
+    "POST /uploads/{upload_id}/sign",
     "POST /uploads/{upload_id}/complete",
     "GET /uploads/{upload_id}",
     "DELETE /uploads/{upload_id}",

@@ -23,6 +23,7 @@ from tests.support.memory import MemoryObjects
 
 ROUTES = [
     ("POST", "/uploads/{upload_id}/complete"),
+    ("POST", "/uploads/{upload_id}/sign"),
     ("GET", "/uploads/{upload_id}"),
     ("DELETE", "/uploads/{upload_id}"),
     ("GET", "/uploads"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -355,3 +356,105 @@ def test_a_retry_after_the_threshold_changed_is_409_not_a_single_put_for_a_multi
     )
     # Then it is refused, never answered as a single PUT for what the storage holds in parts
     assert again["statusCode"] == 409, again["body"]
+
+
+# -- POST /uploads/{upload_id}/sign: the S3 requests a client such as Uppy sends itself ------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "method"),
+    [("list_parts", "GET"), ("complete_multipart_upload", "POST"), ("abort_multipart_upload", "DELETE")],
+)
+def test_each_operation_is_signed_for_the_servers_key_and_storage_upload(
+    stack: Callable[..., Caller], storage: MemoryObjects, operation: str, method: str
+) -> None:
+    # Given a pending multipart upload
+    caller = stack()
+    granted = begin(caller)
+
+    # When its client asks for one S3 request
+    response = caller.sign(granted["upload_id"], {"operation": operation})
+
+    # Then the URL is that operation on the key and the storage upload the server started, nothing else
+    assert response["statusCode"] == 200, response["body"]
+    assert response["headers"]["Cache-Control"] == "no-store"
+    signed = body(response)
+    assert (signed["operation"], signed["method"], signed["headers"]) == (operation, method, {})
+    url = urlsplit(signed["url"])
+    assert url.path.endswith("/" + granted["key"]), signed["url"]
+    query = parse_qs(url.query)
+    assert query["uploadId"] == [storage_id(storage, granted["key"])], query
+    assert query["X-Amz-SignedHeaders"] == ["host"], query
+    assert "partNumber" not in query and "uploads" not in query
+    assert 0 < signed["expires_in"] <= int(query["X-Amz-Expires"][0]) + 1, signed
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"operation": "create_multipart_upload"},  # the server starts the storage upload, never a client
+        {"operation": "upload_part"},  # parts come from POST /uploads and /parts, sized by the plan
+        {"operation": "list_parts", "key": "users/alice/elsewhere"},
+        {"operation": "list_parts", "upload_id": "another"},
+        {},
+        {"operation": ["list_parts"]},
+    ],
+)
+def test_anything_but_one_named_operation_is_400(
+    stack: Callable[..., Caller], payload: dict[str, Any]
+) -> None:
+    caller = stack()
+    granted = begin(caller)
+    refused = caller.sign(granted["upload_id"], payload)
+    assert refused["statusCode"] == 400, refused["body"]
+    assert body(refused)["error"]["code"] == "invalid_request", refused["body"]
+
+
+def test_only_the_callers_pending_multipart_uploads_are_signed(stack: Callable[..., Caller]) -> None:
+    caller = stack()
+    granted = begin(caller)
+    ask = {"operation": "list_parts"}
+    # another caller's upload is 404, as one that does not exist
+    other = caller.as_user(caller.sub + "-bob").sign(granted["upload_id"], ask)
+    assert other["statusCode"] == 404, other["body"]
+    assert caller.sign("0" * 26, ask)["statusCode"] == 404
+    # a single upload has no multipart requests
+    single = begin(caller, multipart=False)
+    refused = caller.sign(single["upload_id"], ask)
+    assert (refused["statusCode"], body(refused)["error"]["code"]) == (422, "not_multipart"), refused["body"]
+    # an aborted one signs nothing any more
+    assert caller.delete(granted["upload_id"])["statusCode"] == 204
+    after = caller.sign(granted["upload_id"], ask)
+    assert (after["statusCode"], body(after)["error"]["code"]) == (409, "upload_not_pending"), after["body"]
+
+
+def test_an_upload_with_part_checksums_is_completed_by_the_service_only(
+    stack: Callable[..., Caller],
+) -> None:
+    caller = stack()
+    granted = begin(caller, part_checksums=True)
+    refused = caller.sign(granted["upload_id"], {"operation": "complete_multipart_upload"})
+    assert (refused["statusCode"], body(refused)["error"]["code"]) == (422, "unprocessable"), refused["body"]
+    assert "POST /uploads/{upload_id}/complete" in body(refused)["error"]["message"]
+    # listing and aborting stay open to it
+    assert caller.sign(granted["upload_id"], {"operation": "list_parts"})["statusCode"] == 200
+
+
+def test_each_signed_request_counts_one_upload_parts_unit(
+    stack: Callable[..., Caller], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the part URLs' lane, with no refill within the test
+    document = settings_document(**TARGET)
+    document["rate_limits"] = {"actions": {"upload_parts": {"rate": 1, "period": 3600, "burst": 100}}}
+    monkeypatch.setenv("PRESIGN_RATE_LIMIT_TABLE", "presign-local-RateLimitTable")
+    caller = stack(document)
+    granted = begin(caller)
+
+    # When a request is signed, then three part URLs, then another request
+    first = caller.sign(granted["upload_id"], {"operation": "list_parts"})
+    parts = caller.renew(granted["upload_id"], {"part_numbers": [1, 2, 3]})
+    second = caller.sign(granted["upload_id"], {"operation": "complete_multipart_upload"})
+
+    # Then each signed request is one unit of the same lane as the part URLs
+    remaining = [int(r["headers"]["RateLimit-Remaining"]) for r in (first, parts, second)]
+    assert remaining == [remaining[0], remaining[0] - 3, remaining[0] - 4], remaining

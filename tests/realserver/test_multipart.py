@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -338,3 +339,103 @@ def test_make_devs_bucket_cors_rule_exposes_etag_to_a_page_on_another_origin(sea
     assert preflight.headers.get("Access-Control-Max-Age") == str(
         DEV_BUCKET_CORS["CORSRules"][0]["MaxAgeSeconds"]
     ), preflight.headers
+
+
+# -- POST /uploads/{upload_id}/sign: ListParts, CompleteMultipartUpload, AbortMultipartUpload sent by
+# the client itself (as @uppy/aws-s3 does); SeaweedFS checks each signature, /complete the result --
+
+
+def signed(caller: Caller, upload_id: str, operation: str) -> dict[str, Any]:
+    response = caller.sign(upload_id, {"operation": operation})
+    assert response["statusCode"] == 200, response["body"]
+    return dict(body(response))
+
+
+def send(request: dict[str, Any], data: bytes | None = None) -> requests.Response:
+    return requests.request(
+        request["method"], request["url"], data=data, headers=request["headers"], timeout=30
+    )
+
+
+def completion_xml(etags: list[str]) -> bytes:
+    # What @uppy/aws-s3 sends (S3mini._buildCompleteMultipartUploadXml)
+    parts = "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>" for n, e in enumerate(etags, 1)
+    )
+    return f"<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>".encode()
+
+
+def test_a_client_lists_and_completes_itself_and_the_service_verifies_it(caller: Caller, admin: Any) -> None:
+    # Given every part stored through its URL
+    granted = begin(caller)
+    etags = [upload_part(part) for part in granted["multipart"]["parts"]]
+
+    # When the client lists the parts with a signed ListParts ...
+    listed = send(signed(caller, granted["upload_id"], "list_parts"))
+    assert listed.status_code == 200, listed.text
+    assert re.findall(r"<PartNumber>(\d+)</PartNumber>", listed.text) == ["1", "2", "3"], listed.text
+    # ... and assembles them with a signed CompleteMultipartUpload
+    assembled = send(signed(caller, granted["upload_id"], "complete_multipart_upload"), completion_xml(etags))
+    assert assembled.status_code == 200, assembled.text
+    assert granted["key"] in assembled.text, assembled.text
+
+    # Then the upload is pending until /complete has compared the result, then complete
+    assert body(caller.status(granted["upload_id"]))["status"] == "pending"
+    done = caller.complete(granted["upload_id"])
+    assert done["statusCode"] == 200, done["body"]
+    assert (body(done)["status"], body(done)["size"]) == ("complete", len(CONTENT)), done["body"]
+    fetched = admin.get_object(Bucket=BUCKET, Key=granted["key"])["Body"].read()
+    assert hashlib.sha256(fetched).hexdigest() == hashlib.sha256(CONTENT).hexdigest(), len(fetched)
+
+
+def test_a_client_that_assembles_fewer_parts_gets_422_and_no_object(caller: Caller, admin: Any) -> None:
+    # Given all three parts stored
+    granted = begin(caller)
+    etags = [upload_part(part) for part in granted["multipart"]["parts"]]
+
+    # When the client completes the storage upload with the first two only (S3 allows that)
+    assembled = send(
+        signed(caller, granted["upload_id"], "complete_multipart_upload"), completion_xml(etags[:2])
+    )
+    assert assembled.status_code == 200, assembled.text
+    assert admin.head_object(Bucket=BUCKET, Key=granted["key"])["ContentLength"] == 2 * PART
+
+    # Then /complete refuses it: the size is not the declared one, and the object goes
+    refused = caller.complete(granted["upload_id"])
+    assert refused["statusCode"] == 422, refused["body"]
+    assert body(refused)["error"]["code"] == "upload_mismatch", refused["body"]
+    assert "size" in body(refused)["error"]["message"], refused["body"]
+    assert not exists(admin, granted["key"])
+    assert body(caller.status(granted["upload_id"]))["status"] == "rejected"
+
+
+def test_a_signed_abort_ends_the_storage_upload(caller: Caller, admin: Any) -> None:
+    granted = begin(caller)
+    upload_part(granted["multipart"]["parts"][0])
+
+    aborted = send(signed(caller, granted["upload_id"], "abort_multipart_upload"))
+
+    assert aborted.status_code == 204, aborted.text
+    assert admin.list_multipart_uploads(Bucket=BUCKET, Prefix=granted["key"]).get("Uploads", []) == []
+    # nothing can be completed from it any more
+    gone = caller.complete(granted["upload_id"])
+    assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_gone"), gone["body"]
+
+
+def test_each_url_is_that_one_request_on_that_one_upload(caller: Caller) -> None:
+    # Given two pending uploads and a signed ListParts for the first
+    first, second = begin(caller), begin(caller)
+    listing = signed(caller, first["upload_id"], "list_parts")
+    other_id = re.search(r"uploadId=([^&]+)", second["multipart"]["parts"][0]["url"])
+    assert other_id is not None
+
+    # When the URL is sent with another method, or pointed at the other upload, SeaweedFS refuses it
+    as_abort = requests.delete(listing["url"], timeout=30)
+    elsewhere = requests.get(
+        re.sub(r"uploadId=[^&]+", f"uploadId={other_id.group(1)}", listing["url"]), timeout=30
+    )
+
+    # Then both are refused by the storage's signature check
+    assert as_abort.status_code == 403, (as_abort.status_code, as_abort.text)
+    assert elsewhere.status_code == 403, (elsewhere.status_code, elsewhere.text)
+    assert send(listing).status_code == 200

@@ -71,6 +71,15 @@ class Caller:
             route="/uploads/{upload_id}/parts",
         )
 
+    def sign(self, upload_id: str, payload: Any) -> dict[str, Any]:
+        return self.lifecycle.call(
+            "POST",
+            f"/uploads/{upload_id}/sign",
+            payload,
+            bearer=self.bearer,
+            route="/uploads/{upload_id}/sign",
+        )
+
     def complete(self, upload_id: str, payload: Any = None, **headers: str) -> dict[str, Any]:
         return self.lifecycle.call(
             "POST",

@@ -1,8 +1,10 @@
-"""A part URL must be byte-identical to botocore's ``generate_presigned_url('upload_part', ...)``.
+"""Multipart URLs must be byte-identical to botocore's ``generate_presigned_url``.
 
-The same oracle as ``test_sigv4_oracle.py`` (its targets, keys and clocks), for the one more
-operation multipart uploads sign: UploadPart with ``uploadId`` and ``partNumber`` in the query,
-``Content-Length`` and, with per-part checksums, ``x-amz-checksum-sha256`` signed.
+The same oracle as ``test_sigv4_oracle.py`` (its targets, keys and clocks), for the operations
+multipart uploads sign: UploadPart with ``uploadId`` and ``partNumber`` in the query,
+``Content-Length`` and, with per-part checksums, ``x-amz-checksum-sha256`` signed; and ListParts,
+CompleteMultipartUpload and AbortMultipartUpload (``POST /uploads/{upload_id}/sign``) with
+``uploadId`` alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from presign.multipart.operations import METHODS, OPERATIONS, Operation, operation_url
 from presign.multipart.parts import part_headers, part_url
 from presign.multipart.plan import MAX_PART_SIZE, MAX_PARTS
 from tests.unit.test_sigv4_oracle import Target, _frozen, expiries, keys, moments, targets
@@ -91,3 +94,51 @@ def test_a_part_url_signs_its_length_and_nothing_the_whole_object_binds() -> Non
     assert "X-Amz-SignedHeaders=content-length%3Bhost&" in url, url
     assert part_headers(3, None) == {"Content-Length": "3"}
     assert part_headers(3, "x" * 44) == {"Content-Length": "3", "x-amz-checksum-sha256": "x" * 44}
+
+
+BOTOCORE_NAMES = {
+    "list_parts": "list_parts",
+    "complete_multipart_upload": "complete_multipart_upload",
+    "abort_multipart_upload": "abort_multipart_upload",
+}
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    target=targets,
+    key=keys,
+    now=moments,
+    expires_in=expiries,
+    upload_id=upload_ids,
+    operation=st.sampled_from(OPERATIONS),
+)
+def test_a_multipart_operation_url_matches_botocore(
+    target: Target, key: str, now: datetime, expires_in: int, upload_id: str, operation: Operation
+) -> None:
+    params = {"Bucket": target.bucket, "Key": key, "UploadId": upload_id}
+    with _frozen(now):
+        expected = target.oracle.generate_presigned_url(
+            BOTOCORE_NAMES[operation], Params=params, ExpiresIn=expires_in
+        )
+
+    ours = operation_url(
+        target.ours,
+        target.bucket,
+        key,
+        storage_upload_id=upload_id,
+        operation=operation,
+        now=now,
+        expires_in=expires_in,
+    )
+
+    assert ours == expected
+    assert (
+        METHODS[operation]
+        == target.oracle.meta.service_model.operation_model(
+            {
+                "list_parts": "ListParts",
+                "complete_multipart_upload": "CompleteMultipartUpload",
+                "abort_multipart_upload": "AbortMultipartUpload",
+            }[operation]
+        ).http["method"]
+    )

@@ -44,6 +44,7 @@ PRIVATE_ROUTES = {
     ("POST", "/uploads"),
     ("POST", "/downloads"),
     ("POST", "/uploads/{upload_id}/parts"),
+    ("POST", "/uploads/{upload_id}/sign"),
     ("POST", "/uploads/{upload_id}/complete"),
     ("GET", "/uploads/{upload_id}"),
     ("DELETE", "/uploads/{upload_id}"),

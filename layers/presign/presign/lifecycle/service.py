@@ -55,9 +55,10 @@ from presign.lifecycle.store import ObjectStore, RecordStore
 from presign.lifecycle.verification import ObjectFacts, differences
 from presign.models import CreateUploadRequest, CreateUploadResponse
 from presign.multipart.checks import ClaimedPart, parts_to_complete
-from presign.multipart.models import PartUrl, RenewPartsResponse, StoredPartStatus
+from presign.multipart.models import PartUrl, RenewPartsResponse, SignedOperation, StoredPartStatus
+from presign.multipart.operations import METHODS, operation_url
 from presign.multipart.parts import sign_parts
-from presign.multipart.requests import RenewPartsRequest
+from presign.multipart.requests import RenewPartsRequest, SignOperationRequest
 from presign.providers import max_expiry
 from presign.ratelimit.limiter import subject_digest
 from presign.signing_context import SigningContext
@@ -438,19 +439,7 @@ class Lifecycle:
     ) -> tuple[list[PartUrl], str, int]:
         """Part URLs signed now, valid for the policy's default expiry within the upload's lifetime."""
         assert record.multipart is not None
-        now = signing.now()
-        remaining = record.expires_at - _epoch(now)
-        if remaining <= 0:
-            raise UploadGone("this multipart upload's lifetime has ended")
-        policy = target.upload
-        expires_in = choose_expiry(
-            None,
-            default=policy.default_expiry,
-            maximum=min(policy.max_expiry, max_expiry(target)),
-            now=now,
-            credentials_expire_at=signing.credentials_expire_at,
-        )
-        expires_in = min(expires_in, remaining)
+        now, expires_in = self._url_lifetime(record, target, signing)
         parts = sign_parts(
             signing.presigner,
             target.bucket,
@@ -508,6 +497,77 @@ class Lifecycle:
         return RenewPartsResponse(
             upload_id=upload_id, parts=parts, expires_at=expires_at, expires_in=expires_in
         )
+
+    # -- POST /uploads/{upload_id}/sign -------------------------------------------------------
+
+    def sign_operation(
+        self,
+        owner: str,
+        upload_id: str,
+        request: SignOperationRequest,
+        *,
+        signing_for: SigningFor,
+        spend: SpendMany,
+    ) -> SignedOperation:
+        """A presigned ListParts, CompleteMultipartUpload or AbortMultipartUpload for a pending
+        multipart upload of the caller, on the server's key and storage upload; one unit.
+
+        Why none of them gives up a bound is in ``presign.multipart.operations``. An upload with
+        part checksums is completed by ``/complete`` only: a client's own completion could leave
+        the parts' checksums out of the assembled object.
+        """
+        if self._store is None:
+            raise NotFound("no such upload")  # without records there are no multipart uploads
+        record = self._get(owner, upload_id)
+        multipart = record.multipart
+        if multipart is None:
+            raise NotMultipart("this upload is a single PUT or POST; it has no multipart requests to sign")
+        if record.status != "pending":
+            self._require_pending(record)
+            raise UploadNotPending(f"this upload is {record.status}; its requests cannot be signed")
+        if request.operation == "complete_multipart_upload" and multipart.checksums:
+            raise Unprocessable(
+                "this upload declared part checksums: complete it with POST /uploads/{upload_id}/complete"
+            )
+        target, signing = signing_for(record.target)
+        spend(record.target, 1)
+        now, expires_in = self._url_lifetime(record, target, signing)
+        url = operation_url(
+            signing.presigner,
+            target.bucket,
+            record.key,
+            storage_upload_id=multipart.storage_upload_id,
+            operation=request.operation,
+            now=now,
+            expires_in=expires_in,
+        )
+        return SignedOperation(
+            upload_id=upload_id,
+            operation=request.operation,
+            method=METHODS[request.operation],
+            url=url,
+            headers={},
+            expires_at=isoformat_z(now + timedelta(seconds=expires_in)),
+            expires_in=expires_in,
+        )
+
+    @staticmethod
+    def _url_lifetime(record: UploadRecord, target: Target, signing: SigningContext) -> tuple[datetime, int]:
+        """Now, and how long a URL on this multipart upload is good for: the policy's default
+        expiry, within the upload's lifetime."""
+        now = signing.now()
+        remaining = record.expires_at - _epoch(now)
+        if remaining <= 0:
+            raise UploadGone("this multipart upload's lifetime has ended")
+        policy = target.upload
+        expires_in = choose_expiry(
+            None,
+            default=policy.default_expiry,
+            maximum=min(policy.max_expiry, max_expiry(target)),
+            now=now,
+            credentials_expire_at=signing.credentials_expire_at,
+        )
+        return now, min(expires_in, remaining)
 
     # -- POST /uploads/{upload_id}/complete --------------------------------------------------
 

@@ -34,6 +34,16 @@ class RenewPartsResponse(BaseModel):
     expires_in: int
 
 
+class SignedOperation(BaseModel):
+    upload_id: str
+    operation: str
+    method: str = Field(description="the HTTP method to send to url: GET, POST or DELETE")
+    url: str = Field(description="a presigned URL for this one S3 request on this upload")
+    headers: dict[str, str] = Field(description="send exactly these headers (none are signed today)")
+    expires_at: str = Field(description="ISO 8601 UTC: when the URL expires")
+    expires_in: int
+
+
 class StoredPartStatus(BaseModel):
     part_number: int
     size: int

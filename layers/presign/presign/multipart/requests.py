@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from presign.config import MAX_PART_URLS_PER_REQUEST
 from presign.models import AS_JSON_INTEGER, Checksum, _Input
+from presign.multipart.operations import Operation
 from presign.multipart.plan import MAX_PARTS
 
 # How many part URLs one request may ask for (and POST /uploads answers): 100 URLs are ~60 KB,
@@ -63,4 +64,14 @@ class CompletedPart(_Input):
     etag: Etag
     checksum_sha256: Checksum | None = Field(
         default=None, description="with part_checksums: the part's SHA-256, as its URL was signed with"
+    )
+
+
+class SignOperationRequest(_Input):
+    operation: Operation = Field(
+        description=(
+            "the S3 request on this pending multipart upload to presign: ListParts (GET), "
+            "CompleteMultipartUpload (POST, with the parts XML as its body) or AbortMultipartUpload "
+            "(DELETE). The key and the storage's upload id are the server's"
+        )
     )
