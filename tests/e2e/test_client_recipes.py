@@ -1,0 +1,477 @@
+"""docs/clients.md's recipes, run as they are written against `make dev`'s stack.
+
+Each runnable block of the doc (marked ``<!-- recipe: NAME -->`` before its fence) is cut out
+verbatim and run: curl through bash, Python with this interpreter, Node with ``node``, the
+browser's in Debian's headless chromium from a page on another origin. Every one uploads a file
+(a small one, and one above make dev's 8 MiB threshold, in 5 MiB parts), completes it and
+downloads the same bytes, judged by SeaweedFS checking every signature. The Python recipe also
+meets a real 429 and its Retry-After, an Idempotency-Key retry, and renewed part URLs. The Swift
+and Kotlin blocks cannot run here: they are checked against the OpenAPI document's names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.token import mint_token
+
+pytestmark = pytest.mark.realserver
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "clients.md"
+OPENAPI = ROOT / "layers" / "presign" / "presign" / "openapi.json"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MARKER = re.compile(
+    r"^<!-- recipe: (?P<name>[a-z]+)(?P<note>[^>]*)-->\n```(?P<lang>\w+)\n(?P<code>.*?)\n```$", re.M | re.S
+)
+SMALL = "héllo from a recipe\n".encode()
+BIG_SIZE = 12 * 1024**2 + 5  # make dev: multipart above 8 MiB, 5 MiB parts: 5 + 5 + 2 MiB and 5 bytes
+
+
+def recipes() -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for m in MARKER.finditer(DOC.read_text("utf-8")):
+        assert m["name"] not in found, f"two blocks marked {m['name']}"
+        found[m["name"]] = {"lang": m["lang"], "note": m["note"].strip(), "code": m["code"] + "\n"}
+    return found
+
+
+RECIPES = recipes()
+
+
+# --------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
+    tmp = tmp_path_factory.mktemp("recipes-dev")
+    state_file = tmp / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
+         "--state-file", str(state_file)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}"},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not state_file.exists():
+            assert proc.poll() is None, "make dev exited early"
+            assert time.monotonic() < deadline, "make dev did not start within 60 s"
+            time.sleep(0.2)
+        yield json.loads(state_file.read_text())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("recipe-files")
+    (d / "hello.txt").write_bytes(SMALL)
+    (d / "big.bin").write_bytes(os.urandom(BIG_SIZE))
+    return {"small": d / "hello.txt", "big": d / "big.bin"}
+
+
+def token(dev: dict[str, Any], sub: str) -> str:
+    return mint_token(sub, secret=dev["jwt_secret"], issuer=dev["issuer"], audience=dev["audience"])
+
+
+def fresh_sub(name: str) -> str:
+    """A caller of its own per test: make dev's upload limit (5 at once) is per sub."""
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def recipe_env(dev: dict[str, Any], sub: str, home: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "PRESIGN_URL": dev["base_url"],
+        "TOKEN": token(dev, sub),
+    }
+
+
+def write_recipe(name: str, directory: Path, filename: str) -> Path:
+    path = directory / filename
+    path.write_text(RECIPES[name]["code"], "utf-8")
+    return path
+
+
+def run(
+    args: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{args[:2]} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def last_json(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    assert lines, stdout
+    answer: dict[str, Any] = json.loads(lines[-1])
+    return answer
+
+
+def assert_completed(completed: dict[str, Any], sub: str, size: int, parts: int | None) -> None:
+    assert completed["status"] == "complete" and completed["size"] == size, completed
+    assert completed["key"].startswith(f"users/{sub}/"), completed
+    etag = completed["etag"].strip('"')
+    assert etag.endswith(f"-{parts}") if parts else "-" not in etag, completed
+
+
+# ------------------------------------------------------------------------------------ the markers
+
+
+def test_the_doc_marks_every_recipe_and_says_which_are_not_run() -> None:
+    assert {name: r["lang"] for name, r in RECIPES.items()} == {
+        "curl": "bash",
+        "python": "python",
+        "browser": "js",
+        "node": "js",
+        "swift": "swift",
+        "kotlin": "kotlin",
+    }, RECIPES.keys()
+    for name in ("swift", "kotlin"):
+        assert RECIPES[name]["note"] == "(reviewed, not run in CI)", RECIPES[name]["note"]
+    for name in ("curl", "python", "browser", "node"):
+        assert RECIPES[name]["note"] == "", RECIPES[name]["note"]
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "(docs/clients.md)" in readme, "README.md should link docs/clients.md"
+
+
+# ------------------------------------------------------------------------------------------- curl
+
+
+@pytest.mark.parametrize(
+    ("which", "content_type", "parts"),
+    [("small", "text/plain", None), ("big", "application/octet-stream", 3)],
+)
+def test_the_curl_recipe_uploads_completes_and_downloads(
+    dev: dict[str, Any],
+    files: dict[str, Path],
+    tmp_path: Path,
+    which: str,
+    content_type: str,
+    parts: int | None,
+) -> None:
+    sub = fresh_sub("curl")
+    script = write_recipe("curl", tmp_path, "presign.sh")
+    copy = tmp_path / "copy"
+
+    done = run(["bash", str(script), str(files[which]), content_type, str(copy)], cwd=tmp_path,
+               env=recipe_env(dev, sub, tmp_path))  # fmt: skip
+
+    assert_completed(last_json(done.stdout), sub, files[which].stat().st_size, parts)
+    assert copy.read_bytes() == files[which].read_bytes()
+
+
+# ----------------------------------------------------------------------------------------- python
+
+
+@pytest.mark.parametrize(("which", "parts"), [("small", None), ("big", 3)])
+def test_the_python_recipe_uploads_completes_and_downloads(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path, which: str, parts: int | None
+) -> None:
+    sub = fresh_sub("python")
+    script = write_recipe("python", tmp_path, "presign_client.py")
+    copy = tmp_path / "copy"
+
+    done = run([sys.executable, str(script), str(files[which]), str(copy)], cwd=tmp_path,
+               env=recipe_env(dev, sub, tmp_path))  # fmt: skip
+
+    completed = last_json(done.stdout)
+    assert_completed(completed, sub, files[which].stat().st_size, parts)
+    assert completed["content_type"] == ("text/plain" if which == "small" else "application/octet-stream")
+    assert copy.read_bytes() == files[which].read_bytes()
+
+
+def python_harness(
+    dev: dict[str, Any], sub: str, tmp_path: Path, code: str
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``code`` in a fresh interpreter next to the recipe, imported as ``pc``."""
+    write_recipe("python", tmp_path, "presign_client.py")
+    prelude = "import json, sys, time, requests\nimport presign_client as pc\n"
+    return run([sys.executable, "-c", prelude + code], cwd=tmp_path, env=recipe_env(dev, sub, tmp_path))
+
+
+def test_the_python_recipe_renews_part_urls_that_expired_or_were_not_given(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given two multipart grants: one whose part URLs live 1 s and are left to expire, and one
+    # whose first answer is cut to its first part (as past a real answer's first 100)
+    code = f"""
+renewed = []
+real_renew = pc.renew
+def renew(upload_id, numbers):
+    renewed.append(list(numbers))
+    return real_renew(upload_id, numbers)
+pc.renew = renew
+path = {str(files["big"])!r}
+expiring = pc.create_upload(path, expires_in=1)
+cut = pc.create_upload(path)
+cut["multipart"]["parts"] = cut["multipart"]["parts"][:1]
+expired_at = time.time() + 1
+time.sleep(2.5)  # past the URLs' expiry (X-Amz-Expires=1): the storage now says "Request has expired"
+probe = requests.put(expiring["multipart"]["parts"][0]["url"], data=b"x" * 5242880,
+                     headers=expiring["multipart"]["parts"][0]["headers"])
+out = {{"probe": [probe.status_code, probe.text[:300]]}}
+for name, grant in (("expiring", expiring), ("cut", cut)):
+    renewed.clear()
+    parts = pc.put_parts(grant, path)
+    out[name] = {{"renewed": list(renewed), "completed": pc.call(
+        "POST", f"/uploads/{{grant['upload_id']}}/complete", {{"parts": parts}})}}
+print(json.dumps(out))
+"""
+    sub = fresh_sub("renew")
+
+    # When the recipe's put_parts sends them
+    out = last_json(python_harness(dev, sub, tmp_path, code).stdout)
+
+    # Then the expired URLs were refused, renewed one by one, and the missing ones asked for at once
+    assert out["probe"][0] == 403 and "Request has expired" in out["probe"][1], out["probe"]
+    assert out["expiring"]["renewed"] == [[1], [2], [3]], out["expiring"]
+    assert out["cut"]["renewed"] == [[2, 3]], out["cut"]
+    for name in ("expiring", "cut"):
+        assert_completed(out[name]["completed"], sub, BIG_SIZE, 3)
+
+
+def test_the_python_recipes_idempotency_key_answers_the_same_upload(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    code = f"""
+path = {str(files["small"])!r}
+first = pc.create_upload(path, idempotency_key="photo-1")
+again = pc.create_upload(path, idempotency_key="photo-1")
+other = pc.create_upload(path, idempotency_key="photo-2")
+print(json.dumps({{"first": first, "again": again, "other": other}}))
+"""
+    out = last_json(python_harness(dev, fresh_sub("idem"), tmp_path, code).stdout)
+
+    first, again, other = out["first"], out["again"], out["other"]
+    assert (again["upload_id"], again["key"], again["url"]) == (
+        first["upload_id"],
+        first["key"],
+        first["url"],
+    ), out
+    assert other["upload_id"] != first["upload_id"], out
+
+
+def test_the_python_recipe_waits_out_a_429_as_retry_after_says(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given a caller who has spent make dev's upload burst (5 at once, 10 a minute): a 429 now
+    code = f"""
+body = {{"filename": "x.txt", "content_type": "text/plain", "size": 1}}
+statuses, retry_after = [], None
+while 429 not in statuses and len(statuses) < 30:
+    r = requests.post(pc.API + "/uploads", json=body, headers={{"Authorization": pc.api.headers["Authorization"]}})
+    statuses.append(r.status_code)
+    retry_after = r.headers.get("Retry-After")
+print("---", file=sys.stderr, flush=True)
+grant = pc.create_upload({str(files["small"])!r}, idempotency_key="after-429")
+print("--- again", file=sys.stderr, flush=True)
+again = pc.create_upload({str(files["small"])!r}, idempotency_key="after-429")
+print(json.dumps({{"statuses": statuses, "retry_after": retry_after, "grant": grant, "again": again}}))
+"""
+    # When the recipe asks for an upload at once
+    done = python_harness(dev, fresh_sub("limited"), tmp_path, code)
+    out = last_json(done.stdout)
+
+    assert out["statuses"][-1] == 429 and set(out["statuses"][:-1]) == {201}, out["statuses"]
+    assert len(out["statuses"]) >= 6 and int(out["retry_after"]) >= 1, out
+    # Then it met the 429, waited at least Retry-After, and its one retry was admitted (a retry
+    # made sooner would have met another 429: Retry-After is exact)
+    _before, during, after = done.stderr.split("---")
+    waits = re.findall(r"POST /uploads: (\d+) (\w+), Retry-After (\d+): retrying in ([\d.]+) s", during)
+    assert len(waits) == 1, done.stderr
+    ((status, code_, retry_after, wait),) = waits
+    assert (status, code_) == ("429", "rate_limited") and float(wait) >= int(retry_after) >= 1, waits
+    assert out["grant"]["upload_id"] and out["grant"]["method"] == "PUT", out["grant"]
+    # And the same Idempotency-Key, with the budget spent again, answers that upload without a 429
+    assert out["again"]["upload_id"] == out["grant"]["upload_id"], out
+    assert "retrying" not in after, done.stderr
+
+
+# ------------------------------------------------------------------------------------------- node
+
+
+@pytest.mark.parametrize(
+    ("which", "content_type", "parts"),
+    [("small", "text/plain", None), ("big", "application/octet-stream", 3)],
+)
+def test_the_node_recipe_uploads_completes_and_downloads(
+    dev: dict[str, Any],
+    files: dict[str, Path],
+    tmp_path: Path,
+    which: str,
+    content_type: str,
+    parts: int | None,
+) -> None:
+    assert shutil.which("node"), "Node 20 or later is needed (Debian: apt-get install nodejs)"
+    sub = fresh_sub("node")
+    script = write_recipe("node", tmp_path, "presign-client.mjs")
+    copy = tmp_path / "copy"
+
+    done = run(["node", str(script), str(files[which]), content_type, str(copy)], cwd=tmp_path,
+               env=recipe_env(dev, sub, tmp_path))  # fmt: skip
+
+    completed = last_json(done.stdout)
+    assert_completed(completed, sub, files[which].stat().st_size, parts)
+    assert completed["content_type"] == content_type
+    assert copy.read_bytes() == files[which].read_bytes()
+
+
+# ---------------------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def blank_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A page on an origin of its own (not the API's, not the storage's): every call is CORS."""
+    d = tmp_path_factory.mktemp("blank")
+    (d / "index.html").write_text("<!doctype html><title>recipes</title>", "utf-8")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(d))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(blank_origin: str) -> Iterator[Any]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto(f"{blank_origin}/index.html")
+        page.add_script_tag(content=RECIPES["browser"]["code"])
+        yield page
+        browser.close()
+
+
+BROWSER_RUN = """async ([api, token, size, type, mode]) => {
+  const presign = presignClient(api, () => token);
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(size, i + 65536)));
+  const file = new File([bytes], mode === "form" ? "form.bin" : "page.bin", {type});
+  const progress = [];
+  let completed;
+  try {
+    completed = mode === "form" ? await presign.uploadForm(file)
+      : await presign.upload(file, {onProgress: (sent, total) => progress.push([sent, total])});
+  } catch (err) {
+    return {failed: String(err), status: err.status, code: err.code};
+  }
+  const back = new Uint8Array(await (await fetch(await presign.downloadUrl(completed.key))).arrayBuffer());
+  const hex = async (b) => Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", b)),
+                                      (x) => x.toString(16).padStart(2, "0")).join("");
+  return {completed, last: progress.at(-1) ?? null, events: progress.length,
+          sent: await hex(bytes), got: await hex(back), size: back.length};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "parts"),
+    [("put", 70_000, None), ("form", 70_000, None), ("put", BIG_SIZE, 3)],
+    ids=["put-with-progress", "post-form", "multipart-with-progress"],
+)
+def test_the_browser_recipe_uploads_from_another_origin(
+    dev: dict[str, Any], page: Any, blank_origin: str, mode: str, size: int, parts: int | None
+) -> None:
+    sub = fresh_sub("browser")
+    assert blank_origin != dev["base_url"]  # cross-origin: the API's CORS answers the preflights
+
+    out = page.evaluate(
+        BROWSER_RUN, [dev["base_url"], token(dev, sub), size, "application/octet-stream", mode]
+    )
+
+    assert "failed" not in out, out
+    assert_completed(out["completed"], sub, size, parts)
+    assert out["size"] == size and out["got"] == out["sent"], out
+    if mode == "put":  # XHR's upload progress reached the whole file
+        assert out["events"] >= 1 and out["last"] == [size, size], out
+
+
+# ------------------------------------------------------------------------------- swift and kotlin
+
+
+def contract_names() -> set[str]:
+    """Every property name of every schema in the OpenAPI document."""
+    doc = json.loads(OPENAPI.read_text("utf-8"))
+    return {name for schema in doc["components"]["schemas"].values() for name in schema.get("properties", {})}
+
+
+@pytest.mark.parametrize("name", ["swift", "kotlin"])
+def test_the_reviewed_recipes_use_the_contracts_routes_fields_and_headers(name: str) -> None:
+    code = RECIPES[name]["code"]
+    names = contract_names()
+    fields = ["filename", "content_type", "size", "upload_id", "headers", "multipart", "part_size",
+              "part_count", "parts", "part_number", "url", "etag", "part_numbers", "keys", "items"]  # fmt: skip
+    assert set(fields) <= names, set(fields) - names  # the names are the contract's own
+    for field in fields:
+        assert re.search(rf"\b{field}\b", code), f"{name}: no {field!r}"
+    for route in (r'"/uploads"', r"/uploads/\S+/parts", r"/uploads/\S+/complete", r'"/downloads"'):
+        assert re.search(route, code), f"{name}: no {route}"
+    for header in ("Authorization", "Bearer", "Idempotency-Key", "Retry-After", "ETag"):
+        assert f'"{header}' in code, f"{name}: no {header}"
+    for status in ("429", "503", "403", '"idempotency_in_progress"'):
+        assert status in code, f"{name}: does not handle {status}"
+    # Balanced brackets: a cheap guard against a block cut short in an edit
+    for opening, closing in ("{}", "()", "[]"):
+        assert code.count(opening) == code.count(closing), f"{name}: {opening}{closing} unbalanced"
+
+
+def test_the_swift_recipe_uploads_from_a_file_in_a_background_session() -> None:
+    code = RECIPES["swift"]["code"]
+    assert ".background(withIdentifier:" in code and "uploadTask(with: request, fromFile:" in code
+    # exactly the returned headers, each one, and nothing of its own on the storage's request
+    assert "for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }" in code
+    put = code[code.index("func put(") : code.index("func urlSession(")]
+    assert "Authorization" not in put and "x-amz" not in put.lower(), put
+
+
+def test_the_kotlin_recipe_sends_the_signed_headers_as_returned() -> None:
+    code = RECIPES["kotlin"]["code"]
+    put = code[code.index("private fun put(") : code.index("fun upload(")]
+    assert "headers.keys().forEach { name -> header(name, headers.getString(name)) }" in put, put
+    assert "Authorization" not in put, put
+    # bodies without a media type, so OkHttp does not replace the signed Content-Type
+    assert "asRequestBody(null)" in code and "override fun contentType(): MediaType? = null" in code
+
+
+def test_the_runnable_recipes_never_send_the_token_to_the_storage() -> None:
+    # the storage gets only the signed headers: each recipe's PUT takes the grant's headers as is
+    assert "storage = requests.Session()" in RECIPES["python"]["code"]
+    assert (
+        'const put = (url, headers, body) => fetch(url, { method: "PUT", headers, body });'
+        in RECIPES["node"]["code"]
+    )
+    curl_put = RECIPES["curl"]["code"].split("put() {", 1)[1].split("\n}\n", 1)[0]
+    assert "Authorization" not in curl_put and "TOKEN" not in curl_put, curl_put
