@@ -276,42 +276,6 @@ print(json.dumps({{"first": first, "again": again, "other": other}}))
     assert other["upload_id"] != first["upload_id"], out
 
 
-def test_the_python_recipe_waits_out_a_429_as_retry_after_says(
-    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
-) -> None:
-    # Given a caller who has spent make dev's upload burst (5 at once, 10 a minute): a 429 now
-    code = f"""
-body = {{"filename": "x.txt", "content_type": "text/plain", "size": 1}}
-statuses, retry_after = [], None
-while 429 not in statuses and len(statuses) < 30:
-    r = requests.post(pc.API + "/uploads", json=body, headers={{"Authorization": pc.api.headers["Authorization"]}})
-    statuses.append(r.status_code)
-    retry_after = r.headers.get("Retry-After")
-print("---", file=sys.stderr, flush=True)
-grant = pc.create_upload({str(files["small"])!r}, idempotency_key="after-429")
-print("--- again", file=sys.stderr, flush=True)
-again = pc.create_upload({str(files["small"])!r}, idempotency_key="after-429")
-print(json.dumps({{"statuses": statuses, "retry_after": retry_after, "grant": grant, "again": again}}))
-"""
-    # When the recipe asks for an upload at once
-    done = python_harness(dev, fresh_sub("limited"), tmp_path, code)
-    out = last_json(done.stdout)
-
-    assert out["statuses"][-1] == 429 and set(out["statuses"][:-1]) == {201}, out["statuses"]
-    assert len(out["statuses"]) >= 6 and int(out["retry_after"]) >= 1, out
-    # Then it met the 429, waited at least Retry-After, and its one retry was admitted (a retry
-    # made sooner would have met another 429: Retry-After is exact)
-    _before, during, after = done.stderr.split("---")
-    waits = re.findall(r"POST /uploads: (\d+) (\w+), Retry-After (\d+): retrying in ([\d.]+) s", during)
-    assert len(waits) == 1, done.stderr
-    ((status, code_, retry_after, wait),) = waits
-    assert (status, code_) == ("429", "rate_limited") and float(wait) >= int(retry_after) >= 1, waits
-    assert out["grant"]["upload_id"] and out["grant"]["method"] == "PUT", out["grant"]
-    # And the same Idempotency-Key, with the budget spent again, answers that upload without a 429
-    assert out["again"]["upload_id"] == out["grant"]["upload_id"], out
-    assert "retrying" not in after, done.stderr
-
-
 # ------------------------------------------------------------------------------------------- node
 
 
@@ -344,14 +308,17 @@ def test_the_node_recipe_uploads_completes_and_downloads(
 # ---------------------------------------------------------------------------------------- browser
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def blank_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A page on an origin of its own (not the API's, not the storage's): every call is CORS."""
     d = tmp_path_factory.mktemp("blank")
     (d / "index.html").write_text("<!doctype html><title>recipes</title>", "utf-8")
-    handler = partial(SimpleHTTPRequestHandler, directory=str(d))
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(d)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -460,7 +427,7 @@ def test_the_swift_recipe_uploads_from_a_file_in_a_background_session() -> None:
 def test_the_kotlin_recipe_sends_the_signed_headers_as_returned() -> None:
     code = RECIPES["kotlin"]["code"]
     put = code[code.index("private fun put(") : code.index("fun upload(")]
-    assert "headers.keys().forEach { name -> header(name, headers.getString(name)) }" in put, put
+    assert "signed.keys().forEach { name -> header(name, signed.getString(name)) }" in put, put
     assert "Authorization" not in put, put
     # bodies without a media type, so OkHttp does not replace the signed Content-Type
     assert "asRequestBody(null)" in code and "override fun contentType(): MediaType? = null" in code
@@ -475,3 +442,141 @@ def test_the_runnable_recipes_never_send_the_token_to_the_storage() -> None:
     )
     curl_put = RECIPES["curl"]["code"].split("put() {", 1)[1].split("\n}\n", 1)[0]
     assert "Authorization" not in curl_put and "TOKEN" not in curl_put, curl_put
+
+
+# ------------------------------------------------------------------ 429: every runnable recipe
+
+SPEND_IN_BASH = """set -euo pipefail
+for i in $(seq 30); do  # spend the caller's upload burst until the API says 429
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$PRESIGN_URL/uploads" \\
+    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
+    -d '{"filename":"x.txt","content_type":"text/plain","size":1}')
+  echo "spent $code"
+  [ "$code" = 429 ] && break
+done
+echo "--- recipe" >&2
+bash presign.sh "$1" text/plain copy
+"""
+
+SPEND_IN_PYTHON = """import json, sys, requests
+import presign_client as pc
+body = {"filename": "x.txt", "content_type": "text/plain", "size": 1}
+for _ in range(30):  # spend the caller's upload burst until the API says 429
+    r = requests.post(pc.API + "/uploads", json=body, headers={"Authorization": pc.api.headers["Authorization"]})
+    print(f"spent {r.status_code}", flush=True)
+    if r.status_code == 429:
+        break
+print("--- recipe", file=sys.stderr, flush=True)
+grant = pc.create_upload(sys.argv[1], idempotency_key="after-429")
+print("--- again", file=sys.stderr, flush=True)  # the budget is spent again: the same key answers all the same
+again = pc.create_upload(sys.argv[1], idempotency_key="after-429")
+pc.put_file(again, sys.argv[1])
+completed = pc.call("POST", f"/uploads/{again['upload_id']}/complete", {})
+pc.download(completed["key"], "copy")
+print(json.dumps({**completed, "first_upload_id": grant["upload_id"]}))
+"""
+
+SPEND_IN_NODE = """import { upload, download } from "./presign-client.mjs";
+const body = JSON.stringify({ filename: "x.txt", content_type: "text/plain", size: 1 });
+const headers = { authorization: `Bearer ${process.env.TOKEN}`, "content-type": "application/json" };
+for (let i = 0; i < 30; i++) {  // spend the caller's upload burst until the API says 429
+  const res = await fetch(`${process.env.PRESIGN_URL}/uploads`, { method: "POST", headers, body });
+  console.log(`spent ${res.status}`);
+  if (res.status === 429) break;
+}
+console.error("--- recipe");
+const completed = await upload(process.argv[2], "text/plain");
+await download(completed.key, "copy");
+console.log(JSON.stringify(completed));
+"""
+
+SPEND_IN_PAGE = """async ([api, token]) => {
+  const seen = [], realFetch = window.fetch;
+  window.fetch = async (input, init) => {  // counts the answers to POST /uploads, the recipe's too
+    const res = await realFetch(input, init);
+    if (String(input).endsWith("/uploads") && init?.method === "POST") seen.push(res.status);
+    return res;
+  };
+  try {
+    const headers = {authorization: `Bearer ${token}`, "content-type": "application/json"};
+    const body = JSON.stringify({filename: "x.txt", content_type: "text/plain", size: 1});
+    while (!seen.includes(429) && seen.length < 30) await fetch(api + "/uploads", {method: "POST", headers, body});
+    const spent = seen.length;
+    const completed = await presignClient(api, () => token).upload(new File(["after a 429\\n"], "a.txt", {type: "text/plain"}));
+    return {spent: seen.slice(0, spent), recipe: seen.slice(spent), completed};
+  } catch (err) {
+    return {failed: String(err), seen};
+  } finally {
+    window.fetch = realFetch;
+  }
+}"""
+
+
+def assert_spent(statuses: list[int]) -> None:
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {201} and len(statuses) >= 6, statuses
+
+
+def test_every_runnable_recipe_waits_out_a_429_as_retry_after_says(
+    dev: dict[str, Any], files: dict[str, Path], page: Any, tmp_path: Path
+) -> None:
+    # Given four callers, each of whom has just spent make dev's upload burst (5 at once, 10 a
+    # minute): in parallel, so that the four waits of about 6 s overlap
+    subs = {name: fresh_sub(f"{name}-429") for name in ("curl", "python", "node", "browser")}
+    dirs = {name: tmp_path / name for name in ("curl", "python", "node")}
+    for d in dirs.values():
+        d.mkdir()
+    write_recipe("curl", dirs["curl"], "presign.sh")
+    (dirs["curl"] / "spend.sh").write_text(SPEND_IN_BASH, "utf-8")
+    write_recipe("python", dirs["python"], "presign_client.py")
+    (dirs["python"] / "spend.py").write_text(SPEND_IN_PYTHON, "utf-8")
+    write_recipe("node", dirs["node"], "presign-client.mjs")
+    (dirs["node"] / "spend.mjs").write_text(SPEND_IN_NODE, "utf-8")
+    small = str(files["small"])
+    procs = {
+        name: subprocess.Popen(
+            args,
+            cwd=dirs[name],
+            env=recipe_env(dev, subs[name], dirs[name]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in (
+            ("curl", ["bash", "spend.sh", small]),
+            ("python", [sys.executable, "spend.py", small]),
+            ("node", ["node", "spend.mjs", small]),
+        )
+    }
+    try:
+        # When each recipe asks for an upload at once
+        in_page = page.evaluate(SPEND_IN_PAGE, [dev["base_url"], token(dev, subs["browser"])])
+        outs = {name: proc.communicate(timeout=90) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    # Then each met one 429, waited as Retry-After said, and its one retry was admitted (a retry
+    # made sooner would have met another 429), and the upload went through to the end
+    for name, (stdout, stderr) in outs.items():
+        assert procs[name].returncode == 0, f"{name}:\n{stdout}\n{stderr}"
+        assert_spent([int(s) for s in re.findall(r"^spent (\d+)$", stdout, re.M)])
+        recipe_stderr = stderr.split("--- recipe", 1)[1]
+        if name == "curl":  # curl's own --retry notes each answer it retried
+            assert recipe_stderr.count("returned error: 429") == 1, stderr
+        else:
+            waits = re.findall(
+                r"POST /uploads: 429 rate_limited, Retry-After (\d+): retrying in ([\d.]+) s", recipe_stderr
+            )
+            assert len(waits) == 1 and float(waits[0][1]) >= int(waits[0][0]) >= 1, stderr
+            assert recipe_stderr.count("retrying") == 1, stderr
+        if name == "python":  # and the same Idempotency-Key, budget spent or not, is the same upload
+            assert "retrying" not in recipe_stderr.split("--- again", 1)[1], stderr
+            assert last_json(stdout)["first_upload_id"] == last_json(stdout)["upload_id"], stdout
+        assert_completed(last_json(stdout), subs[name], len(SMALL), None)
+        assert (dirs[name] / "copy").read_bytes() == SMALL
+    assert "failed" not in in_page, in_page
+    assert_spent(in_page["spent"])
+    assert in_page["recipe"] == [429, 201], in_page
+    assert_completed(in_page["completed"], subs["browser"], len("after a 429\n"), None)
