@@ -62,20 +62,24 @@ RECIPES = recipes()
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
     tmp = tmp_path_factory.mktemp("recipes-dev")
-    state_file = tmp / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
-         "--state-file", str(state_file)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}"},
-    )  # fmt: skip
+    state_file, banner = tmp / "state.json", tmp / "banner.txt"
+    with banner.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
+             "--state-file", str(state_file)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}", "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while not state_file.exists():
-            assert proc.poll() is None, "make dev exited early"
+        while not state_file.exists() or "Ctrl-C stops everything." not in banner.read_text():
+            assert proc.poll() is None, "make dev exited early:\n" + banner.read_text()
             assert time.monotonic() < deadline, "make dev did not start within 60 s"
             time.sleep(0.2)
-        yield json.loads(state_file.read_text())
+        state = json.loads(state_file.read_text())
+        moto = re.search(r"\(moto server\)\s+\S+\s+pid (\d+)", banner.read_text())
+        assert moto, banner.read_text()
+        yield {**state, "moto_pid": int(moto[1])}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -274,6 +278,46 @@ print(json.dumps({{"first": first, "again": again, "other": other}}))
         first["url"],
     ), out
     assert other["upload_id"] != first["upload_id"], out
+
+
+def test_the_python_recipe_waits_out_a_503_while_dynamodb_is_down(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given make dev's DynamoDB (the moto server) frozen: the rate limiter cannot answer, and the
+    # service fails closed, 503 dependency_unavailable with Retry-After (a real outage, no stub)
+    write_recipe("python", tmp_path, "presign_client.py")
+    (tmp_path / "ask.py").write_text(
+        "import json, sys\nimport presign_client as pc\n"
+        "body = {'filename': 'x.txt', 'content_type': 'text/plain', 'size': 1}\n"
+        "print(json.dumps(pc.call('POST', '/uploads', body)))\n",  # no key: the limiter is the first to fail
+        "utf-8",
+    )
+    os.kill(dev["moto_pid"], signal.SIGSTOP)
+    thawed = False
+    try:
+        # When the recipe asks for an upload, and DynamoDB comes back once it has met the 503
+        proc = subprocess.Popen(
+            [sys.executable, "ask.py"], cwd=tmp_path, env=recipe_env(dev, fresh_sub("outage"), tmp_path),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        os.kill(dev["moto_pid"], signal.SIGCONT)
+        thawed = True
+        stdout, rest = proc.communicate(timeout=90)
+    finally:
+        if not thawed:
+            os.kill(dev["moto_pid"], signal.SIGCONT)
+    stderr = first + rest
+
+    # Then it waited at least Retry-After after each 503, and a retry was admitted
+    assert proc.returncode == 0, stdout + stderr
+    waits = re.findall(r"POST /uploads: (\d+) (\w+), Retry-After (\d+): retrying in ([\d.]+) s", stderr)
+    assert waits and all(w[:2] == ("503", "dependency_unavailable") for w in waits), stderr
+    assert all(float(wait) >= int(retry_after) >= 1 for *_, retry_after, wait in waits), waits
+    assert stderr.count("retrying") == len(waits), stderr
+    grant = last_json(stdout)
+    assert grant["upload_id"] and grant["method"] == "PUT", grant
 
 
 # ------------------------------------------------------------------------------------------- node
