@@ -218,45 +218,113 @@ def python_harness(
     return run([sys.executable, "-c", prelude + code], cwd=tmp_path, env=recipe_env(dev, sub, tmp_path))
 
 
-def test_the_python_recipe_renews_part_urls_that_expired_or_were_not_given(
-    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
-) -> None:
-    # Given two multipart grants: one whose part URLs live 1 s and are left to expire, and one
-    # whose first answer is cut to its first part (as past a real answer's first 100)
-    code = f"""
+RENEW_IN_PYTHON = """import json, sys, time, requests
+import presign_client as pc
 renewed = []
 real_renew = pc.renew
-def renew(upload_id, numbers):
+def renew(upload_id, numbers):  # counts the recipe's calls to POST /uploads/{id}/parts
     renewed.append(list(numbers))
     return real_renew(upload_id, numbers)
 pc.renew = renew
-path = {str(files["big"])!r}
+path = sys.argv[1]
 expiring = pc.create_upload(path, expires_in=1)
 cut = pc.create_upload(path)
 cut["multipart"]["parts"] = cut["multipart"]["parts"][:1]
-expired_at = time.time() + 1
 time.sleep(2.5)  # past the URLs' expiry (X-Amz-Expires=1): the storage now says "Request has expired"
-probe = requests.put(expiring["multipart"]["parts"][0]["url"], data=b"x" * 5242880,
-                     headers=expiring["multipart"]["parts"][0]["headers"])
-out = {{"probe": [probe.status_code, probe.text[:300]]}}
+first = expiring["multipart"]["parts"][0]
+probe = requests.put(first["url"], data=b"x" * first["size"], headers=first["headers"])
+out = {"probe": [probe.status_code, probe.text[:300]]}
 for name, grant in (("expiring", expiring), ("cut", cut)):
     renewed.clear()
     parts = pc.put_parts(grant, path)
-    out[name] = {{"renewed": list(renewed), "completed": pc.call(
-        "POST", f"/uploads/{{grant['upload_id']}}/complete", {{"parts": parts}})}}
+    out[name] = {"renewed": list(renewed),
+                 "completed": pc.call("POST", f"/uploads/{grant['upload_id']}/complete", {"parts": parts})}
 print(json.dumps(out))
 """
-    sub = fresh_sub("renew")
 
-    # When the recipe's put_parts sends them
-    out = last_json(python_harness(dev, sub, tmp_path, code).stdout)
+RENEW_IN_NODE = """import { openAsBlob } from "node:fs";
+import { call, putParts } from "./presign-client.mjs";
+const renewed = [], realFetch = globalThis.fetch;
+globalThis.fetch = (input, init) => {  // counts the recipe's calls to POST /uploads/{id}/parts
+  if (/\\/uploads\\/[^/]+\\/parts$/.test(String(input))) renewed.push(JSON.parse(init.body).part_numbers);
+  return realFetch(input, init);
+};
+const file = await openAsBlob(process.argv[2]);
+const request = { filename: "big.bin", content_type: "application/octet-stream", size: file.size };
+const expiring = await call("POST", "/uploads", { ...request, expires_in: 1 });
+const cut = await call("POST", "/uploads", request);
+cut.multipart.parts = cut.multipart.parts.slice(0, 1);
+await new Promise((resolve) => setTimeout(resolve, 2500));  // past the URLs' expiry
+const first = expiring.multipart.parts[0];
+const probe = await realFetch(first.url, { method: "PUT", headers: first.headers, body: new Blob([new Uint8Array(first.size)]) });
+const out = { probe: [probe.status, (await probe.text()).slice(0, 300)] };
+for (const [name, grant] of [["expiring", expiring], ["cut", cut]]) {
+  renewed.length = 0;
+  const parts = await putParts(grant, file);
+  out[name] = { renewed: [...renewed], completed: await call("POST", `/uploads/${grant.upload_id}/complete`, { parts }) };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_python_and_node_recipes_renew_part_urls_that_expired_or_were_not_given(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given, for each, two multipart grants: one whose part URLs live 1 s and are left to expire,
+    # and one whose first answer is cut to its first part (as past a real answer's first 100)
+    subs = {name: fresh_sub(f"{name}-renew") for name in ("python", "node")}
+    dirs = {name: tmp_path / name for name in subs}
+    for d in dirs.values():
+        d.mkdir()
+    write_recipe("python", dirs["python"], "presign_client.py")
+    (dirs["python"] / "renew.py").write_text(RENEW_IN_PYTHON, "utf-8")
+    write_recipe("node", dirs["node"], "presign-client.mjs")
+    (dirs["node"] / "renew.mjs").write_text(RENEW_IN_NODE, "utf-8")
+    big = str(files["big"])
+
+    # When each recipe's part uploader sends them (in parallel: the two waits overlap)
+    outs = run_all(
+        dev,
+        subs,
+        dirs,
+        {"python": [sys.executable, "renew.py", big], "node": ["node", "renew.mjs", big]},
+    )
 
     # Then the expired URLs were refused, renewed one by one, and the missing ones asked for at once
-    assert out["probe"][0] == 403 and "Request has expired" in out["probe"][1], out["probe"]
-    assert out["expiring"]["renewed"] == [[1], [2], [3]], out["expiring"]
-    assert out["cut"]["renewed"] == [[2, 3]], out["cut"]
-    for name in ("expiring", "cut"):
-        assert_completed(out[name]["completed"], sub, BIG_SIZE, 3)
+    for name, (stdout, _stderr) in outs.items():
+        out = last_json(stdout)
+        assert out["probe"][0] == 403 and "Request has expired" in out["probe"][1], (name, out["probe"])
+        assert out["expiring"]["renewed"] == [[1], [2], [3]], (name, out["expiring"])
+        assert out["cut"]["renewed"] == [[2, 3]], (name, out["cut"])
+        for grant in ("expiring", "cut"):
+            assert_completed(out[grant]["completed"], subs[name], BIG_SIZE, 3)
+
+
+def run_all(
+    dev: dict[str, Any], subs: dict[str, str], dirs: dict[str, Path], commands: dict[str, list[str]]
+) -> dict[str, tuple[str, str]]:
+    """Runs each command at once, as its own caller in its own folder; all must exit 0."""
+    procs = {
+        name: subprocess.Popen(
+            args,
+            cwd=dirs[name],
+            env=recipe_env(dev, subs[name], dirs[name]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in commands.items()
+    }
+    try:
+        outs = {name: proc.communicate(timeout=90) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for name, (stdout, stderr) in outs.items():
+        assert procs[name].returncode == 0, f"{name} exited {procs[name].returncode}:\n{stdout}\n{stderr}"
+    return outs
 
 
 def test_the_python_recipes_idempotency_key_answers_the_same_upload(
