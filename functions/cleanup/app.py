@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.adapters.environment import load_settings
 from presign.cleanup.invocation import cleanup_request
-from presign.cleanup.report import KINDS
+from presign.cleanup.report import DRY_RUN_METRIC, METRICS, STOPPED_EARLY_METRIC
 from presign.cleanup.wiring import build_cleanup
 from presign.errors import PresignError
 
@@ -28,8 +28,6 @@ metrics = Metrics()
 environ = dict(os.environ)
 settings = load_settings(environ)
 cleanup = build_cleanup(settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys)))
-# Metric names, one per count: multipart_expired -> CleanupMultipartExpired.
-METRICS = {kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS}
 
 
 def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -39,11 +37,13 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
     )
     answer = report.as_dict()
     logger.info("cleanup summary", extra={"cleanup": answer})
-    if not request.dry_run:  # a manual dry run must not move the alarms
+    if request.dry_run:  # a manual dry run must not move the alarms
+        metrics.add_metric(name=DRY_RUN_METRIC, unit=MetricUnit.Count, value=1)
+    else:
         totals = report.totals()
         for kind, name in METRICS.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals[kind])
-        metrics.add_metric(name="CleanupStoppedEarly", unit=MetricUnit.Count, value=int(report.stopped_early))
+        metrics.add_metric(name=STOPPED_EARLY_METRIC, unit=MetricUnit.Count, value=int(report.stopped_early))
     return answer
 
 
