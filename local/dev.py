@@ -376,7 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         for route in emulator.routes:
             _say(f"  {route.route_key:{width}}-> {route.function}")
         for function in emulator.api.invocable:
-            _say(f"  {'(no route: `make cleanup`)' if function == 'CleanupFunction' else '(no route)':{width}}-> {function}")
+            _say(
+                f"  {'(no route: `make cleanup`)' if function == 'CleanupFunction' else '(no route)':{width}}-> {function}"
+            )
         for warning in env_warnings:
             _say(f"  note: environment {warning}")
         _say()

@@ -886,14 +886,19 @@ class Emulator:
         if lid is None:
             return _json_response(
                 404,
-                {"Type": "User", "message": f"Function not found: {name} (only functions without HTTP routes)"},
+                {
+                    "Type": "User",
+                    "message": f"Function not found: {name} (only functions without HTTP routes)",
+                },
                 [("x-amzn-errortype", "ResourceNotFoundException")],
             )
         try:
             event = json.loads(body or b"{}")
         except ValueError:
             return _json_response(
-                400, {"Type": "User", "message": "the payload is not JSON"}, [("x-amzn-errortype", "InvalidRequestContentException")]
+                400,
+                {"Type": "User", "message": "the payload is not JSON"},
+                [("x-amzn-errortype", "InvalidRequestContentException")],
             )
         spec = self.api.functions[lid]
         context = LambdaContext(spec, request_id)
@@ -901,7 +906,9 @@ class Emulator:
             with self._invoke_lock:
                 result = self.handlers[lid](event, context)
         except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
-            self._log(f"{spec.function_name} RequestId: {context.aws_request_id} failed:\n{traceback.format_exc()}")
+            self._log(
+                f"{spec.function_name} RequestId: {context.aws_request_id} failed:\n{traceback.format_exc()}"
+            )
             return _json_response(
                 200,
                 {"errorMessage": str(exc), "errorType": type(exc).__name__},

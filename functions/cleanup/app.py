@@ -27,7 +27,9 @@ logger = Logger()
 metrics = Metrics()
 environ = dict(os.environ)
 settings = load_settings(environ)
-cleanup = build_cleanup(settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys)))
+cleanup = build_cleanup(
+    settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys))
+)
 
 
 def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:

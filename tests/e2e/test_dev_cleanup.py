@@ -86,7 +86,9 @@ def test_make_cleanup_counts_what_was_left_behind_and_cleans_it(dev: Path) -> No
         assert made.status_code == 201, made.text
         granted.append(made.json())
         if i < 2:  # stored at once, while its URL is valid
-            stored = requests.put(granted[-1]["url"], data=b"hello", headers=granted[-1]["headers"], timeout=10)
+            stored = requests.put(
+                granted[-1]["url"], data=b"hello", headers=granted[-1]["headers"], timeout=10
+            )
             assert stored.status_code == 200, stored.text
     # ... and their URLs have expired (the stack's clock is the real one)
     last = max(datetime.fromisoformat(g["expires_at"].replace("Z", "+00:00")) for g in granted)

@@ -577,7 +577,13 @@ PARAMETER_EXAMPLES = {
         (
             "S3BucketArnsForCleanup",
             ["arn:aws:s3:::my-bucket", "arn:aws-cn:s3:::my.bucket"],
-            ["*", "arn:aws:s3:::*", "arn:aws:s3:::my-*", "arn:aws:s3:::my-bucket/users/*", "arn:aws:s3:::my-bucket/"],
+            [
+                "*",
+                "arn:aws:s3:::*",
+                "arn:aws:s3:::my-*",
+                "arn:aws:s3:::my-bucket/users/*",
+                "arn:aws:s3:::my-bucket/",
+            ],
         ),
         (
             "S3ObjectArnsForDownload",
@@ -982,7 +988,7 @@ def test_cleanup_cannot_write_objects_or_create_items(template: dict[str, Any]) 
 
 
 def test_cleanup_alarms_watch_failed_runs_and_orphans_that_keep_coming(template: dict[str, Any]) -> None:
-    from presign.cleanup.report import METRICS  # noqa: PLC0415 - the names the handler emits
+    from presign.cleanup.report import METRICS
 
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     failed = alarms["CleanupFailedAlarm"]["Properties"]
@@ -992,13 +998,16 @@ def test_cleanup_alarms_watch_failed_runs_and_orphans_that_keep_coming(template:
 
     orphans = alarms["CleanupOrphansGrowingAlarm"]["Properties"]
     assert orphans["MetricName"] == METRICS["orphans_aborted"]
-    assert orphans["Namespace"] == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    assert (
+        orphans["Namespace"]
+        == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    )
     assert orphans["EvaluationPeriods"] == orphans["DatapointsToAlarm"] > 1
 
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("cleanup-*.json")), ids=lambda p: p.name)
 def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
-    from presign.cleanup.invocation import cleanup_request  # noqa: PLC0415
+    from presign.cleanup.invocation import cleanup_request
 
     event = json.loads(path.read_text(encoding="utf-8"))
     request = cleanup_request(event, {"main": object()})
