@@ -112,3 +112,21 @@ def test_make_cleanup_counts_what_was_left_behind_and_cleans_it(dev: Path) -> No
         assert status["status"] == "expired", status
     again, _ = make_cleanup(dev, dry_run=True)
     assert again["totals"]["single_expired"] == 0 and again["totals"]["objects_deleted"] == 0, again
+
+
+def test_the_invoke_endpoint_serves_only_functions_without_routes_and_refuses_bad_payloads(dev: Path) -> None:
+    from local.invoke import invoke
+
+    base = json.loads(dev.read_text())["base_url"]
+    # An HTTP function is reached through its routes only (in gateway mode anyone invoking it
+    # could claim to be any user), and an unknown name is Lambda's 404
+    for name in ("UploadsFunction", "NoSuchFunction"):
+        ok, answer = invoke(base, name, {})
+        assert not ok and "Function not found" in answer["message"], answer
+    # A payload the cleanup does not understand is the contract's error shape, not a crash
+    ok, answer = invoke(base, "CleanupFunction", {"dry_run": "yes"})
+    assert ok and answer["error"]["code"] == "invalid_request" and answer["error"]["request_id"], answer
+    not_json = requests.post(
+        f"{base}/2015-03-31/functions/CleanupFunction/invocations", data=b"{", timeout=10
+    )
+    assert not_json.status_code == 400, not_json.text
