@@ -88,10 +88,15 @@ def test_the_pending_index_finds_due_records_by_window_and_the_removable_index_o
     ]
     assert ref.target == "main" and ref.owner == due.owner
 
-    # Then it is removed only once past its retention, and once
-    assert not cleanup.remove(ref, now=NOW + 5)
-    assert cleanup.remove(ref, now=NOW + 11)
-    assert not cleanup.remove(ref, now=NOW + 12)
+    assert (ref.key, ref.status) == (due.key, "expired")
+
+    # Then it is leased and removed only once past its retention, by the lease's holder, once
+    assert not cleanup.lease(ref, now=NOW + 5, until=NOW + 100)
+    assert cleanup.lease(ref, now=NOW + 11, until=NOW + 100)
+    assert not cleanup.lease(ref, now=NOW + 12, until=NOW + 101)  # another run
+    assert not cleanup.remove(ref, now=NOW + 12, lease_until=NOW + 101)
+    assert cleanup.remove(ref, now=NOW + 12, lease_until=NOW + 100)
+    assert not cleanup.remove(ref, now=NOW + 13, lease_until=NOW + 100)
     assert store.get(due.owner, due.upload_id) is None
 
 

@@ -337,7 +337,9 @@ def test_two_concurrent_runs_end_as_one_and_count_nothing_twice(stack: Stack) ->
 # -- shares and records past their time ---------------------------------------------------------
 
 
-def test_stale_shares_and_records_past_retention_are_removed(stack: Stack) -> None:
+def test_stale_shares_and_records_past_retention_are_removed_with_what_a_late_upload_left(
+    stack: Stack,
+) -> None:
     from presign.adapters.dynamodb_ratelimit import rate_limit_client
     from presign.adapters.dynamodb_shares import DynamoDbShareStore
     from presign.shares.records import Share
@@ -362,13 +364,16 @@ def test_stale_shares_and_records_past_retention_are_removed(stack: Stack) -> No
     # and two upload records expired by a first run
     stale = [stack.grant(expires_in=60) for _ in range(2)]
     assert totals(stack.cleanup.at(later(SOON))()) == {"single_expired": 2}
+    # ... one of which got an object after all (as a URL still valid after an abort can store one)
+    stack.admin.put_object(Bucket=stack.bucket, Key=stale[0]["key"], Body=b"late")
 
     # When cleanup runs after the share grace (shares.retention, 30 days) past the used-up and
     # revoked ones, before the others' expiry + grace; and after the records' retention (30 days)
     answer = stack.cleanup.at(later(SOON + 30 * 86_400 + 60))()
 
-    # Then those are gone, and nothing else
-    assert totals(answer) == {"shares_removed": 2, "records_removed": 2}, answer
+    # Then those are gone, the late object with its record, and nothing else
+    assert totals(answer) == {"shares_removed": 2, "records_removed": 2, "objects_deleted": 1}, answer
+    assert not stack.exists(stale[0]["key"])
     assert store.get("a" * 40) is None and store.get("b" * 40) is None
     assert store.get("c" * 40) is not None and store.get(expired.handle) is not None
     assert all(stack.caller.status(g["upload_id"])["statusCode"] == 404 for g in stale)

@@ -37,7 +37,16 @@ class MemoryCleanupRecords:
         for slot, record in list(self.records.records.items()):
             ttl = self.records.ttls.get(slot)
             if record.status != "pending" and ttl is not None and since <= ttl < before:
-                found.append(RecordRef(record.owner, record.upload_id, record.target, marker=f"{ttl:010d}"))
+                found.append(
+                    RecordRef(
+                        record.owner,
+                        record.upload_id,
+                        record.target,
+                        f"{ttl:010d}",
+                        record.key,
+                        record.status,
+                    )
+                )
         yield from found
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
@@ -58,14 +67,33 @@ class MemoryCleanupRecords:
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
         return self.records.transition(record, expected=expected, ttl=ttl)
 
-    def remove(self, ref: RecordRef, *, now: int) -> bool:
+    def _removable(self, ref: RecordRef, now: int) -> bool:
+        slot = (ref.owner, ref.upload_id)
+        record, ttl = self.records.records.get(slot), self.records.ttls.get(slot)
+        return not (
+            record is None
+            or record.status == "pending"
+            or ttl is None
+            or f"{ttl:010d}" != ref.marker
+            or ttl > now
+        )
+
+    def lease(self, ref: RecordRef, *, now: int, until: int) -> bool:
+        self.records.before("lease")
+        with self.records._lock:
+            slot = (ref.owner, ref.upload_id)
+            if not self._removable(ref, now) or self.records.leases.get(slot, 0) >= now:
+                return False
+            self.records.leases[slot] = until
+            return True
+
+    def remove(self, ref: RecordRef, *, now: int, lease_until: int | None) -> bool:
         self.records.before("remove")
         with self.records._lock:
             slot = (ref.owner, ref.upload_id)
-            record, ttl = self.records.records.get(slot), self.records.ttls.get(slot)
-            if record is None or record.status == "pending" or ttl is None or f"{ttl:010d}" != ref.marker:
+            if not self._removable(ref, now):
                 return False
-            if ttl > now:
+            if lease_until is not None and self.records.leases.get(slot) != lease_until:
                 return False
             del self.records.records[slot]
             return True

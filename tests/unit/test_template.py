@@ -819,10 +819,13 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
     pending, removable = props["GlobalSecondaryIndexes"]
     assert pending["IndexName"] == "pending"
     assert [k["AttributeName"] for k in pending["KeySchema"]] == ["pending_pk", "pending_sk"]
-    # the cleanup job's: records past their retention, by day (keys and the target only)
+    # the cleanup job's: records past their retention, by day (what a removal needs, no more)
     assert removable["IndexName"] == "removable"
     assert [k["AttributeName"] for k in removable["KeySchema"]] == ["removable_pk", "removable_sk"]
-    assert removable["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["target"]}
+    assert removable["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["target", "object_key", "status"],
+    }
     assert "ProvisionedThroughput" not in pending and "ProvisionedThroughput" not in removable
 
 

@@ -10,7 +10,9 @@ early has done the oldest work. Every write is conditional:
   upload, and a run that died frees it when its lease ends);
 * ``pending -> expired``: ``DynamoDbRecordStore.transition`` (``status = pending``);
 * a record past its retention: ``DeleteItem`` if its ``removable_sk`` is still the one indexed
-  (the record did not move since) and its ``ttl`` has passed;
+  (the record did not move since) and its ``ttl`` has passed; one never confirmed (rejected,
+  aborted, expired, deleted) is first *leased* (``cleanup_lease``, the same conditions) while its
+  key is cleaned, and deleted only while the lease is still this run's;
 * an orphan's abort claim: an item of its own (``pk = "c#" + sha256(target, key, upload id)``),
   written if absent or expired, so of two runs exactly one aborts and counts;
 * a stale share: ``DeleteItem`` if its ``stale_sk`` is still the one indexed.
@@ -38,6 +40,8 @@ from presign.errors import DependencyUnavailable
 from presign.lifecycle.records import Status, UploadRecord
 
 _ORPHAN_SK = "orphan"
+# Still the record the removable index showed (it did not move since), and past its retention.
+_STILL_REMOVABLE = "removable_sk = :marker AND #ttl <= :now AND #status <> :pending"
 BATCH_ATTEMPTS = 3  # BatchGetItem answers what it could not read; asked again at most this often
 
 
@@ -169,19 +173,38 @@ class DynamoDbCleanupRecords:
             return False
         return True
 
-    def remove(self, ref: RecordRef, *, now: int) -> bool:
+    def lease(self, ref: RecordRef, *, now: int, until: int) -> bool:
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": _record_key(ref.owner, ref.upload_id),
+                    "UpdateExpression": "SET cleanup_lease = :until",
+                    "ConditionExpression": (
+                        f"{_STILL_REMOVABLE} AND (attribute_not_exists(cleanup_lease) OR cleanup_lease < :now)"
+                    ),
+                    "ExpressionAttributeNames": {"#ttl": "ttl", "#status": "status"},
+                    "ExpressionAttributeValues": {**_removable_values(ref, now), ":until": _n(until)},
+                },
+            )
+        except AwsServiceError:
+            return False
+        return True
+
+    def remove(self, ref: RecordRef, *, now: int, lease_until: int | None) -> bool:
+        condition = _STILL_REMOVABLE
+        values = _removable_values(ref, now)
+        if lease_until is not None:
+            condition += " AND cleanup_lease = :until"
+            values[":until"] = _n(lease_until)
         try:
             self._call(
                 "DeleteItem",
                 {
                     "Key": _record_key(ref.owner, ref.upload_id),
-                    "ConditionExpression": "removable_sk = :marker AND #ttl <= :now AND #status <> :pending",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#ttl": "ttl", "#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":marker": _s(ref.marker),
-                        ":now": _n(now),
-                        ":pending": _s("pending"),
-                    },
+                    "ExpressionAttributeValues": values,
                 },
             )
         except AwsServiceError:
@@ -243,7 +266,13 @@ def _ref(item: dict[str, Any], marker: str) -> RecordRef:
         upload_id=_str(item, "sk")[3:],
         target=_str(item, "target"),
         marker=_str(item, marker),
+        key=_str(item, "object_key"),
+        status=_str(item, "status"),
     )
+
+
+def _removable_values(ref: RecordRef, now: int) -> dict[str, Any]:
+    return {":marker": _s(ref.marker), ":now": _n(now), ":pending": _s("pending")}
 
 
 def _unavailable_batch() -> DependencyUnavailable:

@@ -25,6 +25,8 @@ class RecordRef:
     upload_id: str
     target: str = ""
     marker: str = ""  # the index's sort key as read: a removal is conditioned on it
+    key: str = ""  # the removable index's: the object key and the status it was filed with
+    status: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,14 @@ class CleanupRecords(Protocol):
         """Records out of ``pending`` whose retention ended in [since, before)."""
         ...
 
-    def remove(self, ref: RecordRef, *, now: int) -> bool:
-        """Delete the record if it is still as indexed and past its retention; True if this call did."""
+    def lease(self, ref: RecordRef, *, now: int, until: int) -> bool:
+        """Take the record (still as indexed, past its retention) for this run until ``until``,
+        before its key is cleaned: False if it moved, is gone, or another run holds it."""
+        ...
+
+    def remove(self, ref: RecordRef, *, now: int, lease_until: int | None) -> bool:
+        """Delete the record if it is still as indexed and past its retention (and, with
+        ``lease_until``, still this run's); True if this call deleted it."""
         ...
 
     def claim_orphan(self, target: str, upload: StorageUpload, *, now: int, ttl: int) -> bool:

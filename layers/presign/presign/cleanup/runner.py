@@ -15,7 +15,9 @@
    runs one aborts), then aborted;
 3. *stale shares* (the shares table's ``stale`` index): removed ``share_grace`` after they
    stopped working;
-4. *old records* (the uploads table's ``removable`` index): deleted once past their retention.
+4. *old records* (the uploads table's ``removable`` index): deleted once past their retention; a
+   record never confirmed (rejected, aborted, expired, deleted) is leased first and its key
+   cleaned (a URL still valid after an abort may have stored an object since).
 
 **Never a confirmed file lost.** Cleanup deletes an object only after its fence write succeeded
 on a record that was still ``pending``, and the write to ``complete`` requires no fence
@@ -63,6 +65,9 @@ from presign.lifecycle.records import UploadRecord
 from presign.ratelimit.limiter import subject_digest
 
 LOOKUP_BATCH = 100  # storage uploads looked up in the records table at once (BatchGetItem's limit)
+# Final statuses whose object was never confirmed, or was deleted by its owner: anything at their
+# key when the record is removed is a leftover (``complete`` is not among them, ever).
+NEVER_CONFIRMED = frozenset(("rejected", "aborted", "expired", "deleted"))
 ORPHAN_CLAIM_SECONDS = 3600  # a claim whose run died frees the upload for a later run after this
 # One run at a time works on a stale upload: its fence is a lease longer than any Lambda run (15
 # minutes), so a live run's is never taken over, and a dead run's frees the upload after it.
@@ -326,10 +331,33 @@ class Cleanup:
         selected: frozenset[str] | None,
         dry_run: bool,
     ) -> None:
+        """Remove a record past its retention. One never confirmed takes its key along: a URL
+        still valid after an abort (or the object a late part assembled) may have stored an
+        object there since, and the key is that upload's alone (it holds the upload id)."""
         if selected is not None and ref.target not in selected:
             return
-        if dry_run or records.remove(ref, now=self._now()):
+        now = self._now()
+        sweep_key = ref.status in NEVER_CONFIRMED and bool(ref.key)
+        if dry_run:
             report.add(ref.target, "records_removed")
+            if sweep_key and self._storage(ref.target).head(ref.key, checksum=False) is not None:
+                report.add(ref.target, "objects_deleted")
+            return
+        if not sweep_key:
+            if records.remove(ref, now=now, lease_until=None):
+                report.add(ref.target, "records_removed")
+            return
+        until = now + FENCE_LEASE_SECONDS
+        if not records.lease(ref, now=now, until=until):
+            return  # moved, gone, or another run is on it
+        storage = self._storage(ref.target)
+        stored = storage.head(ref.key, checksum=False) is not None
+        if stored:
+            storage.delete(ref.key)
+        if records.remove(ref, now=now, lease_until=until):
+            report.add(ref.target, "records_removed")
+            if stored:
+                report.add(ref.target, "objects_deleted")
 
 
 class _Named:
