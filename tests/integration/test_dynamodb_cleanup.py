@@ -14,7 +14,7 @@ from local.servers import MotoServer
 from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords, DynamoDbCleanupShares
 from presign.adapters.dynamodb_shares import DynamoDbShareStore
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
-from presign.cleanup.ports import StorageUpload
+from presign.cleanup.ports import RecordRef, StorageUpload
 from presign.lifecycle.ids import MonotonicIds
 from presign.lifecycle.records import Multipart, UploadRecord
 from presign.shares.records import Share
@@ -54,19 +54,24 @@ def test_a_fenced_upload_cannot_become_complete_but_can_expire(
     record = pending(NOW - 50)
     assert store.create(record, ttl=NOW + 3600)
 
-    # When the cleanup fences it: a second run's fence waits for the lease, the record shows it
-    assert cleanup.fence(record, now=NOW, lease_until=NOW + 600)
-    assert not cleanup.fence(record, now=NOW + 1, lease_until=NOW + 601)
-    assert cleanup.fence(record, now=NOW + 601, lease_until=NOW + 1200)  # the first run died
-    fenced = store.get(record.owner, record.upload_id)
+    ref = RecordRef(record.owner, record.upload_id, "main")
+
+    # When the cleanup fences it (not before it is stale): a second run's fence waits for the
+    # lease, and the fence answers the record as it is
+    assert cleanup.fence(ref, now=NOW, lease_until=NOW + 600, expired_before=NOW - 50) is None
+    fenced = cleanup.fence(ref, now=NOW, lease_until=NOW + 600, expired_before=NOW)
     assert fenced is not None and fenced.cleanup_at == NOW and fenced.status == "pending"
+    assert fenced == store.get(record.owner, record.upload_id)
+    assert cleanup.fence(ref, now=NOW + 1, lease_until=NOW + 601, expired_before=NOW) is None
+    again = cleanup.fence(ref, now=NOW + 601, lease_until=NOW + 1200, expired_before=NOW)  # the first died
+    assert again is not None and again.cleanup_at == NOW
 
     # Then a completion's write fails its condition, and the expiry succeeds
     done = fenced.moved("complete", now=NOW, etag='"e"', completed_at=NOW)
     assert store.transition(done, expected="pending", ttl=None) is False
     assert store.transition(fenced.moved("expired", now=NOW), expected="pending", ttl=NOW + 10)
     # and a fence of a record no longer pending fails
-    assert not cleanup.fence(fenced, now=NOW + 2000, lease_until=NOW + 3000)
+    assert cleanup.fence(ref, now=NOW + 2000, lease_until=NOW + 3000, expired_before=NOW) is None
 
 
 def test_the_pending_index_finds_due_records_by_window_and_the_removable_index_old_ones(

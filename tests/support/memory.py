@@ -65,18 +65,23 @@ class MemoryRecords:
             self.history.append((record.upload_id, current.status, record.status))
             return True
 
-    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
+    def fence(
+        self, owner: str, upload_id: str, *, now: int, lease_until: int, expired_before: int
+    ) -> UploadRecord | None:
         """The cleanup job's fence (``presign.cleanup.ports.CleanupRecords.fence``), with its lease."""
         self.before("fence")
         with self._lock:
-            slot = (record.owner, record.upload_id)
+            slot = (owner, upload_id)
             current = self.records.get(slot)
-            if current is None or current.status != "pending" or self.leases.get(slot, 0) >= now:
-                return False
+            if current is None or current.status != "pending" or current.expires_at >= expired_before:
+                return None
+            if self.leases.get(slot, 0) >= now:
+                return None
             self.leases[slot] = lease_until
             if current.cleanup_at is None:
-                self.records[slot] = dataclasses.replace(current, cleanup_at=now)
-            return True
+                current = dataclasses.replace(current, cleanup_at=now)
+                self.records[slot] = current
+            return current
 
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
         self.before("page")

@@ -61,8 +61,12 @@ class MemoryCleanupRecords:
                 found[ref] = record.multipart.storage_upload_id if record.multipart is not None else None
         return found
 
-    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
-        return self.records.fence(record, now=now, lease_until=lease_until)
+    def fence(
+        self, ref: RecordRef, *, now: int, lease_until: int, expired_before: int
+    ) -> UploadRecord | None:
+        return self.records.fence(
+            ref.owner, ref.upload_id, now=now, lease_until=lease_until, expired_before=expired_before
+        )
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
         return self.records.transition(record, expected=expected, ttl=ttl)

@@ -195,7 +195,9 @@ def test_a_completion_after_the_fence_answers_gone_and_confirms_nothing() -> Non
     record = _stale(new_upload_id(NOW - timedelta(hours=2), lambda n: b"\x01" * n), "main")
     table.records[(record.owner, record.upload_id)] = record
     objects.objects[record.key] = ObjectFacts(size=1, content_type="text/plain", etag='"e"')
-    assert table.fence(record, now=T, lease_until=T + 60)
+    assert (
+        table.fence(record.owner, record.upload_id, now=T, lease_until=T + 60, expired_before=T) is not None
+    )
 
     # When the client completes it / Then 410, and the record is still the cleanup's to expire
     lifecycle = Lifecycle(

@@ -6,8 +6,9 @@ upload?); never a Scan. Each index is read oldest day first, each page as it is 
 early has done the oldest work. Every write is conditional:
 
 * the *fence*: ``SET cleanup_at = if_not_exists(cleanup_at, :now), cleanup_lease = :until`` if
-  ``status = pending`` and no other run's lease is running (so one run at a time works on an
-  upload, and a run that died frees it when its lease ends);
+  ``status = pending``, the upload is stale and no other run's lease is running (so one run at a
+  time works on an upload, and a run that died frees it when its lease ends); it answers the
+  record (``ALL_NEW``), so a stale upload costs no read before it;
 * ``pending -> expired``: ``DynamoDbRecordStore.transition`` (``status = pending``);
 * a record past its retention: ``DeleteItem`` if its ``removable_sk`` is still the one indexed
   (the record did not move since) and its ``ttl`` has passed; one never confirmed (rejected,
@@ -33,6 +34,7 @@ from presign.adapters.dynamodb_uploads import (
     REMOVABLE_INDEX,
     REMOVABLE_SHARDS,
     DynamoDbRecordStore,
+    record_from,
 )
 from presign.cleanup.ports import RecordKey, RecordRef, ShareRef, StorageUpload
 from presign.cleanup.settings import DAY
@@ -151,27 +153,33 @@ class DynamoDbCleanupRecords:
         except (AwsServiceError, AwsUnavailable, DependencyUnavailable) as exc:
             raise _unavailable_batch() from exc
 
-    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
+    def fence(
+        self, ref: RecordRef, *, now: int, lease_until: int, expired_before: int
+    ) -> UploadRecord | None:
         try:
-            self._call(
+            answer = self._call(
                 "UpdateItem",
                 {
-                    "Key": _record_key(record.owner, record.upload_id),
+                    "Key": _record_key(ref.owner, ref.upload_id),
                     "UpdateExpression": "SET cleanup_at = if_not_exists(cleanup_at, :now), cleanup_lease = :lease",
                     "ConditionExpression": (
-                        "#status = :pending AND (attribute_not_exists(cleanup_lease) OR cleanup_lease < :now)"
+                        "#status = :pending AND expires_at < :before"
+                        " AND (attribute_not_exists(cleanup_lease) OR cleanup_lease < :now)"
                     ),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":now": _n(now),
                         ":lease": _n(lease_until),
                         ":pending": _s("pending"),
+                        ":before": _n(expired_before),
                     },
+                    # The record as fenced: no GetItem before the write.
+                    "ReturnValues": "ALL_NEW",
                 },
             )
         except AwsServiceError:
-            return False
-        return True
+            return None
+        return record_from(answer.get("Attributes") or {})
 
     def lease(self, ref: RecordRef, *, now: int, until: int) -> bool:
         try:

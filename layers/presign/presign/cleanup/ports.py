@@ -59,9 +59,12 @@ class CleanupRecords(Protocol):
         (None for a single upload); records that do not exist are absent. Read consistently."""
         ...
 
-    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
-        """Mark the pending record as being cleaned (``cleanup_at``, kept) by this run until
-        ``lease_until``: False if it is not pending, or another run's lease has not ended."""
+    def fence(
+        self, ref: RecordRef, *, now: int, lease_until: int, expired_before: int
+    ) -> UploadRecord | None:
+        """Mark the record as being cleaned (``cleanup_at``, kept) by this run until
+        ``lease_until``, if it is still pending, expired before ``expired_before`` and no other
+        run's lease is running: the record as it is now, or None (and nothing written)."""
         ...
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:

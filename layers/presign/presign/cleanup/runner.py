@@ -3,8 +3,8 @@
 **The plan**, in this order, every step driven by an index (never a Scan):
 
 1. *stale pending uploads* (the uploads table's ``pending`` index, by expiry): pending
-   ``grace`` seconds after the URL, or a multipart upload's lifetime, ended. For each: read the
-   record; *fence* it (``cleanup_at``, conditional on ``pending``: from then on no completion can
+   ``grace`` seconds after the URL, or a multipart upload's lifetime, ended. For each: *fence* the
+   record (a conditional write that answers it) (``cleanup_at``, conditional on ``pending``: from then on no completion can
    mark it ``complete``; with a lease, so one run at a time works on it); abort the storage's multipart upload (with the record's stored id);
    delete the key if anything is stored there (never verified, so never confirmed); then
    ``pending -> expired``, conditional on ``pending``;
@@ -224,25 +224,26 @@ class Cleanup:
     ) -> None:
         records = self._records
         assert records is not None
-        record = records.get(ref.owner, ref.upload_id)
+        if selected is not None and ref.target not in selected:
+            return  # the index carries the target
         now = self._now()
-        if record is None or record.status != "pending" or now < record.expires_at + self._settings.grace:
-            return  # moved since the index was read, or not due after all
-        if selected is not None and record.target not in selected:
-            return
-        kind: Kind = "multipart_expired" if record.multipart is not None else "single_expired"
-        storage = self._storage(record.target)
+        due = now - self._settings.grace
         if dry_run:
-            report.add(record.target, kind)
-            if storage.head(record.key, checksum=False) is not None:
-                report.add(record.target, "objects_deleted")
+            found = records.get(ref.owner, ref.upload_id)
+            if found is None or found.status != "pending" or found.expires_at >= due:
+                return  # moved since the index was read
+            storage = self._storage(found.target)
+            report.add(found.target, _kind(found))
+            if storage.head(found.key, checksum=False) is not None:
+                report.add(found.target, "objects_deleted")
             return
-        if not records.fence(record, now=now, lease_until=now + FENCE_LEASE_SECONDS):
+        record = records.fence(ref, now=now, lease_until=now + FENCE_LEASE_SECONDS, expired_before=due)
+        if record is None:
             return  # completed, aborted or expired meanwhile, or another run is on it
-        stored = self._clean_storage(storage, record)
+        stored = self._clean_storage(self._storage(record.target), record)
         expired = record.moved("expired", now=now)
         if records.transition(expired, expected="pending", ttl=now + self._closed_retention):
-            report.add(record.target, kind)
+            report.add(record.target, _kind(record))
             if stored:
                 report.add(record.target, "objects_deleted")
 
@@ -358,6 +359,10 @@ class Cleanup:
             report.add(ref.target, "records_removed")
             if stored:
                 report.add(ref.target, "objects_deleted")
+
+
+def _kind(record: UploadRecord) -> Kind:
+    return "multipart_expired" if record.multipart is not None else "single_expired"
 
 
 class _Named:
