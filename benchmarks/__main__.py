@@ -26,6 +26,7 @@ SUITES = (
     "bench_multipart",
     "bench_shares",
     "bench_cdn",
+    "bench_cleanup",
     "bench_coldstart",
 )
 
