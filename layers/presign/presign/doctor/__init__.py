@@ -1,0 +1,87 @@
+"""``python -m presign.doctor``: check every target of a configuration end to end.
+
+For each target, one line per check (PASS / WARN / FAIL / SKIP, ``presign.doctor.report``), with
+the fix for each failure: this machine's clock against the server's, the credentials, a presigned
+PUT, GET, HEAD, POST form and DELETE of a probe object, a multipart create-part-abort, the bucket's
+CORS rule, its lifecycle rule for abandoned multipart uploads, and the checksum settings.
+``presign.doctor.checks`` has the checks; ``docs/doctor.md`` what each means and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from presign.adapters.credentials import resolve_credentials
+from presign.adapters.plain_http import send as plain_send
+from presign.adapters.s3_doctor import BucketInspector
+from presign.clock import Clock, system_clock
+from presign.config import Settings, Target
+from presign.doctor.checks import CHECKS, Send, TargetDoctor, credential_source
+from presign.doctor.report import Finding, Status
+from presign.errors import PresignError
+from presign.signing.sigv4 import S3Presigner, SigningCredentials
+
+__all__ = ["Finding", "Status", "check_settings", "check_target"]
+
+
+def _presigner(target: Target, credentials: SigningCredentials) -> S3Presigner:
+    return S3Presigner(
+        credentials=credentials,
+        region=target.region,
+        endpoint_url=target.endpoint_url,
+        addressing_style=target.addressing_style,
+    )
+
+
+def check_target(
+    name: str,
+    target: Target,
+    *,
+    environ: Mapping[str, str],
+    clock: Clock = system_clock,
+    origins: Sequence[str] = (),
+    send: Send = plain_send,
+) -> list[Finding]:
+    try:
+        credentials = resolve_credentials(target.credentials, environ)
+    except PresignError as exc:
+        # The clock needs no credentials; everything else does.
+        placeholder = SigningCredentials(access_key_id="-", secret_access_key="-")  # noqa: S106
+        inspector = BucketInspector(target, placeholder)  # never called: only the clock is checked
+        doctor = TargetDoctor(name, target, _presigner(target, placeholder), inspector, send, clock)
+        failed = Finding(
+            name,
+            "credentials",
+            Status.FAIL,
+            f"cannot read the signing credentials: {exc.message}",
+            f"make {credential_source(target)} available to this shell",
+        )
+        skipped = [Finding(name, c, Status.SKIP, "skipped: the credentials check failed") for c in CHECKS]
+        return [doctor.check_clock(), failed, *skipped]
+    doctor = TargetDoctor(
+        name,
+        target,
+        _presigner(target, credentials),
+        BucketInspector(target, credentials),
+        send,
+        clock,
+        origins=tuple(origins),
+    )
+    return doctor.run()
+
+
+def check_settings(
+    settings: Settings,
+    *,
+    environ: Mapping[str, str],
+    only: str | None = None,
+    clock: Clock = system_clock,
+    origins: Sequence[str] = (),
+    send: Send = plain_send,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for name, target in settings.targets.items():
+        if only is None or name == only:
+            findings += check_target(name, target, environ=environ, clock=clock, origins=origins, send=send)
+    return findings
+
