@@ -84,4 +84,3 @@ def check_settings(
         if only is None or name == only:
             findings += check_target(name, target, environ=environ, clock=clock, origins=origins, send=send)
     return findings
-
