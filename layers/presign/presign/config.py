@@ -8,7 +8,7 @@ is an adapter's business (``presign.adapters.settings_source``).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -20,6 +20,7 @@ from presign.mediatypes import PASSIVE_DEFAULTS, is_active
 from presign.multipart.plan import MAX_OBJECT_BYTES
 from presign.multipart.settings import MultipartPolicy
 from presign.prefixes import PrefixTemplate
+from presign.providers import ProviderName, fill_defaults, refusals
 from presign.ratelimit.settings import RateLimitSettings
 from presign.shares.settings import SharePolicy, ShareSettings
 
@@ -177,10 +178,19 @@ class DownloadPolicy(_Model):
 
 
 class Target(_Model):
-    """One S3-compatible bucket the service may sign for."""
+    """One S3-compatible bucket the service may sign for.
 
-    endpoint_url: str | None = None  # None: AWS S3's regional endpoint
+    ``provider`` (``presign.providers``) fills what the target leaves out: endpoint, region,
+    addressing style, upload methods and part checksums; what the target says wins, and what it
+    asks that the provider cannot do is refused at cold start (``Settings``).
+    """
+
+    # Default: "aws" without an endpoint_url, "generic" with one (presign.providers.fill_defaults).
+    provider: ProviderName = "aws"
+    endpoint_url: str | None = None  # None: AWS S3's regional endpoint, or the provider's template
     region: str = Field(default="us-east-1", pattern=r"^[a-z0-9\-]{2,32}$")
+    # For an endpoint template that needs it: R2's account id, IBEE's project id.
+    account_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9\-]{1,63}$")
     bucket: str
     addressing_style: Literal["path", "virtual"] = "virtual"
     credentials: CredentialSource = Field(default_factory=RoleCredentials)
@@ -189,6 +199,11 @@ class Target(_Model):
     download: DownloadPolicy = Field(default_factory=DownloadPolicy)
     # How long share links to this target's objects may live (presign.shares.settings).
     share: SharePolicy = Field(default_factory=SharePolicy)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_defaults(cls, data: Any) -> Any:
+        return fill_defaults(data) if isinstance(data, dict) else data
 
     @field_validator("endpoint_url")
     @classmethod
@@ -407,6 +422,17 @@ class Settings(_Model):
         return self
 
     @model_validator(mode="after")
+    def _providers_can_serve(self) -> Settings:
+        found = [
+            f"targets.{name}.{field}: {why}"
+            for name, target in self.targets.items()
+            for field, why in refusals(target)
+        ]
+        if found:
+            raise ValueError("; ".join(found))
+        return self
+
+    @model_validator(mode="after")
     def _expiry_fits_role_credentials(self) -> Settings:
         # Stored credentials with a session token get the same check once they are read
         # (presign.adapters.credentials), which only happens at cold start.
@@ -456,12 +482,19 @@ class Settings(_Model):
             raise KeyError(chosen) from None
 
 
+def _problem(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    cause = err.get("ctx", {}).get("error") if err["type"] == "value_error" else None
+    if not where and str(cause).startswith("targets."):
+        # A document-level check that names its own field (targets.r2.upload.methods: ...).
+        return str(cause)
+    return f"{where or '(document)'}: {err['msg']}"
+
+
 def parse_settings(document: str | bytes) -> Settings:
     """Validate the JSON document; every problem is named by its field path."""
     try:
         return Settings.model_validate_json(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         raise ConfigurationError(f"invalid presign configuration: {problems}") from None

@@ -214,6 +214,14 @@ class MultipartUnsupported(Unprocessable):
     code = "multipart_unsupported"
 
 
+class UnsupportedByProvider(Unprocessable):
+    """The request needs something the target's storage provider cannot do (``presign.providers``):
+    a POST form on R2, a checksum on a store that does not verify it. ``details`` names the
+    provider and the capability."""
+
+    code = "unsupported_by_provider"
+
+
 class NotMultipart(Unprocessable):
     """A multipart-only request (part URLs) for an upload that is a single PUT or POST."""
 

@@ -10,8 +10,10 @@ creation (CreateMultipartUpload). A single upload's status or a list never does.
 **Configured per target**: its endpoint, region and addressing style, and its own credentials
 (``presign.adapters.credentials``: the role, a secret, a parameter), resolved per call and cached by
 value, so a rotated secret gets a new client. ``request_checksum_calculation`` and
-``response_checksum_validation`` are ``when_required``: botocore 1.36+ otherwise adds CRC32
-checksums that many S3-compatible stores reject. Short timeouts (1 s to connect, 3 s to read)
+``response_checksum_validation`` are the provider profile's ``sdk_checksums``
+(``presign.providers``): ``when_required`` everywhere but AWS, since botocore 1.36+ otherwise adds
+CRC32 checksums that many S3-compatible stores reject (none of the calls made here carry a body
+checksum on AWS either: their operations have no ``httpChecksum`` request algorithm). Short timeouts (1 s to connect, 3 s to read)
 and two attempts in standard retry mode keep a sick store from eating Lambda's 6 s.
 
 **Errors**, translated here and nowhere else:
@@ -41,6 +43,7 @@ from presign.config import Target
 from presign.errors import DependencyUnavailable, PartsMismatch
 from presign.lifecycle.verification import ObjectFacts
 from presign.multipart.checks import StoredPart
+from presign.providers import profile_of
 from presign.signing.sigv4 import SigningCredentials
 
 if TYPE_CHECKING:
@@ -67,6 +70,7 @@ def make_client(target: Target, credentials: SigningCredentials) -> S3Client:
     import boto3
     from botocore.config import Config
 
+    checksums = profile_of(target).sdk_checksums
     config = Config(
         region_name=target.region,
         signature_version="s3v4",
@@ -75,8 +79,8 @@ def make_client(target: Target, credentials: SigningCredentials) -> S3Client:
         read_timeout=READ_TIMEOUT_SECONDS,
         retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         max_pool_connections=MAX_POOL_CONNECTIONS,
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
+        request_checksum_calculation=checksums,
+        response_checksum_validation=checksums,
     )
     client: S3Client = boto3.session.Session().client(
         "s3",
