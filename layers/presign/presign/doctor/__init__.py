@@ -9,7 +9,7 @@ CORS rule, its lifecycle rule for abandoned multipart uploads, and the checksum 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from presign.adapters.credentials import resolve_credentials
 from presign.adapters.plain_http import send as plain_send
@@ -19,6 +19,7 @@ from presign.config import Settings, Target
 from presign.doctor.checks import CHECKS, Send, TargetDoctor, credential_source
 from presign.doctor.report import Finding, Status
 from presign.errors import PresignError
+from presign.providers import Profile, profile_of
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 
 __all__ = ["Finding", "Status", "check_settings", "check_target"]
@@ -33,6 +34,25 @@ def _presigner(target: Target, credentials: SigningCredentials) -> S3Presigner:
     )
 
 
+# Capabilities a check may find off, as a reader names them.
+_CAPABILITY = {
+    "post_uploads": "POST form uploads",
+    "multipart": "multipart uploads",
+    "checksum_sha256": "x-amz-checksum-sha256",
+    "lifecycle_abort_multipart": "a lifecycle rule aborting incomplete multipart uploads",
+    "bucket_cors_api": "setting CORS through the S3 API (GetBucketCors / PutBucketCors)",
+}
+
+
+def _notes(profile: Profile) -> Callable[[str], str | None]:
+    def note(capability: str) -> str | None:
+        if getattr(profile.capabilities, capability):
+            return None
+        return f"{_CAPABILITY.get(capability, capability)}: unsupported by {profile.title} ({profile.docs})"
+
+    return note
+
+
 def check_target(
     name: str,
     target: Target,
@@ -42,6 +62,7 @@ def check_target(
     origins: Sequence[str] = (),
     send: Send = plain_send,
 ) -> list[Finding]:
+    profile = profile_of(target)
     try:
         credentials = resolve_credentials(target.credentials, environ)
     except PresignError as exc:
@@ -66,6 +87,9 @@ def check_target(
         send,
         clock,
         origins=tuple(origins),
+        checksums=profile.capabilities.checksum_sha256,
+        sdk_checksums=profile.sdk_checksums,
+        provider_note=_notes(profile),
     )
     return doctor.run()
 

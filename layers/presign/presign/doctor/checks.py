@@ -132,6 +132,9 @@ class TargetDoctor:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     # Whether probe PUTs sign x-amz-checksum-sha256, as a client asking for checksum_sha256 gets.
     checksums: bool = True
+    # What the provider's profile says boto3 must be told (presign.providers.Profile.sdk_checksums).
+    sdk_checksums: str = "when_required"
+    # The capability's name (presign.providers.Capabilities) -> why it is off, or None when it is on.
     provider_note: Callable[[str], str | None] = lambda _: None
     _keys: list[str] = field(default_factory=list, init=False)
     _uploads: list[tuple[str, str]] = field(default_factory=list, init=False)
@@ -527,10 +530,13 @@ class TargetDoctor:
             ]
         }
         suggestion = json.dumps(rule, separators=(",", ":"))
+        endpoint = f" --endpoint-url {self.target.endpoint_url}" if self.target.endpoint_url else ""
         unsupported = self.provider_note("lifecycle_abort_multipart")
-        if unsupported:
-            return self._finding("lifecycle", Status.WARN, f"{unsupported}; {covers}")
         answer = self.inspector.lifecycle()
+        if unsupported:
+            # Whatever the bucket holds, the profile does not vouch that the storage acts on it.
+            stored = " (the bucket holds lifecycle rules)" if answer.ok and answer.data.get("Rules") else ""
+            return self._finding("lifecycle", Status.WARN, f"{unsupported}{stored}; {covers}")
         if answer.status in (501,) or answer.code == "NotImplemented":
             return self._finding(
                 "lifecycle", Status.WARN, f"the provider has no lifecycle rules ({answer.brief()}); {covers}"
@@ -541,7 +547,7 @@ class TargetDoctor:
                 Status.WARN,
                 f"no lifecycle rule aborts incomplete multipart uploads; {covers}",
                 f"for the storage to drop abandoned parts too: aws s3api put-bucket-lifecycle-configuration "
-                f"--bucket {self.target.bucket} --lifecycle-configuration '{suggestion}'",
+                f"--bucket {self.target.bucket}{endpoint} --lifecycle-configuration '{suggestion}'",
             )
         if not answer.ok:
             return self._finding(
@@ -576,14 +582,16 @@ class TargetDoctor:
 
     def check_checksums(self) -> Finding:
         request, response = self.inspector.checksum_settings()
-        if (request, response) != ("when_required", "when_required"):
+        wanted = self.sdk_checksums
+        if (request, response) != (wanted, wanted):
             return self._fail(
                 "checksums",
-                f"presign's S3 client sends checksums {request!r} / validates {response!r}",
-                "keep request_checksum_calculation and response_checksum_validation at 'when_required' "
-                "in presign.adapters.s3_control.make_client: many providers reject boto3's defaults",
+                f"presign's S3 client sends checksums {request!r} / validates {response!r}, where this "
+                f"provider's profile wants {wanted!r}",
+                "make presign.adapters.s3_control.make_client take request_checksum_calculation and "
+                "response_checksum_validation from the provider profile (presign.providers)",
             )
-        notes = ["presign's S3 client adds checksums only when required"]
+        notes = [f"presign's S3 client computes checksums {wanted!r}"]
         if self.checksums:
             body = b"presign doctor checksum probe\n"
             key = self._key("checksum.txt")
@@ -608,16 +616,21 @@ class TargetDoctor:
         if unsupported:
             notes.append(unsupported)
         default = self.inspector.sdk_default_put(self._key("sdk-default.txt"), b"presign doctor sdk probe\n")
-        if not default.ok:
-            return self._finding(
+        if not default.ok and wanted == "when_supported":
+            return self._fail(
                 "checksums",
-                Status.WARN,
-                f"{'; '.join(notes)}; but a PutObject with boto3's default checksums was refused "
+                f"{'; '.join(notes)}; but the storage refuses a PutObject with boto3's default checksums "
                 f"({default.brief()})",
-                "other SDK clients of this bucket need AWS_REQUEST_CHECKSUM_CALCULATION=when_required and "
-                "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (boto3 >= 1.36, AWS SDKs of 2025)",
+                f"this is not the provider its profile describes: set targets.{self.name}.provider to the "
+                "right one (or 'generic'), whose client sends checksums only when required",
             )
-        notes.append("boto3's default checksums are accepted too")
+        if not default.ok:
+            notes.append(
+                f"the storage refuses boto3's default checksums ({default.brief()}), which presign never "
+                "sends; other SDK clients of this bucket need AWS_REQUEST_CHECKSUM_CALCULATION=when_required"
+            )
+        else:
+            notes.append("boto3's default checksums are accepted too")
         return self._finding("checksums", Status.PASS, "; ".join(notes))
 
     def clean_up(self) -> None:

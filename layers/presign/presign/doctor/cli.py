@@ -22,6 +22,7 @@ from presign.config import Settings, parse_settings
 from presign.doctor import check_target
 from presign.doctor.report import Finding, Status, exit_status, render
 from presign.errors import PresignError
+from presign.providers import profile_of
 
 ORIGINS_VAR = "PRESIGN_ALLOWED_ORIGINS"
 
@@ -65,7 +66,8 @@ def main(
         if args.target is not None and name != args.target:
             continue
         where = target.endpoint_url or f"AWS S3 {target.region}"
-        print(f"target {name}: bucket {target.bucket} at {where}", file=out, flush=True)
+        title = profile_of(target).title
+        print(f"target {name} ({title}): bucket {target.bucket} at {where}", file=out, flush=True)
         found = check_target(name, target, environ=environ, clock=clock, origins=origins)
         for finding in found:
             print(render(finding), file=out, flush=True)
