@@ -10,7 +10,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev test unit lint typecheck openapi openapi-check template build deploy bench token clean
+.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.
 
 dev: venv ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
+
+doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
+	$(BIN)/python -m local.doctor
 
 token: venv ## mint a dev token: make token SUB=alice
 	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)
