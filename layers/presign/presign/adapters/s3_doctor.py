@@ -95,6 +95,9 @@ class BucketInspector:
             body.close()
         return answer
 
+    def put_object(self, key: str, body: bytes) -> StorageAnswer:
+        return _call(self.client.put_object, Bucket=self._target.bucket, Key=key, Body=body)
+
     def cors(self) -> StorageAnswer:
         return _call(self.client.get_bucket_cors, Bucket=self._target.bucket)
 

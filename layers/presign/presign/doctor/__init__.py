@@ -22,7 +22,7 @@ from presign.errors import PresignError
 from presign.providers import Profile, profile_of
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 
-__all__ = ["Finding", "Status", "check_settings", "check_target"]
+__all__ = ["Finding", "Status", "as_document", "check_settings", "check_target"]
 
 
 def _presigner(target: Target, credentials: SigningCredentials) -> S3Presigner:
@@ -108,3 +108,23 @@ def check_settings(
         if only is None or name == only:
             findings += check_target(name, target, environ=environ, clock=clock, origins=origins, send=send)
     return findings
+
+
+def as_document(findings: Sequence[Finding]) -> dict[str, object]:
+    """The findings as JSON, for a function invoked with ``{"doctor": true}`` to return."""
+    counts = {status.value: sum(1 for f in findings if f.status is status) for status in Status}
+    return {
+        "doctor": True,
+        "ok": counts[Status.FAIL.value] == 0,
+        "counts": counts,
+        "findings": [
+            {
+                "target": f.target,
+                "check": f.check,
+                "status": f.status.value,
+                "message": f.message,
+                "fix": f.fix,
+            }
+            for f in findings
+        ],
+    }

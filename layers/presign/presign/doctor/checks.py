@@ -64,6 +64,7 @@ class Inspector(Protocol):
     def checksum_settings(self) -> tuple[str, str]: ...
     def head_bucket(self) -> StorageAnswer: ...
     def get_object(self, key: str) -> StorageAnswer: ...
+    def put_object(self, key: str, body: bytes) -> StorageAnswer: ...
     def cors(self) -> StorageAnswer: ...
     def lifecycle(self) -> StorageAnswer: ...
     def start_multipart(self, key: str, content_type: str) -> StorageAnswer: ...
@@ -233,15 +234,16 @@ class TargetDoctor:
                 f"HeadBucket {bucket}: no such bucket at this endpoint",
                 f"create bucket {bucket!r}, or fix targets.{self.name}.bucket / endpoint_url / region",
             )
-        # A HEAD answer has no body, so no error code: a GET of a missing probe key says more.
-        diagnosis = self.inspector.get_object(self._key("missing"))
+        # A HEAD answer has no body, so no error code: a PUT of a probe says more, and needs only
+        # what the service needs (a GET of a missing key is AccessDenied without s3:ListBucket).
+        diagnosis = self.inspector.put_object(self._key("credentials.txt"), b"presign doctor\n")
         source = credential_source(self.target)
         code = diagnosis.code
-        if diagnosis.status == 404 or code == "NoSuchKey":
+        if diagnosis.ok:
             return self._finding(
                 check,
                 Status.WARN,
-                f"HeadBucket {bucket} refused ({answer.brief()}) but the credentials can read objects: "
+                f"HeadBucket {bucket} refused ({answer.brief()}) but the credentials can write objects: "
                 "they lack s3:ListBucket, which presign does not need",
             )
         if code == "InvalidAccessKeyId":
