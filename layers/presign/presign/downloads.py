@@ -37,6 +37,7 @@ from presign.expiry import choose_expiry
 from presign.keys import normalize_key, require_within, user_prefix
 from presign.mediatypes import is_active, is_allowed, media_type
 from presign.models import KEY, DownloadItem, DownloadsRequest, DownloadsResponse, ItemError
+from presign.providers import max_expiry
 from presign.signing_context import SigningContext
 
 Spend = Callable[[int], None]
@@ -123,7 +124,7 @@ def issue_download_urls(
     expires_in = choose_expiry(
         request.expires_in,
         default=target.download.default_expiry,
-        maximum=target.download.max_expiry,
+        maximum=min(target.download.max_expiry, max_expiry(target)),
         now=now,
         credentials_expire_at=signing.credentials_expire_at,
     )

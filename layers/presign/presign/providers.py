@@ -162,8 +162,9 @@ _PROFILES: tuple[Profile, ...] = (
     # incomplete uploads are aborted after 7 days by default, and lifecycle rules can change it
     # (https://developers.cloudflare.com/r2/buckets/object-lifecycles/).
     # Presigned URLs from 1 second to 7 days, https://developers.cloudflare.com/r2/api/s3/presigned-urls/
-    # Conditional PutObject (If-None-Match): unverified, so off. CORS via PutBucketCors is listed
-    # as implemented. Path style: virtual hosts need a custom domain per bucket.
+    # PutObject honours If-None-Match: * (https://developers.cloudflare.com/r2/api/s3/conditional-operations/).
+    # CORS via PutBucketCors is listed as implemented. Path style: virtual hosts need a custom
+    # domain per bucket.
     Profile(
         name="r2",
         title="Cloudflare R2",
@@ -175,6 +176,7 @@ _PROFILES: tuple[Profile, ...] = (
             _CONSERVATIVE,
             equal_parts=True,
             max_expiry=WEEK,
+            conditional_writes=True,
             lifecycle_abort_multipart=True,
             bucket_cors_api=True,
         ),
@@ -182,7 +184,9 @@ _PROFILES: tuple[Profile, ...] = (
     ),
     # MinIO, https://min.io/docs/minio/linux/reference/s3-api-compatibility.html : self-hosted, so
     # endpoint_url is the target's; path style (virtual hosts need MINIO_DOMAIN); region us-east-1
-    # unless the server sets another. POST policy, checksums and If-None-Match are supported.
+    # unless the server sets another. POST policy and checksums are supported; If-None-Match: * on
+    # PutObject since 2024 (https://blog.min.io/leading-the-way-minios-conditional-write-feature-for-modern-data-workloads/,
+    # minio/minio#20346).
     # AbortIncompleteMultipartUpload in a lifecycle rule is NOT honoured (minio/minio#16120, and
     # minio/docs#1216): MinIO drops stale uploads itself after api.stale_uploads_expiry (24 h).
     # Bucket CORS is server-wide (api.cors_allow_origin), not PutBucketCors: off.
@@ -244,17 +248,19 @@ _PROFILES: tuple[Profile, ...] = (
         sdk_checksums="when_required",
     ),
     # Wasabi, https://docs.wasabi.com/docs/what-are-the-service-urls-for-wasabi-s-different-storage-regions :
-    # https://s3.<region>.wasabisys.com (us-east-1 is also s3.wasabisys.com); virtual and path
-    # style. POST policy, checksums, conditional writes, lifecycle and the CORS API: unverified,
-    # so off (https://docs.wasabi.com/docs/wasabi-s3-api-compatibility).
+    # https://s3.<region>.wasabisys.com (us-east-1 is also s3.wasabisys.com). Both styles work and
+    # Wasabi recommends path style (https://docs.wasabi.com/docs/rest-api-introduction).
+    # Presigned URLs up to 7 days,
+    # https://docs.wasabi.com/docs/how-do-i-generate-pre-signed-urls-for-temporary-access-with-wasabi
+    # POST policy, checksums, conditional writes, lifecycle and the CORS API: unverified, so off.
     Profile(
         name="wasabi",
         title="Wasabi",
-        docs="https://docs.wasabi.com/docs/wasabi-s3-api-compatibility",
+        docs="https://docs.wasabi.com/docs/rest-api-introduction",
         endpoint_template="https://s3.{region}.wasabisys.com",
         default_region="us-east-1",
-        addressing_style="virtual",
-        capabilities=_CONSERVATIVE,
+        addressing_style="path",
+        capabilities=_caps(_CONSERVATIVE, max_expiry=WEEK),
         sdk_checksums="when_required",
     ),
     # DigitalOcean Spaces, https://docs.digitalocean.com/reference/api/spaces/ : endpoint
@@ -319,6 +325,7 @@ _PROFILES: tuple[Profile, ...] = (
     # Any other S3-compatible endpoint: we know nothing, so we refuse nothing and keep the defaults
     # the service always had (virtual style where the bucket allows it, us-east-1). The doctor
     # checks what it can; turn off what the store lacks (upload.methods, multipart.checksums).
+    # What it is held to is the S3 API itself, https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html
     Profile(
         name="generic",
         title="Other S3-compatible",

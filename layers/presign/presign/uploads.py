@@ -19,6 +19,7 @@ from presign.multipart.models import MultipartGrant
 from presign.multipart.parts import sign_parts
 from presign.multipart.plan import plan_parts
 from presign.multipart.requests import MAX_PART_URLS
+from presign.providers import max_expiry, require
 from presign.signing_context import SigningContext
 
 Spend = Callable[[CreateUploadRequest], None]
@@ -90,8 +91,11 @@ def post_form(
     return form, conditions
 
 
-def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy) -> bool:
-    """Whether this upload is made in parts; raises when it must be and cannot, or asks and cannot."""
+def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy, target: Target | None = None) -> bool:
+    """Whether this upload is made in parts; raises when it must be and cannot, or asks and cannot.
+
+    With ``target``, its provider's capabilities are checked too (422 ``unsupported_by_provider``).
+    """
     settings = policy.multipart
     if request.multipart is None:
         wanted = request.size > MAX_SINGLE_PUT_BYTES or (
@@ -105,6 +109,8 @@ def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy) -> bool:
         if request.part_checksums:
             raise MultipartUnsupported("part_checksums are for multipart uploads; use checksum_sha256")
         return False
+    if target is not None:
+        require(target, "multipart")
     if not settings.enabled:
         raise MultipartUnsupported("this target does not accept multipart uploads")
     if request.method != "PUT":
@@ -118,6 +124,8 @@ def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy) -> bool:
         )
     if request.size == 0:
         raise MultipartUnsupported("an empty file has no parts; send it as a single PUT")
+    if request.part_checksums and target is not None:
+        require(target, "checksum_sha256")
     if request.part_checksums and not settings.checksums:
         raise MultipartUnsupported("this target's storage does not verify part checksums")
     return True
@@ -141,6 +149,12 @@ def create_upload(
     ``start_multipart`` (the records do: without them multipart is refused).
     """
     policy = target.upload
+    # What the storage cannot do first (the configuration cannot have turned it on: cold start
+    # refuses that), then what this target chose not to.
+    if request.method == "POST":
+        require(target, "post_uploads")
+    if request.checksum_sha256:
+        require(target, "checksum_sha256")
     if request.method not in policy.methods:
         raise Unprocessable(f"this target does not accept {request.method} uploads")
     if request.method == "POST" and request.checksum_sha256:
@@ -153,7 +167,9 @@ def create_upload(
         raise PayloadTooLarge(f"size exceeds this target's maximum of {policy.max_size} bytes")
     if not is_allowed(request.content_type, policy.content_types):
         raise UnsupportedContentType("this content type is not accepted by this target")
-    multipart = goes_multipart(request, policy)
+    multipart = goes_multipart(request, policy, target)
+    if policy.no_overwrite and request.method == "PUT" and not multipart:
+        require(target, "conditional_writes")  # a single PUT signs If-None-Match: *
     if multipart and start_multipart is None:
         raise MultipartUnsupported("multipart uploads need upload records, which this deployment turned off")
 
@@ -163,7 +179,7 @@ def create_upload(
     expires_in = choose_expiry(
         request.expires_in,
         default=policy.default_expiry,
-        maximum=policy.max_expiry,
+        maximum=min(policy.max_expiry, max_expiry(target)),
         now=now,
         credentials_expire_at=signing.credentials_expire_at,
     )

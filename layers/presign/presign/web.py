@@ -121,7 +121,7 @@ _DOCUMENTED_ERRORS = {
     410: "the upload expired or was deleted",
     413: "too large",
     415: "content type not allowed, or a request body that is not application/json",
-    422: "not possible for this target",
+    422: "not possible for this target, or not by its storage provider (unsupported_by_provider)",
     429: "rate limited (see Retry-After)",
     503: "a dependency is down (see Retry-After)",
 }

@@ -58,6 +58,7 @@ from presign.multipart.checks import ClaimedPart, parts_to_complete
 from presign.multipart.models import PartUrl, RenewPartsResponse, StoredPartStatus
 from presign.multipart.parts import sign_parts
 from presign.multipart.requests import RenewPartsRequest
+from presign.providers import max_expiry
 from presign.ratelimit.limiter import subject_digest
 from presign.signing_context import SigningContext
 from presign.uploads import Issued, MultipartStart, StartMultipart, create_upload
@@ -445,7 +446,7 @@ class Lifecycle:
         expires_in = choose_expiry(
             None,
             default=policy.default_expiry,
-            maximum=policy.max_expiry,
+            maximum=min(policy.max_expiry, max_expiry(target)),
             now=now,
             credentials_expire_at=signing.credentials_expire_at,
         )
