@@ -1,6 +1,6 @@
 """The doctor's pure parts: CORS rule evaluation, clock skew, the report, the probe prefix.
 
-The checks themselves run against a real SeaweedFS (tests/realserver/test_doctor.py).
+The checks themselves run against a real SeaweedFS (tests/realserver/test_doctor.py; this file is named apart from it, as pytest needs).
 """
 
 from __future__ import annotations
