@@ -1,6 +1,7 @@
 """The doctor's pure parts: CORS rule evaluation, clock skew, the report, the probe prefix.
 
-The checks themselves run against a real SeaweedFS (tests/realserver/test_doctor.py; this file is named apart from it, as pytest needs).
+The checks themselves run against a real SeaweedFS (tests/realserver/test_doctor.py; this module
+has a name of its own because pytest keys test modules by basename).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import pytest
 
 from presign.auth import Principal
 from presign.config import parse_settings
-from presign.doctor import cors
+from presign.doctor import capability_notes, cors
 from presign.doctor.checks import static_prefix
 from presign.doctor.report import Finding, Status, exit_status, render
 from presign.doctor.skew import judge_skew
 from presign.models import CreateUploadRequest
+from presign.providers import PROFILES
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 from presign.signing_context import SigningContext
 from presign.uploads import create_upload, put_headers
@@ -168,3 +170,12 @@ def test_the_doctor_s_put_headers_are_the_ones_create_upload_signs() -> None:
         checksum_sha256=request.checksum_sha256,
         no_overwrite=True,
     )
+
+
+def test_capabilities_a_profile_lacks_are_named_with_the_provider() -> None:
+    r2, aws = capability_notes(PROFILES["r2"]), capability_notes(PROFILES["aws"])
+    assert aws("post_uploads") is None and aws("lifecycle_abort_multipart") is None
+    note = r2("post_uploads")
+    assert note is not None and "POST form uploads: unsupported by" in note and PROFILES["r2"].title in note
+    minio = capability_notes(PROFILES["minio"])("lifecycle_abort_multipart")
+    assert minio is not None and "unsupported by MinIO" in minio

@@ -44,7 +44,7 @@ _CAPABILITY = {
 }
 
 
-def _notes(profile: Profile) -> Callable[[str], str | None]:
+def capability_notes(profile: Profile) -> Callable[[str], str | None]:
     def note(capability: str) -> str | None:
         if getattr(profile.capabilities, capability):
             return None
@@ -89,7 +89,7 @@ def check_target(
         origins=tuple(origins),
         checksums=profile.capabilities.checksum_sha256,
         sdk_checksums=profile.sdk_checksums,
-        provider_note=_notes(profile),
+        provider_note=capability_notes(profile),
     )
     return doctor.run()
 
