@@ -30,6 +30,7 @@ class MemoryRecords:
         self.records: dict[tuple[str, str], UploadRecord] = {}
         self.ttls: dict[tuple[str, str], int | None] = {}
         self.claims: dict[tuple[str, str], tuple[Claim, int]] = {}
+        self.leases: dict[tuple[str, str], int] = {}  # the cleanup job's fence leases
         self.history: list[tuple[str, Status, Status]] = []  # (upload id, from, to)
         self.before = before
         self._lock = threading.Lock()
@@ -56,10 +57,25 @@ class MemoryRecords:
             current = self.records.get(slot)
             if current is None or current.status != expected:
                 return False
+            if record.status == "complete" and current.cleanup_at is not None:
+                return False  # fenced by the cleanup job, as the adapter's condition says
             assert allowed(current.status, record.status), (current.status, record.status)
-            self.records[slot] = record
+            self.records[slot] = dataclasses.replace(record, cleanup_at=current.cleanup_at)
             self.ttls[slot] = ttl
             self.history.append((record.upload_id, current.status, record.status))
+            return True
+
+    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
+        """The cleanup job's fence (``presign.cleanup.ports.CleanupRecords.fence``), with its lease."""
+        self.before("fence")
+        with self._lock:
+            slot = (record.owner, record.upload_id)
+            current = self.records.get(slot)
+            if current is None or current.status != "pending" or self.leases.get(slot, 0) >= now:
+                return False
+            self.leases[slot] = lease_until
+            if current.cleanup_at is None:
+                self.records[slot] = dataclasses.replace(current, cleanup_at=now)
             return True
 
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from presign.cleanup.settings import CleanupSettings
 from presign.errors import ConfigurationError
 from presign.lifecycle.kinds import Kinds
 from presign.lifecycle.settings import UploadRecordSettings
@@ -390,6 +391,8 @@ class Settings(_Model):
     upload_records: UploadRecordSettings = Field(default_factory=UploadRecordSettings)
     # Share links (presign.shares.settings).
     shares: ShareSettings = Field(default_factory=ShareSettings)
+    # The scheduled cleanup (presign.cleanup.settings).
+    cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
 
     @model_validator(mode="after")
     def _default_exists(self) -> Settings:

@@ -13,6 +13,14 @@ share is one consistent ``GetItem`` and no write. Opening a count-limited one ad
 conditional ``UpdateItem`` (the spend, ``presign.shares.records``). A wrong password is one
 ``UpdateItem`` (two when it locks the share). Revoking is one conditional ``UpdateItem``.
 
+**The stale index** (GSI ``stale``, keys and ``target``): ``stale_pk = "x#" + <day> + "#" +
+<shard>``, ``stale_sk = <moment, 10 digits> + "#" + handle``, where the moment is when the share
+stops working: its expiry at creation, moved to the revocation or to the spend that used the last
+download by a second, best-effort write (lost, the share stays filed under its expiry). The
+cleanup job removes shares ``share_grace`` after that moment, without a Scan. Shares created
+before the index existed do not carry it: their TTL (expiry plus ``shares.retention``) removes
+them.
+
 **Retries.** The client resends a write whose answer was lost. The spend stamps the item with a
 fresh ``last_access`` id and refuses its own id in the condition, so a resend of an applied spend
 fails, ``ALL_OLD`` shows the id, and the call reports the spend it made, not a second one. (If
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
@@ -35,6 +44,8 @@ from presign.shares.records import Share
 from presign.shares.store import SharePage, Spent
 
 OWNER_INDEX = "by_owner"
+STALE_INDEX = "stale"
+STALE_SHARDS = 8
 RETRY_AFTER_SECONDS = 2
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 Item = dict[str, dict[str, Any]]
@@ -70,6 +81,17 @@ def owner_pk(owner: str) -> str:
 
 def owner_sk(share: Share) -> str:
     return f"{share.created_ms:013d}#{share.handle}"
+
+
+def stale_keys(handle: str, moment: int) -> tuple[str, str]:
+    """The ``stale`` index's keys of a share that stops working at ``moment`` (epoch seconds)."""
+    day = datetime.fromtimestamp(moment, UTC).strftime("%Y%m%d")
+    shard = int(handle[-2:], 16) % STALE_SHARDS if _is_hex(handle[-2:]) else 0
+    return f"x#{day}#{shard}", f"{moment:010d}#{handle}"
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -120,6 +142,8 @@ def share_item(share: Share, ttl: int) -> Item:
         "owner_pk": _s(owner_pk(share.owner)),
         "owner_sk": _s(owner_sk(share)),
     }
+    stale_pk, stale_sk = stale_keys(share.handle, _stops_at(share))
+    item["stale_pk"], item["stale_sk"] = _s(stale_pk), _s(stale_sk)
     if share.content_type is not None:
         item["content_type"] = _s(share.content_type)
     if share.max_downloads is not None:
@@ -129,6 +153,12 @@ def share_item(share: Share, ttl: int) -> Item:
     if share.revoked_at is not None:
         item["revoked_at"] = _n(share.revoked_at)
     return item
+
+
+def _stops_at(share: Share) -> int:
+    if share.revoked_at is not None:
+        return min(share.revoked_at, share.expires_at)
+    return share.expires_at
 
 
 def share_from(item: Mapping[str, Any]) -> Share:
@@ -208,13 +238,14 @@ class DynamoDbShareStore:
     def spend(self, handle: str, *, now: int) -> Spent:
         write_id = os.urandom(8).hex()
         try:
-            self._update(
+            answer = self._update(
                 handle,
                 "SET #downloads = #downloads + :one, #last_access = :write_id",
                 "attribute_exists(#pk) AND attribute_not_exists(#revoked_at) AND #expires_at > :now "
                 "AND #downloads < #max_downloads "
                 "AND (attribute_not_exists(#last_access) OR #last_access <> :write_id)",
                 {":one": _n(1), ":now": _n(now), ":write_id": _s(write_id)},
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except AwsServiceError as exc:
@@ -222,7 +253,28 @@ class DynamoDbShareStore:
             if old and _str(old, "last_access") == write_id:
                 return Spent(True, None)  # our own spend, resent after its answer was lost
             return Spent(False, share_from(old) if old else None)
+        self._index_if_used_up(handle, answer.get("Attributes") or {}, now)
         return Spent(True, None)
+
+    def _index_if_used_up(self, handle: str, updated: Mapping[str, Any], now: int) -> None:
+        """The spend that used the last download moves the share to ``now`` in the stale index.
+
+        A second write, best effort: if it is lost, the share stays indexed at its expiry and
+        cleanup removes it then (DynamoDB cannot set an attribute on a condition of the result).
+        """
+        downloads, limit = _int(updated, "downloads"), _int(updated, "max_downloads")
+        if downloads is None or limit is None or downloads < limit:
+            return
+        pk, sk = stale_keys(handle, now)
+        try:
+            self._update(
+                handle,
+                "SET stale_pk = :pk, stale_sk = :sk",
+                "#downloads >= #max_downloads AND #expires_at > :now",
+                {":pk": _s(pk), ":sk": _s(sk), ":now": _n(now)},
+            )
+        except (AwsServiceError, DependencyUnavailable):
+            return  # not used up yet (the common case), or the table hiccuped: filed under expiry
 
     def revoke(self, handle: str, *, owner: str, now: int, ttl: int) -> Share | None:
         try:
@@ -235,7 +287,21 @@ class DynamoDbShareStore:
             )
         except AwsServiceError:
             return None
-        return share_from(answer.get("Attributes") or {})
+        share = share_from(answer.get("Attributes") or {})
+        if share.revoked_at == now and now < share.expires_at:
+            # This call revoked it: the stale index moves it from its expiry to now (best effort,
+            # as for a spend: lost, the share is removed after its expiry instead).
+            pk, sk = stale_keys(handle, now)
+            try:
+                self._update(
+                    handle,
+                    "SET stale_pk = :pk, stale_sk = :sk",
+                    "#revoked_at = :now",
+                    {":pk": _s(pk), ":sk": _s(sk), ":now": _n(now)},
+                )
+            except (AwsServiceError, DependencyUnavailable):
+                pass
+        return share
 
     def fail(self, handle: str, *, now: int, threshold: int, lock_until: int) -> bool:
         try:

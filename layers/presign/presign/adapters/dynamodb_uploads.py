@@ -17,6 +17,17 @@ moves the record out of ``pending``. The cleanup job queries, per day and shard,
 URL expired before a moment, without a Scan; eight shards spread one day's writes over eight
 index partitions.
 
+**The removable index** (GSI ``removable``, sparse, keys and ``target`` only): a record that
+is no longer pending and has a TTL carries ``removable_pk = "r#" + <TTL day> + "#" + <shard>``
+and ``removable_sk = <ttl, 10 digits> + "#" + upload_id``, written by the transition that sets
+the TTL (and removed by one that clears it), so the cleanup job deletes records past their
+retention without waiting for DynamoDB's TTL (which may take days). Records moved before the
+index existed do not carry it; TTL still removes them.
+
+**The cleanup fence**: ``cleanup_at``, set on a pending record by the cleanup job before it
+cleans the storage; the write to ``complete`` is conditioned on its absence
+(``presign.lifecycle.records``).
+
 **Calls.** ``POST /uploads`` makes one ``PutItem`` (two with an Idempotency-Key: the claim, then the
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
 ``AwsJsonClient`` (no botocore at cold start), the rate limiter's client, so both share a pool.
@@ -48,6 +59,8 @@ from presign.lifecycle.store import Page
 
 PENDING_INDEX = "pending"
 PENDING_SHARDS = 8
+REMOVABLE_INDEX = "removable"
+REMOVABLE_SHARDS = 8
 RETRY_AFTER_SECONDS = 2
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _RECORD_PREFIX = "up#"
@@ -71,6 +84,13 @@ def pending_keys(record: UploadRecord) -> tuple[str, str]:
     day = datetime.fromtimestamp(record.expires_at, UTC).strftime("%Y%m%d")
     shard = ALPHABET.index(record.upload_id[-1]) % PENDING_SHARDS
     return f"p#{day}#{shard}", f"{record.expires_at:010d}#{record.upload_id}"
+
+
+def removable_keys(record: UploadRecord, ttl: int) -> tuple[str, str]:
+    """The ``removable`` index's keys of a record that is past its retention at ``ttl``."""
+    day = datetime.fromtimestamp(ttl, UTC).strftime("%Y%m%d")
+    shard = ALPHABET.index(record.upload_id[-1]) % REMOVABLE_SHARDS
+    return f"r#{day}#{shard}", f"{ttl:010d}#{record.upload_id}"
 
 
 # -- attribute values -----------------------------------------------------------------------------
@@ -195,6 +215,7 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
         idempotency_key=_str(item, "idempotency_key"),
         etag=_str(item, "etag"),
         completed_at=_int(item, "completed_at"),
+        cleanup_at=_int(item, "cleanup_at"),
         problems=tuple(str(p.get("S", "")) for p in problems),
         multipart=multipart,
     )
@@ -291,6 +312,16 @@ class DynamoDbRecordStore:
             values[":ttl"] = _n(ttl)
         if record.status != "pending":
             removes += ["pending_pk", "pending_sk"]  # out of the sparse index
+            if ttl is None:
+                removes += ["removable_pk", "removable_sk"]  # kept until deleted
+            else:
+                pk, sk = removable_keys(record, ttl)
+                sets += ["removable_pk = :removable_pk", "removable_sk = :removable_sk"]
+                values[":removable_pk"], values[":removable_sk"] = _s(pk), _s(sk)
+        condition = "#status = :expected"
+        if record.status == "complete":
+            # Not once the cleanup job has fenced the upload: it is deleting what is stored.
+            condition += " AND attribute_not_exists(cleanup_at)"
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             self._call(
@@ -298,7 +329,7 @@ class DynamoDbRecordStore:
                 {
                     "Key": {"pk": _s(owner_pk(record.owner)), "sk": _s(record_sk(record.upload_id))},
                     "UpdateExpression": update,
-                    "ConditionExpression": "#status = :expected",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": values,
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from presign.adapters.credentials import resolve_credentials
+from presign.cleanup.ports import StorageUpload
 from presign.config import Target
 from presign.errors import DependencyUnavailable, PartsMismatch
 from presign.lifecycle.verification import ObjectFacts
@@ -62,6 +63,8 @@ _REFUSED_PARTS = frozenset(("InvalidPart", "InvalidPartOrder", "EntityTooSmall")
 # most 10,000 parts.
 PARTS_PER_PAGE = 1000
 MAX_LIST_PAGES = 11
+# ListMultipartUploads answers at most 1,000 uploads a page (AWS); asked for 1,000 everywhere.
+UPLOADS_PER_PAGE = 1000
 _log = logging.getLogger(__name__)
 
 
@@ -257,3 +260,41 @@ class S3ObjectStore:
             raise _translate(exc, "AbortMultipartUpload") from exc
         except BotoCoreError as exc:
             raise _translate(exc, "AbortMultipartUpload") from exc
+
+    def list_multipart(self, prefix: str) -> Iterator[StorageUpload]:
+        """ListMultipartUploads under ``prefix``, every page.
+
+        Each page is continued with exactly the markers it answered: AWS gives ``NextKeyMarker``
+        and ``NextUploadIdMarker`` (one key can have many uploads, so a page may end inside one
+        key's list); SeaweedFS lists by upload id and gives only ``NextUploadIdMarker`` (a
+        ``KeyMarker`` of the last key would skip what sorts before it).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        markers: dict[str, str] = {}
+        while True:
+            try:
+                answer = self._client().list_multipart_uploads(
+                    Bucket=self._target.bucket, Prefix=prefix, MaxUploads=UPLOADS_PER_PAGE, **markers
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise _translate(exc, "ListMultipartUploads") from exc
+            for upload in answer.get("Uploads", []):
+                initiated = upload.get("Initiated")
+                key, upload_id = upload.get("Key"), upload.get("UploadId")
+                if not key or not upload_id or initiated is None:
+                    continue
+                yield StorageUpload(key=str(key), upload_id=str(upload_id), initiated=int(initiated.timestamp()))
+            if not answer.get("IsTruncated"):
+                return
+            following = {
+                name: str(value)
+                for name, value in (
+                    ("KeyMarker", answer.get("NextKeyMarker")),
+                    ("UploadIdMarker", answer.get("NextUploadIdMarker")),
+                )
+                if value
+            }
+            if not following or following == markers:
+                raise _translate(ValueError("ListMultipartUploads did not advance"), "ListMultipartUploads")
+            markers = following

@@ -29,6 +29,13 @@ old status and a retry redoes the work; never a record that claims more than hap
 multipart calls. ``complete`` comes after CompleteMultipartUpload and a HEAD of the result,
 ``aborted`` after AbortMultipartUpload (and a delete of the key, in case a completion won the
 race), ``expired`` after AbortMultipartUpload when the upload's lifetime ended with parts missing.
+
+**Cleanup's fence.** The scheduled cleanup (``presign.cleanup``) expires stale pending uploads
+and deletes what they stored, which was never verified. A completion racing it could HEAD the
+object just before cleanup deletes it and write ``complete`` just after: a confirmed upload
+without its object. So cleanup first sets ``cleanup_at`` on the still-pending record (a
+conditional write), and the write to ``complete`` requires ``cleanup_at`` absent: one of the
+two wins, never both. Then cleanup cleans the storage, then writes ``expired``.
 """
 
 from __future__ import annotations
@@ -104,6 +111,10 @@ class UploadRecord:
     problems: tuple[str, ...] = ()
     # Set for a multipart upload; ``expires_at`` is then the end of its lifetime, not one URL's.
     multipart: Multipart | None = None
+    # Set by the cleanup job before it touches a stale pending upload's storage (``fence``): from
+    # then on no completion may mark it ``complete``, so the object it is about to delete can never
+    # be one a record confirms. The status stays ``pending`` until the storage is clean.
+    cleanup_at: int | None = None
 
     def moved(self, status: Status, *, now: int, **changes: object) -> UploadRecord:
         """This record in ``status`` (raises ``TransitionError`` for a transition that does not exist)."""

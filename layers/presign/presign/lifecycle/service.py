@@ -542,6 +542,9 @@ class Lifecycle:
             if record.status == "complete":
                 return completion(record)
             self._require_pending(record)
+            if record.cleanup_at is not None:
+                # The cleanup job is deleting what this stale upload stored (records.py: the fence).
+                raise UploadGone("this upload expired; what it stored is being removed")
             storage = objects(record.target)
             assembled = self._assemble(storage, record, parts) if record.multipart is not None else "single"
             if assembled == "moved":

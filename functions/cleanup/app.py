@@ -1,0 +1,71 @@
+"""The scheduled cleanup (EventBridge), also invoked by hand: ``{"dry_run": true, "targets": [...]}``.
+
+Answers the run's counts (``presign.cleanup.report``); one summary log line and one metric per
+count each run. What a run does, and why it never loses a confirmed file, is in
+``presign.cleanup.runner``. The dispatch below picks an action by the event's shape, so another
+action (a configuration doctor) is one more entry in ``ACTIONS``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from presign.adapters.environment import load_settings
+from presign.cleanup.invocation import cleanup_request
+from presign.cleanup.report import KINDS
+from presign.cleanup.wiring import build_cleanup
+from presign.errors import PresignError
+
+logger = Logger()
+metrics = Metrics()
+environ = dict(os.environ)
+settings = load_settings(environ)
+cleanup = build_cleanup(settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys)))
+# Metric names, one per count: multipart_expired -> CleanupMultipartExpired.
+METRICS = {kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS}
+
+
+def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = cleanup_request(event, settings.targets)
+    report = cleanup.run(
+        dry_run=request.dry_run, targets=request.targets, remaining_ms=context.get_remaining_time_in_millis
+    )
+    answer = report.as_dict()
+    logger.info("cleanup summary", extra={"cleanup": answer})
+    if not request.dry_run:  # a manual dry run must not move the alarms
+        totals = report.totals()
+        for kind, name in METRICS.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals[kind])
+        metrics.add_metric(name="CleanupStoppedEarly", unit=MetricUnit.Count, value=int(report.stopped_early))
+    return answer
+
+
+Action = Callable[[Mapping[str, Any], LambdaContext], dict[str, Any]]
+ACTIONS: dict[str, Action] = {"cleanup": run_cleanup}
+
+
+def action_of(event: Any) -> str:
+    """Which action an event asks for; every event that names no other is a cleanup run."""
+    return "cleanup"
+
+
+def _error(exc: PresignError, context: LambdaContext) -> dict[str, Any]:
+    request_id = str(getattr(context, "aws_request_id", "") or uuid.uuid4())
+    return {"error": {"code": exc.code, "message": str(exc), "request_id": request_id}}
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    try:
+        return ACTIONS[action_of(event)](event, context)
+    except PresignError as exc:  # a refused invocation: the contract's error shape, never a crash
+        logger.warning("cleanup invocation refused", extra={"code": exc.code})
+        return _error(exc, context)

@@ -1,0 +1,58 @@
+"""Which storage keys are the service's own: the only ones the storage sweep may touch.
+
+The service makes every upload key itself (``presign.keys.upload_key``):
+``{prefix}{kind prefix?}{yyyy}/{mm}/{dd}/{upload_id}/{filename}``, where the prefix is the
+target's template filled with the caller's claims. The sweep lists under the template's static
+part (``users/`` of ``users/{sub}/``) and touches a key only if it matches that whole shape; the
+match also gives the ``sub`` and the upload id, so the record that may claim the upload is one
+``GetItem`` away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from presign.config import Target
+from presign.lifecycle.ids import ALPHABET, LENGTH
+from presign.prefixes import SAFE_SEGMENT, Claim, PrefixTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKey:
+    sub: str
+    upload_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceKeys:
+    static_prefix: str  # what ListMultipartUploads is given as Prefix
+    pattern: re.Pattern[str]
+
+    @staticmethod
+    def of(target: Target) -> ServiceKeys:
+        template = PrefixTemplate.parse(target.key_prefix)
+        static: list[str] = []
+        for segment in template.segments:
+            if isinstance(segment, Claim):
+                break
+            static.append(segment)
+        parts = []
+        for segment in template.segments:
+            if isinstance(segment, Claim):
+                parts.append(f"(?P<c_{segment.name}>{SAFE_SEGMENT.pattern})/")
+            else:
+                parts.append(re.escape(segment) + "/")
+        kinds = sorted({k.key_prefix for k in target.upload.kinds.values() if k.key_prefix}, key=len, reverse=True)
+        kind = f"(?:{'|'.join(re.escape(k) for k in kinds)})?" if kinds else ""
+        day = r"[0-9]{4}/[0-9]{2}/[0-9]{2}/"
+        upload_id = f"(?P<upload_id>[{ALPHABET}]{{{LENGTH}}})/"
+        pattern = re.compile("".join(parts) + kind + day + upload_id + r"[^/]+")
+        return ServiceKeys(static_prefix="".join(f"{s}/" for s in static), pattern=pattern)
+
+    def parse(self, key: str) -> ServiceKey | None:
+        """The caller and upload of a key the service made; None for any other key."""
+        match = self.pattern.fullmatch(key)
+        if match is None:
+            return None
+        return ServiceKey(sub=match.group("c_sub"), upload_id=match.group("upload_id"))

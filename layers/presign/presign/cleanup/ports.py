@@ -1,0 +1,88 @@
+"""What cleanup needs of the tables and the storage (``presign.adapters.dynamodb_cleanup`` and
+``presign.adapters.s3_control`` implement it; tests use in-memory ones with the same semantics).
+
+Every method raises ``DependencyUnavailable`` when its dependency cannot answer. The index reads
+are iterators that fetch page by page, so a run that runs out of time stops between pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from presign.lifecycle.records import Status, UploadRecord
+from presign.lifecycle.store import ObjectStore
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """An upload record found through an index (the index holds its key, not the record)."""
+
+    owner: str
+    upload_id: str
+    target: str = ""
+    marker: str = ""  # the index's sort key as read: a removal is conditioned on it
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRef:
+    handle: str
+    target: str
+    marker: str  # the stale index's sort key as read
+
+
+@dataclass(frozen=True, slots=True)
+class StorageUpload:
+    """One multipart upload the storage lists: its key, the store's id, when it began (epoch s)."""
+
+    key: str
+    upload_id: str
+    initiated: int
+
+
+class CleanupRecords(Protocol):
+    def pending_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        """Pending records whose ``expires_at`` is in [since, before), oldest day first."""
+        ...
+
+    def get(self, owner: str, upload_id: str) -> UploadRecord | None:
+        """The record, read consistently."""
+        ...
+
+    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
+        """Mark the pending record as being cleaned (``cleanup_at``, kept) by this run until
+        ``lease_until``: False if it is not pending, or another run's lease has not ended."""
+        ...
+
+    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        """As ``presign.lifecycle.store.RecordStore.transition``: conditional on ``expected``."""
+        ...
+
+    def removable_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        """Records out of ``pending`` whose retention ended in [since, before)."""
+        ...
+
+    def remove(self, ref: RecordRef, *, now: int) -> bool:
+        """Delete the record if it is still as indexed and past its retention; True if this call did."""
+        ...
+
+    def claim_orphan(self, target: str, upload: StorageUpload, *, now: int, ttl: int) -> bool:
+        """Claim the abort of one orphaned storage upload: True for exactly one of concurrent runs."""
+        ...
+
+
+class CleanupShares(Protocol):
+    def stale_due(self, *, since: int, before: int) -> Iterator[ShareRef]:
+        """Shares that stopped working (expired, revoked, used up) in [since, before)."""
+        ...
+
+    def remove(self, ref: ShareRef, *, now: int) -> bool:
+        """Delete the share if it is still as indexed; True if this call deleted it."""
+        ...
+
+
+class SweepStorage(ObjectStore, Protocol):
+    def list_multipart(self, prefix: str) -> Iterator[StorageUpload]:
+        """Every multipart upload in progress under ``prefix`` (all pages)."""
+        ...

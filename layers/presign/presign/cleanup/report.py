@@ -1,0 +1,64 @@
+"""What a run answers: counts per target and per kind of work, and whether it stopped early."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal[
+    "multipart_expired",  # stale pending multipart uploads: aborted at the storage, record expired
+    "single_expired",  # stale pending single uploads: record expired
+    "objects_deleted",  # of the expired uploads, those whose never-verified object was deleted
+    "orphans_aborted",  # storage uploads under the service's prefixes that no record claims
+    "shares_removed",  # shares expired, revoked or used up for longer than the grace
+    "records_removed",  # upload records past their retention
+    "errors",  # items that failed (logged; the next run tries again)
+]
+KINDS: tuple[Kind, ...] = (
+    "multipart_expired",
+    "single_expired",
+    "objects_deleted",
+    "orphans_aborted",
+    "shares_removed",
+    "records_removed",
+    "errors",
+)
+UNATTRIBUTED = "*"  # errors of a whole index read, before any item names its target
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    stopped_early: bool = False
+    counts: dict[str, dict[Kind, int]] = field(default_factory=lambda: defaultdict(_zeros))
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, target: str, kind: Kind, n: int = 1) -> None:
+        with self._lock:  # items are worked on several threads
+            self.counts[target][kind] += n
+
+    def include(self, target: str) -> None:
+        with self._lock:
+            _ = self.counts[target]
+
+    def totals(self) -> dict[Kind, int]:
+        totals = _zeros()
+        with self._lock:
+            for counts in self.counts.values():
+                for kind, n in counts.items():
+                    totals[kind] += n
+        return totals
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "stopped_early": self.stopped_early,
+            "totals": self.totals(),
+            "targets": {name: dict(counts) for name, counts in sorted(dict(self.counts).items())},
+        }
+
+
+def _zeros() -> dict[Kind, int]:
+    return dict.fromkeys(KINDS, 0)

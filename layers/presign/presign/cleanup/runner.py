@@ -1,0 +1,290 @@
+"""The cleanup run: its work plan, its guarantees and its time budget.
+
+**The plan**, in this order, every step driven by an index (never a Scan):
+
+1. *stale pending uploads* (the uploads table's ``pending`` index, by expiry): pending
+   ``grace`` seconds after the URL, or a multipart upload's lifetime, ended. For each: read the
+   record; *fence* it (``cleanup_at``, conditional on ``pending``: from then on no completion can
+   mark it ``complete``; with a lease, so one run at a time works on it); abort the storage's multipart upload (with the record's stored id);
+   delete the key if anything is stored there (never verified, so never confirmed); then
+   ``pending -> expired``, conditional on ``pending``;
+2. *the storage sweep*, per target: ListMultipartUploads under the static part of the target's
+   key prefix (every page), keys of the service's own shape only (``presign.cleanup.keys``),
+   initiated more than ``max_age`` ago and claimed by no pending record of that id: claimed in the
+   table (one conditional write, so of two runs one aborts), then aborted;
+3. *stale shares* (the shares table's ``stale`` index): removed ``share_grace`` after they
+   stopped working;
+4. *old records* (the uploads table's ``removable`` index): deleted once past their retention.
+
+**Never a confirmed file lost.** Cleanup deletes an object only after its fence write succeeded
+on a record that was still ``pending``, and the write to ``complete`` requires no fence
+(``presign.lifecycle.records``). So a record that says ``complete`` was completed before the fence,
+whose condition then failed, and cleanup touched nothing. The sweep only aborts multipart
+uploads, which never deletes an object, and never one a pending record claims.
+
+**Crash-safe and repeatable.** The storage is cleaned before the record says so: a run that dies
+between leaves the record pending and fenced, the next run does the same steps again (each is
+idempotent: aborting what is gone and deleting what is absent succeed). Items done leave the
+indexes (``expired`` drops out of ``pending``, deleted items out of theirs), so the next run
+continues where this one stopped. Two runs at once: every change is conditional, and only the run
+whose write succeeded counts it.
+
+**Bounded.** Before each item the run asks how much time is left (``remaining_ms``, Lambda's
+``get_remaining_time_in_millis``); below ``time_margin`` it lets the items in flight finish, stops
+and says ``stopped_early``. Items are worked ``concurrency`` at a time (each one is a few network
+calls, mostly waiting). One item's failure is counted (``errors``), logged, and the run goes on.
+
+``tests/unit/test_cleanup_properties.py`` checks these claims over random interleavings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from typing import Any, TypeVar
+
+from presign.cleanup.keys import ServiceKeys
+from presign.cleanup.ports import CleanupRecords, CleanupShares, RecordRef, ShareRef, StorageUpload, SweepStorage
+from presign.cleanup.report import UNATTRIBUTED, Kind, Report
+from presign.cleanup.settings import DAY, CleanupSettings
+from presign.config import Target
+from presign.lifecycle.records import UploadRecord
+from presign.ratelimit.limiter import subject_digest
+
+ORPHAN_CLAIM_SECONDS = 3600  # a claim whose run died frees the upload for a later run after this
+# One run at a time works on a stale upload: its fence is a lease longer than any Lambda run (15
+# minutes), so a live run's is never taken over, and a dead run's frees the upload after it.
+FENCE_LEASE_SECONDS = 1200
+Warn = Callable[[str, Mapping[str, Any]], None]
+StorageFor = Callable[[str], SweepStorage]
+T = TypeVar("T")
+
+
+class OutOfTime(Exception):
+    """The run's budget is spent: stop here, cleanly."""
+
+
+class Cleanup:
+    def __init__(
+        self,
+        settings: CleanupSettings,
+        *,
+        targets: Mapping[str, Target],
+        records: CleanupRecords | None,
+        shares: CleanupShares | None,
+        storage: StorageFor,
+        clock: Callable[[], datetime],
+        closed_retention: int,
+        share_grace: int,
+        warn: Warn,
+    ) -> None:
+        self._settings = settings
+        self._targets = targets
+        self._records = records
+        self._shares = shares
+        self._storage = storage
+        self._clock = clock
+        self._closed_retention = closed_retention
+        self._share_grace = share_grace
+        self._warn = warn
+
+    def run(
+        self, *, dry_run: bool, remaining_ms: Callable[[], int], targets: Sequence[str] | None = None
+    ) -> Report:
+        """One run over ``targets`` (default: every configured one). Never raises for an item."""
+        selected = frozenset(targets) if targets is not None else None
+        report = Report(dry_run=dry_run)
+        for name in self._targets:
+            if selected is None or name in selected:
+                report.include(name)
+        margin_ms = int(self._settings.time_margin * 1000)
+
+        def check() -> None:
+            if remaining_ms() <= margin_ms:
+                raise OutOfTime
+
+        now = self._now()
+        lookback = self._settings.lookback_days * DAY  # behind each step's due line
+        try:
+            if self._records is not None:
+                due = now - self._settings.grace
+                refs = self._records.pending_due(since=due - lookback, before=due)
+                self._each(refs, check, report, lambda ref: self._stale_upload(ref, report, selected, dry_run))
+            for name, target in self._targets.items():
+                if selected is None or name in selected:
+                    self._sweep(name, target, check, report, dry_run)
+            if self._shares is not None:
+                shares = self._shares
+                due = now - self._share_grace
+                stale = shares.stale_due(since=due - lookback, before=due)
+                self._each(stale, check, report, lambda ref: self._stale_share(shares, ref, report, selected, dry_run))
+            if self._records is not None:
+                records = self._records
+                old = records.removable_due(since=now - lookback, before=now)
+                self._each(old, check, report, lambda ref: self._old_record(records, ref, report, selected, dry_run))
+        except OutOfTime:
+            report.stopped_early = True
+        return report
+
+    # -- the loop every step shares ---------------------------------------------------------
+
+    def _each(
+        self, items: Iterable[T], check: Callable[[], None], report: Report, work: Callable[[T], None]
+    ) -> None:
+        """``work`` on every item, ``concurrency`` at a time; the budget is checked before each.
+
+        Out of time, the items in flight finish (each is a few storage and table calls) and then
+        the run stops: nothing is left half done by the budget itself.
+        """
+        iterator: Iterator[T] = iter(items)
+        in_flight: set[Future[None]] = set()
+        with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="cleanup") as pool:
+            try:
+                while True:
+                    check()
+                    try:
+                        item = next(iterator)
+                    except StopIteration:
+                        return
+                    except Exception as exc:  # noqa: BLE001 - an index read failed: count it, go on
+                        self._failed(report, UNATTRIBUTED, "read", exc)
+                        return
+                    if len(in_flight) >= self._settings.concurrency:
+                        _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                    in_flight.add(pool.submit(self._one, item, report, work))
+            finally:
+                wait(in_flight)
+
+    def _one(self, item: T, report: Report, work: Callable[[T], None]) -> None:
+        try:
+            work(item)
+        except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the rest
+            self._failed(report, getattr(item, "target", "") or UNATTRIBUTED, type(item).__name__, exc)
+
+    def _failed(self, report: Report, target: str, what: str, exc: Exception) -> None:
+        report.add(target, "errors")
+        details = getattr(exc, "details", {}) or {}
+        self._warn(
+            "cleanup item failed",
+            {"target": target, "item": what, "error": type(exc).__name__, "reason": details.get("reason", "")},
+        )
+
+    def _now(self) -> int:
+        return int(self._clock().timestamp())
+
+    # -- 1. stale pending uploads -----------------------------------------------------------
+
+    def _stale_upload(self, ref: RecordRef, report: Report, selected: frozenset[str] | None, dry_run: bool) -> None:
+        records = self._records
+        assert records is not None
+        record = records.get(ref.owner, ref.upload_id)
+        now = self._now()
+        if record is None or record.status != "pending" or now < record.expires_at + self._settings.grace:
+            return  # moved since the index was read, or not due after all
+        if selected is not None and record.target not in selected:
+            return
+        kind: Kind = "multipart_expired" if record.multipart is not None else "single_expired"
+        storage = self._storage(record.target)
+        if dry_run:
+            report.add(record.target, kind)
+            if storage.head(record.key, checksum=False) is not None:
+                report.add(record.target, "objects_deleted")
+            return
+        if not records.fence(record, now=now, lease_until=now + FENCE_LEASE_SECONDS):
+            return  # completed, aborted or expired meanwhile, or another run is on it
+        stored = self._clean_storage(storage, record)
+        expired = record.moved("expired", now=now)
+        if records.transition(expired, expected="pending", ttl=now + self._closed_retention):
+            report.add(record.target, kind)
+            if stored:
+                report.add(record.target, "objects_deleted")
+
+    @staticmethod
+    def _clean_storage(storage: SweepStorage, record: UploadRecord) -> bool:
+        """Abort the multipart upload, delete any object at the key: whether one was there."""
+        if record.multipart is not None:
+            storage.abort_multipart(record.key, record.multipart.storage_upload_id)
+        if storage.head(record.key, checksum=False) is None:
+            return False
+        storage.delete(record.key)
+        return True
+
+    # -- 2. the storage sweep ---------------------------------------------------------------
+
+    def _sweep(self, name: str, target: Target, check: Callable[[], None], report: Report, dry_run: bool) -> None:
+        keys = ServiceKeys.of(target)
+        storage = self._storage(name)
+        max_age = self._settings.max_age
+
+        def orphan(upload: StorageUpload) -> None:
+            now = self._now()
+            if now - upload.initiated < max_age:
+                return
+            ours = keys.parse(upload.key)
+            if ours is None:
+                return  # not a key the service made: never touched
+            if self._claimed(ours.sub, ours.upload_id, upload):
+                return
+            if not dry_run:
+                records = self._records
+                if records is not None and not records.claim_orphan(name, upload, now=now, ttl=now + ORPHAN_CLAIM_SECONDS):
+                    return  # another run is aborting it
+                storage.abort_multipart(upload.key, upload.upload_id)
+            report.add(name, "orphans_aborted")
+
+        try:
+            listing = storage.list_multipart(keys.static_prefix)
+        except Exception as exc:  # noqa: BLE001 - this target's storage is down; the others are not
+            self._failed(report, name, "list", exc)
+            return
+        self._each(_named(listing, name), check, report, lambda item: orphan(item.upload))
+
+    def _claimed(self, sub: str, upload_id: str, upload: StorageUpload) -> bool:
+        """Whether a pending record owns this storage upload (then step 1 decides its fate)."""
+        if self._records is None:
+            return False
+        record = self._records.get(subject_digest(sub), upload_id)
+        return (
+            record is not None
+            and record.status == "pending"
+            and record.multipart is not None
+            and record.multipart.storage_upload_id == upload.upload_id
+        )
+
+    # -- 3. stale shares, 4. old records ----------------------------------------------------
+
+    def _stale_share(
+        self,
+        shares: CleanupShares, ref: ShareRef, report: Report, selected: frozenset[str] | None, dry_run: bool
+    ) -> None:
+        if selected is not None and ref.target not in selected:
+            return
+        if dry_run or shares.remove(ref, now=self._now()):
+            report.add(ref.target, "shares_removed")
+
+    def _old_record(
+        self,
+        records: CleanupRecords,
+        ref: RecordRef,
+        report: Report,
+        selected: frozenset[str] | None,
+        dry_run: bool,
+    ) -> None:
+        if selected is not None and ref.target not in selected:
+            return
+        if dry_run or records.remove(ref, now=self._now()):
+            report.add(ref.target, "records_removed")
+
+
+class _Named:
+    __slots__ = ("target", "upload")
+
+    def __init__(self, target: str, upload: StorageUpload) -> None:
+        self.target = target
+        self.upload = upload
+
+
+def _named(uploads: Iterable[StorageUpload], target: str) -> Iterator[_Named]:
+    for upload in uploads:
+        yield _Named(target, upload)
