@@ -1,4 +1,5 @@
-"""The scheduled cleanup (EventBridge), also invoked by hand: ``{"dry_run": true, "targets": [...]}``.
+"""The scheduled cleanup (EventBridge), also invoked by hand: ``{"dry_run": true, "targets": [...]}``,
+or ``{"doctor": true}`` to check every target end to end from inside AWS (``presign.doctor``).
 
 Answers the run's counts (``presign.cleanup.report``); one summary log line and one metric per
 count each run. What a run does, and why it never loses a confirmed file, is in
@@ -21,13 +22,17 @@ from presign.adapters.environment import load_settings
 from presign.cleanup.invocation import cleanup_request
 from presign.cleanup.report import KINDS
 from presign.cleanup.wiring import build_cleanup
+from presign.doctor import as_document, check_settings
+from presign.doctor.invocation import allowed_origins, doctor_request, is_doctor
 from presign.errors import PresignError
 
 logger = Logger()
 metrics = Metrics()
 environ = dict(os.environ)
 settings = load_settings(environ)
-cleanup = build_cleanup(settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys)))
+cleanup = build_cleanup(
+    settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys))
+)
 # Metric names, one per count: multipart_expired -> CleanupMultipartExpired.
 METRICS = {kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS}
 
@@ -47,13 +52,24 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
     return answer
 
 
+def run_doctor(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The doctor's checks with this function's own credentials (docs/doctor.md)."""
+    request = doctor_request(event, settings.targets)
+    findings = check_settings(
+        settings, environ=environ, only=request.target, origins=allowed_origins(environ)
+    )
+    answer = as_document(findings)
+    logger.info("doctor summary", extra={"doctor": {"ok": answer["ok"], "counts": answer["counts"]}})
+    return answer
+
+
 Action = Callable[[Mapping[str, Any], LambdaContext], dict[str, Any]]
-ACTIONS: dict[str, Action] = {"cleanup": run_cleanup}
+ACTIONS: dict[str, Action] = {"cleanup": run_cleanup, "doctor": run_doctor}
 
 
 def action_of(event: Any) -> str:
     """Which action an event asks for; every event that names no other is a cleanup run."""
-    return "cleanup"
+    return "doctor" if is_doctor(event) else "cleanup"
 
 
 def _error(exc: PresignError, context: LambdaContext) -> dict[str, Any]:

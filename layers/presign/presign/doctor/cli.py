@@ -20,11 +20,10 @@ from presign.adapters.environment import load_settings
 from presign.clock import Clock, system_clock
 from presign.config import Settings, parse_settings
 from presign.doctor import check_target
+from presign.doctor.invocation import ORIGINS_VAR, allowed_origins
 from presign.doctor.report import Finding, Status, exit_status, render
 from presign.errors import PresignError
 from presign.providers import profile_of
-
-ORIGINS_VAR = "PRESIGN_ALLOWED_ORIGINS"
 
 
 def _settings(config: str | None, environ: Mapping[str, str], stdin: TextIO) -> Settings:
@@ -60,7 +59,7 @@ def main(
     if args.target is not None and args.target not in settings.targets:
         print(f"presign doctor: no target {args.target!r} (targets: {', '.join(settings.targets)})", file=out)
         return 2
-    origins = args.origin or [o.strip() for o in environ.get(ORIGINS_VAR, "").split(",") if o.strip()]
+    origins = args.origin or allowed_origins(environ)
     findings: list[Finding] = []
     for name, target in settings.targets.items():
         if args.target is not None and name != args.target:
