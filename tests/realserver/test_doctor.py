@@ -326,3 +326,18 @@ def test_an_invalid_configuration_exits_2_naming_the_field(tmp_path: Any) -> Non
 
     assert main(["--config", str(path)], environ={}, out=out) == 2
     assert "targets" in out.getvalue() and "invalid presign configuration" in out.getvalue(), out.getvalue()
+
+
+def test_urls_signed_by_a_clock_far_behind_fail_with_the_clock_as_the_fix(doctor: Callable[..., Run]) -> None:
+    # Given a clock 20 minutes slow: SeaweedFS finds every URL expired on arrival
+    run = doctor(clock=lambda: datetime.now(UTC) - timedelta(minutes=20))
+
+    # Then the probes fail and say why, instead of blaming the credentials' permissions
+    assert run.status("clock") == "FAIL", run.text
+    for check in ("put", "post", "multipart"):
+        block = run.block(check)
+        assert run.status(check) == "FAIL", block
+        assert "Request has expired" in block or "Policy expired" in block, block
+        assert "this machine's clock is behind the server's" in block, block
+    assert run.status("checksums") == "WARN", run.text  # refused, but not for the checksum
+    assert run.code == 1

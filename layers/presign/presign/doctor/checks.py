@@ -171,14 +171,18 @@ class TargetDoctor:
                 f"({self.target.region!r}) and addressing_style ({self.target.addressing_style!r}) "
                 "against the provider's documentation, and that no proxy rewrites the Host header"
             )
+        if code == "RequestTimeTooSkewed" or "expired" in answer.message.lower():
+            return (
+                f"the storage finds the URL expired though it was signed for {PROBE_EXPIRY} s: this "
+                "machine's clock is behind the server's (see the clock check; synchronise it with NTP), "
+                "or the provider allows shorter-lived URLs than the target's expiry settings"
+            )
         if code in ("AccessDenied", "AllAccessDisabled"):
             prefix = static_prefix(self.target.key_prefix)
             return (
                 f"let the signing credentials ({credential_source(self.target)}) put, get and delete "
                 f"objects under {self.target.bucket}/{prefix}* (s3:PutObject, s3:GetObject, s3:DeleteObject)"
             )
-        if code == "RequestTimeTooSkewed":
-            return "synchronise this machine's clock with NTP"
         if answer.status == 0:
             return f"make {self.target.endpoint_url or 'the AWS S3 endpoint'} reachable from here"
         return "see the provider's documentation for this error; the line above is its answer"
@@ -612,6 +616,15 @@ class TargetDoctor:
                     "this provider ignores x-amz-checksum-sha256: clients' checksums are not verified; "
                     "refuse checksum_sha256 for this target (multipart part_checksums: upload.multipart."
                     "checksums false)",
+                )
+            if answer.status != 400:
+                # Refused, but not for the checksum: whether it is verified stays unknown.
+                return self._finding(
+                    "checksums",
+                    Status.WARN,
+                    f"could not tell whether x-amz-checksum-sha256 is verified: a PUT with a wrong one "
+                    f"was refused for another reason ({answer.brief()})",
+                    self._refusal_fix(answer),
                 )
             notes.append(f"a wrong x-amz-checksum-sha256 is refused ({answer.brief()})")
         unsupported = self.provider_note("checksum_sha256")
