@@ -9,6 +9,7 @@ Request-time refusals through the real uploads handler are in tests/integration/
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -17,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from presign.auth import Principal
 from presign.config import Settings, Target, parse_settings
 from presign.downloads import issue_download_urls
 from presign.errors import ConfigurationError, UnsupportedByProvider
 from presign.models import CreateUploadRequest, DownloadsRequest
+from presign.multipart.plan import MiB, plan_parts
 from presign.providers import DAY, PROFILES, PROVIDERS, WEEK, fill_defaults, markdown_table, profile_of
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 from presign.signing_context import SigningContext
@@ -183,6 +187,12 @@ def test_multipart_false_shorthand_survives_the_profile_defaults() -> None:
     target = settle("r2", account_id=ACCOUNT, upload={"multipart": False})
 
     assert target.upload.multipart.enabled is False
+
+
+def test_multipart_true_shorthand_still_takes_the_profiles_checksums() -> None:
+    target = settle("b2", region="us-west-004", upload={"multipart": True})
+
+    assert target.upload.multipart.enabled is True and target.upload.multipart.checksums is False
 
 
 def test_defaults_never_build_an_endpoint_from_an_invalid_value() -> None:
@@ -461,3 +471,76 @@ def test_each_worked_configuration_loads_through_the_config_model(title: str) ->
     _, target = settings.target(None)
     assert (target.provider, target.endpoint_url) == (provider, endpoint)
     assert target.addressing_style == PROFILES[provider].addressing_style
+
+
+# -- multipart rules, with a provider stricter than any profiled one -----------------------------
+
+
+@pytest.fixture
+def strict(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A "generic" provider with 10 MiB parts at least and at most 100 parts (no profile is that
+    strict today; the rules must hold for one that is)."""
+    from presign import providers
+
+    generic = PROFILES["generic"]
+    caps = dataclasses.replace(generic.capabilities, min_part_size=10 * MiB, max_parts=100)
+    monkeypatch.setattr(
+        providers, "PROFILES", {**PROFILES, "generic": dataclasses.replace(generic, capabilities=caps)}
+    )
+    return "generic"
+
+
+def test_a_part_size_below_the_providers_minimum_is_refused(strict: str) -> None:
+    message = refused(strict, **NEEDS[strict], upload={"multipart": {"part_size": 8 * MiB}})
+
+    assert "targets.t.upload.multipart.part_size: 8388608 bytes is below" in message, message
+
+
+def test_a_file_needing_more_parts_than_the_provider_allows_is_refused(strict: str) -> None:
+    upload = {"max_size": 2 * 1024**3, "multipart": {"part_size": 16 * MiB}}
+
+    message = refused(strict, **NEEDS[strict], upload=upload)
+
+    assert "targets.t.upload.multipart.part_size: " in message and "128 parts, above" in message, message
+    settle(strict, **NEEDS[strict], upload={**upload, "multipart": {"part_size": 32 * MiB}})
+
+
+@pytest.fixture
+def without_multipart(monkeypatch: pytest.MonkeyPatch) -> str:
+    from presign import providers
+
+    generic = PROFILES["generic"]
+    caps = dataclasses.replace(generic.capabilities, multipart=False)
+    monkeypatch.setattr(
+        providers, "PROFILES", {**PROFILES, "generic": dataclasses.replace(generic, capabilities=caps)}
+    )
+    return "generic"
+
+
+def test_a_provider_without_multipart_turns_it_off_and_refuses_it(without_multipart: str) -> None:
+    target = settle(without_multipart, **NEEDS[without_multipart])
+    message = refused(without_multipart, **NEEDS[without_multipart], upload={"multipart": {"enabled": True}})
+
+    assert target.upload.multipart.enabled is False
+    assert "targets.t.upload.multipart.enabled: " in message, message
+    forced = target.model_copy(
+        update={
+            "upload": target.upload.model_copy(
+                update={"multipart": target.upload.multipart.model_copy(update={"enabled": True})}
+            )
+        }
+    )
+    with pytest.raises(UnsupportedByProvider, match="multipart"):
+        _upload(forced, refused=True, size=20 * MiB, multipart=True)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(size=st.integers(1, 5 * 1024**4), part_size=st.sampled_from([5 * MiB, 8 * MiB, 64 * MiB]))
+def test_the_plan_keeps_r2s_equal_parts_rule(size: int, part_size: int) -> None:
+    caps = PROFILES["r2"].capabilities
+    plan = plan_parts(size, preferred_part_size=part_size)
+
+    sizes = {plan.size_of(n) for n in range(1, plan.part_count)}
+    assert len(sizes) <= 1 and plan.last_size <= plan.part_size
+    assert plan.part_count <= caps.max_parts
+    assert plan.part_count == 1 or plan.part_size >= caps.min_part_size

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from presign.errors import UnsupportedByProvider
+from presign.multipart.plan import plan_parts
 
 if TYPE_CHECKING:
     from presign.config import Target
@@ -379,6 +380,9 @@ def fill_defaults(data: dict[str, Any]) -> dict[str, Any]:
         if "methods" not in upload and not caps.post_uploads:
             upload["methods"] = ["PUT"]
         multipart = upload.get("multipart", {})
+        if multipart is True:  # the shorthand for {"enabled": true}: the rest is still the profile's
+            multipart = {"enabled": True}
+            upload["multipart"] = multipart
         if isinstance(multipart, dict) and "checksums" not in multipart and not caps.checksum_sha256:
             upload["multipart"] = {**multipart, "checksums": False}
         if isinstance(multipart, dict) and "enabled" not in multipart and not caps.multipart:
@@ -427,6 +431,17 @@ def refusals(target: Target) -> list[tuple[str, str]]:
             ("upload.multipart.part_size",
              f"{multipart.part_size} bytes is below {title}'s smallest part, {caps.min_part_size} bytes")
         )  # fmt: skip
+    if multipart.enabled and caps.multipart:
+        # The plan (presign.multipart.plan) keeps 10,000 parts of equal size but the last; a
+        # provider allowing fewer parts needs larger ones for the largest file.
+        largest = max([upload.max_size, *(k.max_size for k in upload.kinds.values() if k.max_size)])
+        count = plan_parts(largest, preferred_part_size=multipart.part_size).part_count
+        if count > caps.max_parts:
+            found.append(
+                ("upload.multipart.part_size",
+                 f"{largest} bytes in parts of {multipart.part_size} bytes makes {count} parts, above "
+                 f"{title}'s {caps.max_parts}; raise part_size")
+            )  # fmt: skip
     if multipart.enabled and multipart.checksums and not caps.checksum_sha256:
         found.append(
             ("upload.multipart.checksums",
