@@ -10,8 +10,9 @@
    ``pending -> expired``, conditional on ``pending``;
 2. *the storage sweep*, per target: ListMultipartUploads under the static part of the target's
    key prefix (every page), keys of the service's own shape only (``presign.cleanup.keys``),
-   initiated more than ``max_age`` ago and claimed by no pending record of that id: claimed in the
-   table (one conditional write, so of two runs one aborts), then aborted;
+   initiated more than ``max_age`` ago and named by no record (the key holds the caller and the
+   upload id, so this is one ``GetItem``): claimed in the table (one conditional write, so of two
+   runs one aborts), then aborted;
 3. *stale shares* (the shares table's ``stale`` index): removed ``share_grace`` after they
    stopped working;
 4. *old records* (the uploads table's ``removable`` index): deleted once past their retention.
@@ -138,23 +139,33 @@ class Cleanup:
         the run stops: nothing is left half done by the budget itself.
         """
         iterator: Iterator[T] = iter(items)
+        concurrency = self._settings.concurrency
+        if concurrency == 1:  # on this thread (the property tests schedule every thread)
+            for item in self._next_items(iterator, check, report):
+                self._one(item, report, work)
+            return
         in_flight: set[Future[None]] = set()
-        with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="cleanup") as pool:
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="cleanup") as pool:
             try:
-                while True:
-                    check()
-                    try:
-                        item = next(iterator)
-                    except StopIteration:
-                        return
-                    except Exception as exc:  # noqa: BLE001 - an index read failed: count it, go on
-                        self._failed(report, UNATTRIBUTED, "read", exc)
-                        return
-                    if len(in_flight) >= self._settings.concurrency:
+                for item in self._next_items(iterator, check, report):
+                    if len(in_flight) >= concurrency:
                         _, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     in_flight.add(pool.submit(self._one, item, report, work))
             finally:
                 wait(in_flight)
+
+    def _next_items(self, iterator: Iterator[T], check: Callable[[], None], report: Report) -> Iterator[T]:
+        """The items, with the budget checked before each; an index read that fails ends them."""
+        while True:
+            check()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - an index read failed: count it, go on with the next step
+                self._failed(report, UNATTRIBUTED, "read", exc)
+                return
+            yield item
 
     def _one(self, item: T, report: Report, work: Callable[[T], None]) -> None:
         try:
@@ -241,13 +252,14 @@ class Cleanup:
         self._each(_named(listing, name), check, report, lambda item: orphan(item.upload))
 
     def _claimed(self, sub: str, upload_id: str, upload: StorageUpload) -> bool:
-        """Whether a pending record owns this storage upload (then step 1 decides its fate)."""
+        """Whether a record names this storage upload. Pending: step 1 decides its fate. In any
+        other status the record was moved after the storage's upload ended (storage first), so
+        the listing is older than that: aborting it again would count one upload twice."""
         if self._records is None:
             return False
         record = self._records.get(subject_digest(sub), upload_id)
         return (
             record is not None
-            and record.status == "pending"
             and record.multipart is not None
             and record.multipart.storage_upload_id == upload.upload_id
         )

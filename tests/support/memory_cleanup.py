@@ -1,0 +1,92 @@
+"""In-memory ports of the cleanup (``presign.cleanup.ports``), with the adapters' semantics.
+
+``MemoryCleanupRecords`` wraps a ``MemoryRecords`` (so the lifecycle and the cleanup share one
+table); its index reads look at the records as the sparse indexes would hold them. ``SweepObjects``
+is a ``MemoryObjects`` that also lists its multipart uploads, with when each began.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from presign.cleanup.ports import RecordRef, ShareRef, StorageUpload
+from presign.lifecycle.records import Status, UploadRecord
+from tests.support.memory import MemoryObjects, MemoryRecords
+
+
+class MemoryCleanupRecords:
+    def __init__(self, records: MemoryRecords) -> None:
+        self.records = records
+        self.orphan_claims: dict[tuple[str, str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def pending_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        self.records.before("query")
+        found = sorted(
+            (r.expires_at, r.owner, r.upload_id, r.target)
+            for r in list(self.records.records.values())
+            if r.status == "pending" and since <= r.expires_at < before
+        )
+        for _, owner, upload_id, target in found:
+            yield RecordRef(owner, upload_id, target)
+
+    def removable_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        self.records.before("query")
+        found = []
+        for slot, record in list(self.records.records.items()):
+            ttl = self.records.ttls.get(slot)
+            if record.status != "pending" and ttl is not None and since <= ttl < before:
+                found.append(RecordRef(record.owner, record.upload_id, record.target, marker=f"{ttl:010d}"))
+        yield from found
+
+    def get(self, owner: str, upload_id: str) -> UploadRecord | None:
+        return self.records.get(owner, upload_id)
+
+    def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
+        return self.records.fence(record, now=now, lease_until=lease_until)
+
+    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+        return self.records.transition(record, expected=expected, ttl=ttl)
+
+    def remove(self, ref: RecordRef, *, now: int) -> bool:
+        self.records.before("remove")
+        with self.records._lock:
+            slot = (ref.owner, ref.upload_id)
+            record, ttl = self.records.records.get(slot), self.records.ttls.get(slot)
+            if record is None or record.status == "pending" or ttl is None or f"{ttl:010d}" != ref.marker:
+                return False
+            if ttl > now:
+                return False
+            del self.records.records[slot]
+            return True
+
+    def claim_orphan(self, target: str, upload: StorageUpload, *, now: int, ttl: int) -> bool:
+        self.records.before("claim_orphan")
+        with self._lock:
+            slot = (target, upload.key, upload.upload_id)
+            if self.orphan_claims.get(slot, 0) >= now:
+                return False
+            self.orphan_claims[slot] = ttl
+            return True
+
+
+class NoShares:
+    def stale_due(self, *, since: int, before: int) -> Iterator[ShareRef]:
+        return iter(())
+
+    def remove(self, ref: ShareRef, *, now: int) -> bool:
+        return False
+
+
+class SweepObjects(MemoryObjects):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.initiated: dict[str, int] = {}
+
+    def list_multipart(self, prefix: str) -> Iterator[StorageUpload]:
+        self.before("list_multipart")
+        self._check()
+        for storage_id, upload in sorted(self.uploads.items()):
+            if upload.key.startswith(prefix):
+                yield StorageUpload(upload.key, storage_id, self.initiated.get(storage_id, 0))
