@@ -341,3 +341,31 @@ def test_urls_signed_by_a_clock_far_behind_fail_with_the_clock_as_the_fix(doctor
         assert "this machine's clock is behind the server's" in block, block
     assert run.status("checksums") == "WARN", run.text  # refused, but not for the checksum
     assert run.code == 1
+
+
+# -- a provider whose CORS no S3 call reads (MinIO's is server-wide): asked as a browser does ----
+
+
+def test_without_a_cors_api_the_doctor_asks_preflights_and_reads_the_exposed_headers(
+    seaweed: SeaweedFS, bucket: str, doctor: Callable[..., Run]
+) -> None:
+    # Given the MinIO profile (no bucket CORS API), against a store whose CORS answers we set
+    minio = {"provider": "minio"}
+
+    # When the store allows our origin, methods and headers and exposes ETag (make dev's rule)
+    run = doctor(target=minio)
+    assert run.status("cors") == "PASS" and "asked as a browser does" in run.block("cors"), run.text
+
+    # When it allows another origin only
+    other = {**DEV_BUCKET_CORS["CORSRules"][0], "AllowedOrigins": ["https://other.example.com"]}
+    seaweed.client().put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [other]})
+    run = doctor(target=minio)
+    block = run.block("cors")
+    assert run.status("cors") == "FAIL" and f"the preflight of PUT from {ORIGIN} is refused" in block, block
+    assert "configure CORS the provider's way to allow:" in block and '"ExposeHeaders":["ETag"]' in block
+
+    # When it hides ETag
+    hiding = {k: v for k, v in DEV_BUCKET_CORS["CORSRules"][0].items() if k != "ExposeHeaders"}
+    seaweed.client().put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [hiding]})
+    run = doctor(target=minio)
+    assert run.status("cors") == "FAIL" and f"a GET from {ORIGIN}: ETag is not exposed" in run.block("cors")

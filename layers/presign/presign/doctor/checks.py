@@ -484,8 +484,7 @@ class TargetDoctor:
         needs = self.cors_needs()
         unsupported = self.provider_note("bucket_cors_api")
         if unsupported:
-            rule = json.dumps(cors.suggested_rule(needs)["CORSRules"][0], separators=(",", ":"))
-            return self._finding("cors", Status.WARN, f"{unsupported}; the rule it needs: {rule}")
+            return self.check_cors_live(needs, unsupported)
         answer = self.inspector.cors()
         fix = cors.apply_command(self.target.bucket, needs, self.target.endpoint_url)
         if answer.code == "NoSuchCORSConfiguration" or (answer.status == 404 and not answer.code):
@@ -520,6 +519,69 @@ class TargetDoctor:
             f"{', '.join(needs.origins)} may {'/'.join(needs.methods)} with "
             f"{', '.join(h if h != cors.META_SAMPLE else 'x-amz-meta-*' for h in needs.put_headers)}; "
             "ETag exposed",
+        )
+
+    def check_cors_live(self, needs: cors.Needs, unsupported: str) -> Finding:
+        """Where no API tells the rule (MinIO's CORS is server-wide), ask as a browser does: a
+        preflight per origin and method, and an actual GET whose answer must expose ETag."""
+        rule = json.dumps(cors.suggested_rule(needs)["CORSRules"][0], separators=(",", ":"))
+        fix = f"{unsupported}: configure CORS the provider's way to allow: {rule}"
+        if not needs.origins:
+            return self._finding(
+                "cors", Status.WARN, f"{unsupported}; no origins given to ask about (--origin)", fix
+            )
+        body = b"presign doctor CORS probe\n"
+        key = self._key("cors.txt")
+        headers = put_headers(
+            content_type=PROBE_TYPE, size=len(body), metadata={}, checksum_sha256=None, no_overwrite=False
+        )
+        stored = self.send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
+        if stored.status != 200:
+            return self._fail(
+                "cors", f"the CORS probe could not be stored: {stored.brief()}", self._refusal_fix(stored)
+            )
+        refused: list[str] = []
+        for origin in needs.origins:
+            for method in needs.methods:
+                asked = {"Origin": origin, "Access-Control-Request-Method": method}
+                wanted = [
+                    h if h != cors.META_SAMPLE else "x-amz-meta-presign-doctor" for h in needs.put_headers
+                ]
+                if method == "PUT":
+                    asked["Access-Control-Request-Headers"] = ",".join(wanted)
+                answer = self.send(
+                    "OPTIONS", self.presigner.object_url(self.target.bucket, key), headers=asked
+                )
+                allowed_origin = answer.headers.get("access-control-allow-origin")
+                allowed = {
+                    h.strip().lower()
+                    for h in answer.headers.get("access-control-allow-headers", "").split(",")
+                }
+                missing = (
+                    [h for h in wanted if h not in allowed] if method == "PUT" and "*" not in allowed else []
+                )
+                if answer.status // 100 != 2 or allowed_origin not in (origin, "*"):
+                    refused.append(f"the preflight of {method} from {origin} is refused ({answer.brief()})")
+                elif missing:
+                    refused.append(
+                        f"the preflight of {method} from {origin} does not allow {', '.join(missing)}"
+                    )
+            got = self.send("GET", self._url("GET", key), headers={"Origin": origin})
+            exposed = {
+                h.strip().lower() for h in got.headers.get("access-control-expose-headers", "").split(",")
+            }
+            if got.status != 200 or got.headers.get("access-control-allow-origin") not in (origin, "*"):
+                refused.append(f"a GET from {origin} is not allowed to read the answer ({got.brief()})")
+            elif "etag" not in exposed:
+                refused.append(f"a GET from {origin}: ETag is not exposed")
+        if refused:
+            return self._fail("cors", "; ".join(refused), fix)
+        return self._finding(
+            "cors",
+            Status.PASS,
+            "the provider's CORS cannot be read through the S3 API, so asked as a browser does: "
+            f"{', '.join(needs.origins)} may "
+            f"{'/'.join(needs.methods)} with our headers, ETag exposed",
         )
 
     def check_lifecycle(self) -> Finding:
