@@ -174,7 +174,7 @@ class TargetDoctor:
         if code == "RequestTimeTooSkewed" or "expired" in answer.message.lower():
             return (
                 f"the storage finds the URL expired though it was signed for {PROBE_EXPIRY} s: this "
-                "machine's clock is behind the server's (see the clock check; synchronise it with NTP), "
+                "machine's clock is off from the server's (see the clock check; synchronise it with NTP), "
                 "or the provider allows shorter-lived URLs than the target's expiry settings"
             )
         if code in ("AccessDenied", "AllAccessDisabled"):
@@ -187,6 +187,19 @@ class TargetDoctor:
             return f"make {self.target.endpoint_url or 'the AWS S3 endpoint'} reachable from here"
         return "see the provider's documentation for this error; the line above is its answer"
 
+    def _guarded(self, check: str) -> Finding:
+        """One check; a crash is its FAIL line (by type only: a message could carry a URL), so
+        the other checks still run and the probes are still cleaned up."""
+        try:
+            finding: Finding = getattr(self, f"check_{check}")()
+        except Exception as exc:  # noqa: BLE001 - reported, never swallowed silently
+            return self._fail(
+                check,
+                f"the check itself failed ({type(exc).__name__})",
+                "run it again; if it persists, report it with the provider and this line",
+            )
+        return finding
+
     # ------------------------------------------------------------------------------- checks
 
     def run(self) -> list[Finding]:
@@ -195,7 +208,7 @@ class TargetDoctor:
             skipped = "skipped: the credentials check failed"
             return findings + [self._finding(check, Status.SKIP, skipped) for check in CHECKS]
         try:
-            findings += [getattr(self, f"check_{check}")() for check in CHECKS]
+            findings += [self._guarded(check) for check in CHECKS]
         finally:
             self.clean_up()
         return findings
