@@ -236,7 +236,13 @@ class TargetDoctor:
                 f"check targets.{self.name}.endpoint_url and that this machine can reach it",
             )
         region = answer.headers.get("x-amz-bucket-region")
-        if answer.status == 301 or answer.code in ("PermanentRedirect", "AuthorizationHeaderMalformed"):
+        # AWS names the bucket's region on a 301 (or a 400 when the request was signed for another).
+        moved = bool(region) and region != self.target.region
+        if (
+            moved
+            or answer.status == 301
+            or answer.code in ("PermanentRedirect", "AuthorizationHeaderMalformed")
+        ):
             where = f"the bucket is in {region!r}" if region else "the bucket lives in another region"
             return self._fail(
                 check,
