@@ -79,6 +79,8 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
             }
         },
         "rate_limits": {"actions": {"upload": DEV_UPLOAD_LIMIT}},
+        # No grace locally: `make cleanup` expires an upload as soon as its URL has (docs/cleanup.md).
+        "cleanup": {"grace": 0},
         "auth": {
             "issuer": DEV_ISSUER,
             "audience": DEV_AUDIENCE,
@@ -401,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         width = max(36, *(len(r.route_key) + 1 for r in emulator.routes))
         for route in emulator.routes:
             _say(f"  {route.route_key:{width}}-> {route.function}")
+        for function in emulator.api.invocable:
+            _say(
+                f"  {'(no route: `make cleanup`)' if function == 'CleanupFunction' else '(no route)':{width}}-> {function}"
+            )
         for warning in env_warnings:
             _say(f"  note: environment {warning}")
         _say()

@@ -12,6 +12,11 @@ included), and without one is 404 ``{"message":"Not Found"}``; a body over 10 MB
 goes to stderr, like Lambda's log); OPTIONS preflights are answered from the API's
 ``CorsConfiguration`` (or permissively for localhost origins when there is none).
 
+Functions that no HttpApi event reaches (the scheduled cleanup) are served as Lambda's Invoke API
+serves them, at ``POST /2015-03-31/functions/{FunctionName}/invocations`` (as ``sam local
+start-lambda`` does): the body is the event, the answer the handler's result
+(``python -m local.invoke`` calls it).
+
 Not emulated: per-function environment variables, timeouts (a handler that overruns its Timeout is
 only reported), and process isolation: all functions share this process and its module state, so
 invocations run one at a time by default (the HTTP server itself is threaded).
@@ -52,6 +57,8 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 AUTHORIZER_FLAG = "PRESIGN_EMULATOR_JWT_AUTHORIZER"
+# Lambda's Invoke API path, as `sam local start-lambda` serves it.
+_INVOKE_PATH = re.compile(r"/2015-03-31/functions/([^/]+)/invocations")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -319,6 +326,7 @@ class Api:
     routes: list[Route]
     cors: CorsConfig | None
     layer_dirs: list[Path]
+    invocable: tuple[str, ...] = ()  # functions no route reaches: the Invoke endpoint serves them
 
 
 def load_api(
@@ -352,6 +360,7 @@ def load_api(
 
     functions: dict[str, FunctionSpec] = {}
     routes: list[Route] = []
+    invocable: list[str] = []
     layer_refs: list[str] = []
     for lid, res in resources.items():
         if res.get("Type") != "AWS::Serverless::Function":
@@ -363,7 +372,9 @@ def load_api(
             if isinstance(ev, dict) and ev.get("Type") == "HttpApi"
         ]
         mine = [ev for ev in events if (_ref(ev.get("ApiId")) or "ServerlessHttpApi") == api_id]
-        if not mine:
+        # A function no HttpApi event reaches (a scheduled one) is served by the Invoke endpoint.
+        invoke_only = not events
+        if not mine and not invoke_only:
             continue
         code_uri = _as_str(props.get("CodeUri", g_fn.get("CodeUri")))
         handler = _as_str(props.get("Handler", g_fn.get("Handler")))
@@ -380,6 +391,8 @@ def load_api(
             memory_mb=int(memory) if isinstance(memory, int) else 128,
             timeout_s=float(timeout) if isinstance(timeout, (int, float)) else 3.0,
         )
+        if invoke_only:
+            invocable.append(lid)
         for ev in mine:
             path = _as_str(ev.get("Path")) or "$default"
             method = (_as_str(ev.get("Method")) or "ANY").upper()
@@ -409,7 +422,14 @@ def load_api(
             content = _as_str((res.get("Properties") or {}).get("ContentUri"))
             if content:
                 layer_dirs.append((base / content).resolve())
-    return Api(api_id=api_id, functions=functions, routes=routes, cors=cors, layer_dirs=layer_dirs)
+    return Api(
+        api_id=api_id,
+        functions=functions,
+        routes=routes,
+        cors=cors,
+        layer_dirs=layer_dirs,
+        invocable=tuple(invocable),
+    )
 
 
 # --------------------------------------------------------------------------------------- invocation
@@ -800,8 +820,11 @@ class Emulator:
         preflight = (
             method == "OPTIONS" and "access-control-request-method" in lower and self._cors_for(origin)
         )
+        invoked = _INVOKE_PATH.fullmatch(raw_path) if method == "POST" else None
         if too_big:
             resp = _gateway_error(413, "Request Entity Too Large")
+        elif invoked is not None:
+            resp = self._invoke_direct(unquote(invoked.group(1)), body, request_id)
         elif preflight:
             resp = self._preflight(lower)
         else:
@@ -852,6 +875,46 @@ class Emulator:
                 "Lambda would have stopped it (API Gateway: 503)"
             )
         return resp
+
+    def _invoke_direct(self, name: str, body: bytes, request_id: str) -> Response:
+        """Lambda's Invoke API (``sam local start-lambda`` serves it too), for the functions no
+        route reaches: the payload is the event, the answer the handler's result as JSON; a
+        handler that raises answers ``X-Amz-Function-Error: Unhandled``, as Lambda does."""
+        lid = next(
+            (lid for lid in self.api.invocable if name in (lid, self.api.functions[lid].function_name)), None
+        )
+        if lid is None:
+            return _json_response(
+                404,
+                {
+                    "Type": "User",
+                    "message": f"Function not found: {name} (only functions without HTTP routes)",
+                },
+                [("x-amzn-errortype", "ResourceNotFoundException")],
+            )
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            return _json_response(
+                400,
+                {"Type": "User", "message": "the payload is not JSON"},
+                [("x-amzn-errortype", "InvalidRequestContentException")],
+            )
+        spec = self.api.functions[lid]
+        context = LambdaContext(spec, request_id)
+        try:
+            with self._invoke_lock:
+                result = self.handlers[lid](event, context)
+        except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
+            self._log(
+                f"{spec.function_name} RequestId: {context.aws_request_id} failed:\n{traceback.format_exc()}"
+            )
+            return _json_response(
+                200,
+                {"errorMessage": str(exc), "errorType": type(exc).__name__},
+                [("x-amz-function-error", "Unhandled")],
+            )
+        return _json_response(200, result, [("x-amz-executed-version", "$LATEST")])
 
     @staticmethod
     def _log(text: str) -> None:

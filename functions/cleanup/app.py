@@ -3,8 +3,8 @@ or ``{"doctor": true}`` to check every target end to end from inside AWS (``pres
 
 Answers the run's counts (``presign.cleanup.report``); one summary log line and one metric per
 count each run. What a run does, and why it never loses a confirmed file, is in
-``presign.cleanup.runner``. The dispatch below picks an action by the event's shape, so another
-action (a configuration doctor) is one more entry in ``ACTIONS``.
+``presign.cleanup.runner``. The dispatch below picks an action by the event's shape: the doctor's
+answer is its findings as JSON (``presign.doctor.as_document``), and one metric, the failed checks.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.adapters.environment import load_settings
 from presign.cleanup.invocation import cleanup_request
-from presign.cleanup.report import KINDS
+from presign.cleanup.report import DRY_RUN_METRIC, METRICS, STOPPED_EARLY_METRIC
 from presign.cleanup.wiring import build_cleanup
-from presign.doctor import as_document, check_settings
+from presign.doctor import Status, as_document, check_settings
 from presign.doctor.invocation import allowed_origins, doctor_request, is_doctor
 from presign.errors import PresignError
 
+DOCTOR_FAILED_METRIC = "DoctorFailedChecks"
 logger = Logger()
 metrics = Metrics()
 environ = dict(os.environ)
@@ -33,8 +34,6 @@ settings = load_settings(environ)
 cleanup = build_cleanup(
     settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys))
 )
-# Metric names, one per count: multipart_expired -> CleanupMultipartExpired.
-METRICS = {kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS}
 
 
 def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -44,11 +43,13 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
     )
     answer = report.as_dict()
     logger.info("cleanup summary", extra={"cleanup": answer})
-    if not request.dry_run:  # a manual dry run must not move the alarms
+    if request.dry_run:  # a manual dry run must not move the alarms
+        metrics.add_metric(name=DRY_RUN_METRIC, unit=MetricUnit.Count, value=1)
+    else:
         totals = report.totals()
         for kind, name in METRICS.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals[kind])
-        metrics.add_metric(name="CleanupStoppedEarly", unit=MetricUnit.Count, value=int(report.stopped_early))
+        metrics.add_metric(name=STOPPED_EARLY_METRIC, unit=MetricUnit.Count, value=int(report.stopped_early))
     return answer
 
 
@@ -59,7 +60,10 @@ def run_doctor(event: Mapping[str, Any], context: LambdaContext) -> dict[str, An
         settings, environ=environ, only=request.target, origins=allowed_origins(environ)
     )
     answer = as_document(findings)
-    logger.info("doctor summary", extra={"doctor": {"ok": answer["ok"], "counts": answer["counts"]}})
+    counts = answer["counts"]
+    logger.info("doctor summary", extra={"doctor": {"ok": answer["ok"], "counts": counts}})
+    failed = counts[Status.FAIL.value] if isinstance(counts, dict) else 0
+    metrics.add_metric(name=DOCTOR_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
     return answer
 
 

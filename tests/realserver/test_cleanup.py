@@ -9,7 +9,7 @@ time is a countdown of checks (``Budget``), so no test waits or measures time.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -59,7 +59,6 @@ def bucket(admin: Any, moto: MotoServer) -> str:
     return fresh_bucket(admin)
 
 
-
 class Stack:
     """One test's service: uploads and lifecycle functions for the caller, the cleanup function."""
 
@@ -93,7 +92,9 @@ class Stack:
 
 
 @pytest.fixture
-def stack(seaweed: SeaweedFS, moto: MotoServer, admin: Any, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Stack:
+def stack(
+    seaweed: SeaweedFS, moto: MotoServer, admin: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> Stack:
     point_at(moto, monkeypatch)
     document = with_records(
         settings_document(
@@ -109,7 +110,10 @@ def stack(seaweed: SeaweedFS, moto: MotoServer, admin: Any, bucket: str, monkeyp
     document["cleanup"] = {"grace": GRACE, "max_age": MAX_AGE, "lookback_days": 2}
     env = function_env(document, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
     env.update(PRESIGN_UPLOADS_TABLE=UPLOADS_TABLE, PRESIGN_SHARES_TABLE=SHARES_TABLE)
-    caller = Caller(Client(load_function("uploads", monkeypatch, env)), Client(load_function("lifecycle", monkeypatch, env)))
+    caller = Caller(
+        Client(load_function("uploads", monkeypatch, env)),
+        Client(load_function("lifecycle", monkeypatch, env)),
+    )
     return Stack(caller, Runner(load_function("cleanup", monkeypatch, env), []), admin, bucket)
 
 
@@ -161,7 +165,9 @@ def test_multipart_uploads_outside_the_service_prefixes_are_never_touched(stack:
 
 def test_a_young_orphan_or_one_a_pending_record_claims_is_left_alone(stack: Stack) -> None:
     # Given a multipart upload of the service, pending within its lifetime, and an orphan
-    granted = stack.grant(filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True)
+    granted = stack.grant(
+        filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True
+    )
     orphan = service_key("carol")
     start_uploads(stack.admin, stack.bucket, [orphan])
 
@@ -201,7 +207,9 @@ def _mixed(stack: Stack) -> dict[str, dict[str, Any]]:
     """Complete, pending-in-time and stale uploads (single with and without object, multipart)."""
     uploads = {name: stack.grant(expires_in=60) for name in ("complete", "stale_stored", "stale_empty")}
     uploads["in_time"] = stack.grant(expires_in=3600)
-    uploads["multipart"] = stack.grant(filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True)
+    uploads["multipart"] = stack.grant(
+        filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True
+    )
     for name in ("complete", "stale_stored", "in_time"):
         stack.put(uploads[name])
     done = stack.caller.complete(uploads["complete"]["upload_id"])
@@ -295,7 +303,9 @@ def test_two_concurrent_runs_end_as_one_and_count_nothing_twice(stack: Stack) ->
     granted = [stack.grant(expires_in=60) for _ in range(8)]
     for g in granted[:4]:
         stack.put(g)
-    multipart = stack.grant(filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True)
+    multipart = stack.grant(
+        filename="big.bin", content_type="application/octet-stream", size=6 * MiB, multipart=True
+    )
     start_uploads(stack.admin, stack.bucket, [service_key(f"u{i}") for i in range(12)])
     moment = later(AFTER_LIFETIME + MAX_AGE)
 

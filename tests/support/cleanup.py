@@ -71,7 +71,9 @@ def service_key(sub: str = "alice", *, at: datetime | None = None, name: str = "
 def start_uploads(admin: Any, bucket: str, keys: list[str], *, workers: int = 16) -> list[str]:
     """CreateMultipartUpload for every key, concurrently (1,000 one by one would take long)."""
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda key: admin.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"], keys))
+        return list(
+            pool.map(lambda key: admin.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"], keys)
+        )
 
 
 def in_progress(admin: Any, bucket: str) -> set[tuple[str, str]]:
@@ -106,4 +108,3 @@ class Runner:
 
 def later(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
-

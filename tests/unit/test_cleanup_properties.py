@@ -48,7 +48,12 @@ GRACE = 600
 MAX_AGE = 7200
 MiB = 1024**2
 TARGET = Target.model_validate(
-    {"region": "us-east-1", "bucket": "b-test", "credentials": {"source": "env"}, "key_prefix": "users/{sub}/"}
+    {
+        "region": "us-east-1",
+        "bucket": "b-test",
+        "credentials": {"source": "env"},
+        "key_prefix": "users/{sub}/",
+    }
 )
 SETTINGS = CleanupSettings(grace=GRACE, max_age=MAX_AGE, concurrency=1)
 _counter = itertools.count(1)
@@ -103,7 +108,9 @@ def _cleanup(records: MemoryCleanupRecords, objects: SweepObjects, at: datetime)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     specs=st.lists(
-        st.tuples(st.sampled_from(["single", "multipart"]), st.sampled_from(["stale", "fresh"]), st.booleans()),
+        st.tuples(
+            st.sampled_from(["single", "multipart"]), st.sampled_from(["stale", "fresh"]), st.booleans()
+        ),
         min_size=1,
         max_size=3,
     ),
@@ -141,7 +148,9 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
     for i in range(orphans):
         storage_id = f"orphan-{i}"
         upload_id = _id(100 + i)
-        objects.uploads[storage_id] = MemoryUpload(f"users/bob/2030/01/01/{upload_id}/o.bin", "x/y", {}, False)
+        objects.uploads[storage_id] = MemoryUpload(
+            f"users/bob/2030/01/01/{upload_id}/o.bin", "x/y", {}, False
+        )
         objects.initiated[storage_id] = T - MAX_AGE - 1
         orphan_ids.append(storage_id)
     before_fresh = {r.upload_id for r, (_, age, _) in zip(uploads, specs, strict=True) if age == "fresh"}
@@ -172,12 +181,16 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
     table.transition = transition  # type: ignore[method-assign]
     objects.delete = delete  # type: ignore[method-assign]
     objects.abort_multipart = abort  # type: ignore[method-assign]
-    lifecycle = Lifecycle(table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None)
+    lifecycle = Lifecycle(
+        table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None
+    )
 
     # When cleanup runs and completions interleave at every network call
     work: dict[str, Callable[[], Any]] = {}
     for i in range(runs):
-        work[f"cleanup-{i}"] = lambda: _cleanup(records, objects, NOW).run(dry_run=False, remaining_ms=lambda: 10**9)
+        work[f"cleanup-{i}"] = lambda: _cleanup(records, objects, NOW).run(
+            dry_run=False, remaining_ms=lambda: 10**9
+        )
     for i, which in enumerate(completions):
         if which < len(uploads):
             upload_id = uploads[which].upload_id
@@ -185,21 +198,32 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
                 OWNER, upload_id, objects=lambda _: objects, spend=lambda _: None
             )
     results = scheduler.run(work)
-    context = (specs, completions, runs, orphans, results, [(r.upload_id, r.status) for r in table.records.values()])
+    context = (
+        specs,
+        completions,
+        runs,
+        orphans,
+        results,
+        [(r.upload_id, r.status) for r in table.records.values()],
+    )
 
     # Then nothing confirmed was deleted, nothing in time was touched, and the counts are exact
     assert not violations, (violations, context)
-    for slot, record in table.records.items():
+    for record in table.records.values():
         if record.status == "complete":
             assert record.key in objects.objects, context
         if record.upload_id in before_fresh:
             assert record.status in ("pending", "complete"), context
     by_cleanup = [to for who, to in moves if who.startswith("cleanup")].count("expired")
     counted = sum(
-        r.totals()["single_expired"] + r.totals()["multipart_expired"] for n, r in results.items() if n.startswith("cleanup")
+        r.totals()["single_expired"] + r.totals()["multipart_expired"]
+        for n, r in results.items()
+        if n.startswith("cleanup")
     )
     assert counted == by_cleanup, (counted, moves, context)
-    aborted_orphans = sum(r.totals()["orphans_aborted"] for n, r in results.items() if n.startswith("cleanup"))
+    aborted_orphans = sum(
+        r.totals()["orphans_aborted"] for n, r in results.items() if n.startswith("cleanup")
+    )
     assert aborted_orphans == orphans, context
 
     # When two full runs follow, long after every upload's time

@@ -27,7 +27,10 @@ FUNCTIONS = (
     "SharesFunction",
     "LinksFunction",
     "MetaFunction",
+    "CleanupFunction",
 )
+# Functions no HTTP route reaches: their one event type.
+SCHEDULED = {"CleanupFunction": "Schedule"}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -132,6 +135,28 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:GetItem": {None: SHARES_TABLE_ARN},
     },
     "MetaFunction": {},
+    "CleanupFunction": {
+        # the storage sweep: a bucket action (IAM cannot narrow it by the Prefix the code passes)
+        "s3:ListBucketMultipartUploads": {None: {"Ref": "S3BucketArnsForCleanup"}},
+        # stale and orphaned multipart uploads; HEAD and delete of never-completed objects
+        "s3:AbortMultipartUpload": UPLOAD_OBJECTS,
+        "s3:GetObject": UPLOAD_OBJECTS,
+        "s3:DeleteObject": UPLOAD_OBJECTS,
+        # the configuration and the targets' stored keys; never a token secret (it verifies none)
+        **SECRETS_WITHOUT_TOKENS,
+        # the three indexes it reads, and nothing else by Query
+        "dynamodb:Query": {
+            None: [
+                {"Fn::Sub": "${UploadsTable.Arn}/index/pending"},
+                {"Fn::Sub": "${UploadsTable.Arn}/index/removable"},
+                {"Fn::Sub": "${SharesTable.Arn}/index/stale"},
+            ]
+        },
+        # a record read, fenced, expired (conditional), an orphan's claim; old records, stale shares
+        "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
+    },
 }
 # Each optional grant, and the list parameter that switches it on.
 OPTIONAL_GRANTS = {
@@ -291,6 +316,9 @@ def test_one_architecture_everywhere(template: dict[str, Any]) -> None:
 def test_every_http_event_is_on_our_http_api(template: dict[str, Any]) -> None:
     for name, function in _resources(template, "AWS::Serverless::Function").items():
         for event_name, event in _events(function).items():
+            if name in SCHEDULED:
+                assert event["Type"] == SCHEDULED[name], f"{name}.{event_name}: only its schedule invokes it"
+                continue
             assert event["Type"] == "HttpApi", f"{name}.{event_name}"
             # Without ApiId SAM silently creates a second, implicit API without CORS or auth.
             assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}, f"{name}.{event_name}"
@@ -434,6 +462,7 @@ S3_CALLS = {
     "list_parts": "s3:ListMultipartUploadParts",
     "complete_multipart_upload": "s3:PutObject",  # no action of its own
     "abort_multipart_upload": "s3:AbortMultipartUpload",
+    "list_multipart_uploads": "s3:ListBucketMultipartUploads",
 }
 
 
@@ -442,14 +471,15 @@ def test_no_s3_action_is_granted_that_the_code_never_calls(template: dict[str, A
     # an attacker with the function's role gets for free.
     layer = "\n".join(p.read_text() for p in (ROOT / "layers" / "presign" / "presign").rglob("*.py"))
     called = {action for method, action in S3_CALLS.items() if f".{method}(" in layer}
-    granted = {a for a in ALLOWED["LifecycleFunction"] if a.startswith("s3:")}
-    in_template = {
-        action
-        for _, stmt in _conditional_statements(template["Resources"]["LifecycleFunction"])
-        for action in _as_list(stmt["Action"])
-        if action.startswith("s3:")
-    }
-    assert in_template <= called and granted <= called, (in_template, granted, called)
+    for name in ("LifecycleFunction", "CleanupFunction"):
+        granted = {a for a in ALLOWED[name] if a.startswith("s3:")}
+        in_template = {
+            action
+            for _, stmt in _conditional_statements(template["Resources"][name])
+            for action in _as_list(stmt["Action"])
+            if action.startswith("s3:")
+        }
+        assert in_template <= called and granted <= called, (name, in_template, granted, called)
 
 
 @pytest.mark.parametrize("name", CONFIGURED)
@@ -542,6 +572,17 @@ PARAMETER_EXAMPLES = {
                 "arn:aws:s3:::my-*/users/*",
                 "arn:aws:s3:::my-bucket/*/x",
                 "arn:aws:s3:::my-bucket/users/*x",
+            ],
+        ),
+        (
+            "S3BucketArnsForCleanup",
+            ["arn:aws:s3:::my-bucket", "arn:aws-cn:s3:::my.bucket"],
+            [
+                "*",
+                "arn:aws:s3:::*",
+                "arn:aws:s3:::my-*",
+                "arn:aws:s3:::my-bucket/users/*",
+                "arn:aws:s3:::my-bucket/",
             ],
         ),
         (
@@ -774,10 +815,14 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
     assert props["SSESpecification"]["SSEEnabled"] is True
     # The only record of who uploaded what: a stack deletion must not take it along.
     assert table["DeletionPolicy"] == "Retain"
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "pending"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["pending_pk", "pending_sk"]
-    assert "ProvisionedThroughput" not in index
+    pending, removable = props["GlobalSecondaryIndexes"]
+    assert pending["IndexName"] == "pending"
+    assert [k["AttributeName"] for k in pending["KeySchema"]] == ["pending_pk", "pending_sk"]
+    # the cleanup job's: records past their retention, by day (keys and the target only)
+    assert removable["IndexName"] == "removable"
+    assert [k["AttributeName"] for k in removable["KeySchema"]] == ["removable_pk", "removable_sk"]
+    assert removable["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["target"]}
+    assert "ProvisionedThroughput" not in pending and "ProvisionedThroughput" not in removable
 
 
 def test_functions_that_record_uploads_know_the_table(template: dict[str, Any]) -> None:
@@ -803,7 +848,11 @@ def test_shares_table_is_on_demand_with_ttl_pitr_and_an_owner_index_without_pass
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
     assert table["DeletionPolicy"] == "Retain"
-    (index,) = props["GlobalSecondaryIndexes"]
+    index, stale = props["GlobalSecondaryIndexes"]
+    # the cleanup job's: every share by the day it stops working (keys and the target only)
+    assert stale["IndexName"] == "stale"
+    assert [k["AttributeName"] for k in stale["KeySchema"]] == ["stale_pk", "stale_sk"]
+    assert stale["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["target"]}
     assert index["IndexName"] == "by_owner"
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["owner_pk", "owner_sk"]
     # What a listing shows, and never the password hash.
@@ -854,7 +903,8 @@ EVENTS = ROOT / "events"
 
 
 def _event_files() -> list[Path]:
-    return sorted(EVENTS.glob("*.json"))
+    """The API Gateway events (the cleanup function's are EventBridge or manual invocations)."""
+    return sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith("cleanup-"))
 
 
 def _route_of(event: dict[str, Any]) -> tuple[str, str]:
@@ -902,3 +952,63 @@ def test_gateway_authorizer_event_carries_string_claims_and_scopes() -> None:
     # API Gateway passes every claim as a string, numbers included.
     assert all(isinstance(v, str) for v in jwt["claims"].values())
     assert jwt["scopes"] == jwt["claims"]["scope"].split()
+
+
+# --- the cleanup function -----------------------------------------------------------------------
+
+
+def test_cleanup_runs_on_a_schedule_the_parameter_sets(template: dict[str, Any]) -> None:
+    function = template["Resources"]["CleanupFunction"]
+    (event,) = _events(function).values()
+
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "CleanupSchedule"}
+    parameter = template["Parameters"]["CleanupSchedule"]
+    assert parameter["Default"] == "rate(1 hour)"
+    for good in ("rate(1 hour)", "rate(15 minutes)", "cron(0 3 * * ? *)"):
+        assert re.fullmatch(parameter["AllowedPattern"], good), good
+    for bad in ("", "hourly", "rate(0 hours)", "rate(1 fortnight)"):
+        assert not re.fullmatch(parameter["AllowedPattern"], bad), bad
+    # Its own build and log group; a timeout it has time to stop cleanly before (time_margin).
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    assert function["Properties"]["Timeout"] > 60
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["PRESIGN_UPLOADS_TABLE"] == {"Ref": "UploadsTable"}
+    assert env["PRESIGN_SHARES_TABLE"] == {"Ref": "SharesTable"}
+    assert "PRESIGN_RATE_LIMIT_TABLE" not in env  # it serves no caller
+
+
+def test_cleanup_cannot_write_objects_or_create_items(template: dict[str, Any]) -> None:
+    actions = _actions(template["Resources"]["CleanupFunction"])
+
+    assert not {"s3:PutObject", "s3:ListBucket", "dynamodb:PutItem", "dynamodb:Scan"} & actions
+    assert "secretsmanager:GetSecretValue" in actions  # a target's stored keys, not a JWT secret
+    for _, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
+        assert stmt["Resource"] != {"Ref": "JwtSecretArns"}
+
+
+def test_cleanup_alarms_watch_failed_runs_and_orphans_that_keep_coming(template: dict[str, Any]) -> None:
+    from presign.cleanup.report import METRICS
+
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    failed = alarms["CleanupFailedAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert failed["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "CleanupFunction"}}]
+    assert failed["Threshold"] == 0 and failed["ComparisonOperator"] == "GreaterThanThreshold"
+
+    orphans = alarms["CleanupOrphansGrowingAlarm"]["Properties"]
+    assert orphans["MetricName"] == METRICS["orphans_aborted"]
+    assert (
+        orphans["Namespace"]
+        == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    )
+    assert orphans["EvaluationPeriods"] == orphans["DatapointsToAlarm"] > 1
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("cleanup-*.json")), ids=lambda p: p.name)
+def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
+    from presign.cleanup.invocation import cleanup_request
+
+    event = json.loads(path.read_text(encoding="utf-8"))
+    request = cleanup_request(event, {"main": object()})
+    assert request.dry_run is (path.name == "cleanup-dry-run.json")

@@ -68,6 +68,13 @@ def test_every_invoke_permission_is_for_this_api_alone(transformed: dict[str, An
 
     for name, permission in permissions.items():
         props = permission["Properties"]
+        if _function_of(permission) == "CleanupFunction":
+            # Its one invoker: the schedule's own rule (EventBridge), nothing on the API.
+            rule = props["SourceArn"]["Fn::GetAtt"][0]
+            assert props["Principal"] == "events.amazonaws.com", (name, props)
+            assert props["SourceArn"] == {"Fn::GetAtt": [rule, "Arn"]}, (name, props)
+            assert transformed["Resources"][rule]["Type"] == "AWS::Events::Rule", (name, rule)
+            continue
         # Given a permission SAM generated / Then it lets API Gateway invoke one of our functions...
         assert _function_of(permission) in functions, (name, props)
         assert props["Action"] == "lambda:InvokeFunction", (name, props)

@@ -96,7 +96,9 @@ class DynamoDbCleanupRecords:
             yield _ref(item, "pending_sk")
 
     def removable_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
-        for item in _query_index(self._call, REMOVABLE_INDEX, "r", REMOVABLE_SHARDS, since, before, "removable"):
+        for item in _query_index(
+            self._call, REMOVABLE_INDEX, "r", REMOVABLE_SHARDS, since, before, "removable"
+        ):
             yield _ref(item, "removable_sk")
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
@@ -172,7 +174,9 @@ class DynamoDbCleanupShares:
 
     def stale_due(self, *, since: int, before: int) -> Iterator[ShareRef]:
         for item in _query_index(self._call, STALE_INDEX, "x", STALE_SHARDS, since, before, "stale"):
-            yield ShareRef(handle=_str(item, "pk")[2:], target=_str(item, "target"), marker=_str(item, "stale_sk"))
+            yield ShareRef(
+                handle=_str(item, "pk")[2:], target=_str(item, "target"), marker=_str(item, "stale_sk")
+            )
 
     def remove(self, ref: ShareRef, *, now: int) -> bool:
         try:

@@ -32,6 +32,7 @@ Errors: a failed condition is an outcome; anything else is ``DependencyUnavailab
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -292,15 +293,13 @@ class DynamoDbShareStore:
             # This call revoked it: the stale index moves it from its expiry to now (best effort,
             # as for a spend: lost, the share is removed after its expiry instead).
             pk, sk = stale_keys(handle, now)
-            try:
+            with contextlib.suppress(AwsServiceError, DependencyUnavailable):
                 self._update(
                     handle,
                     "SET stale_pk = :pk, stale_sk = :sk",
                     "#revoked_at = :now",
                     {":pk": _s(pk), ":sk": _s(sk), ":now": _n(now)},
                 )
-            except (AwsServiceError, DependencyUnavailable):
-                pass
         return share
 
     def fail(self, handle: str, *, now: int, threshold: int, lock_until: int) -> bool:

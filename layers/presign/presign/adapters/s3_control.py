@@ -271,7 +271,7 @@ class S3ObjectStore:
         """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        markers: dict[str, str] = {}
+        markers: dict[str, Any] = {}
         while True:
             try:
                 answer = self._client().list_multipart_uploads(
@@ -284,10 +284,12 @@ class S3ObjectStore:
                 key, upload_id = upload.get("Key"), upload.get("UploadId")
                 if not key or not upload_id or initiated is None:
                     continue
-                yield StorageUpload(key=str(key), upload_id=str(upload_id), initiated=int(initiated.timestamp()))
+                yield StorageUpload(
+                    key=str(key), upload_id=str(upload_id), initiated=int(initiated.timestamp())
+                )
             if not answer.get("IsTruncated"):
                 return
-            following = {
+            following: dict[str, Any] = {
                 name: str(value)
                 for name, value in (
                     ("KeyMarker", answer.get("NextKeyMarker")),

@@ -43,7 +43,9 @@ class ServiceKeys:
                 parts.append(f"(?P<c_{segment.name}>{SAFE_SEGMENT.pattern})/")
             else:
                 parts.append(re.escape(segment) + "/")
-        kinds = sorted({k.key_prefix for k in target.upload.kinds.values() if k.key_prefix}, key=len, reverse=True)
+        kinds = sorted(
+            {k.key_prefix for k in target.upload.kinds.values() if k.key_prefix}, key=len, reverse=True
+        )
         kind = f"(?:{'|'.join(re.escape(k) for k in kinds)})?" if kinds else ""
         day = r"[0-9]{4}/[0-9]{2}/[0-9]{2}/"
         upload_id = f"(?P<upload_id>[{ALPHABET}]{{{LENGTH}}})/"

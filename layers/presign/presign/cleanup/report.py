@@ -25,6 +25,13 @@ KINDS: tuple[Kind, ...] = (
     "records_removed",
     "errors",
 )
+# The metric of each count (one per run): multipart_expired -> CleanupMultipartExpired. The
+# template's alarm names CleanupOrphansAborted (tests/unit/test_template.py checks it).
+METRICS: dict[Kind, str] = {
+    kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS
+}
+STOPPED_EARLY_METRIC = "CleanupStoppedEarly"
+DRY_RUN_METRIC = "CleanupDryRuns"  # a dry run emits only this
 UNATTRIBUTED = "*"  # errors of a whole index read, before any item names its target
 
 

@@ -46,7 +46,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from presign.cleanup.keys import ServiceKeys
-from presign.cleanup.ports import CleanupRecords, CleanupShares, RecordRef, ShareRef, StorageUpload, SweepStorage
+from presign.cleanup.ports import (
+    CleanupRecords,
+    CleanupShares,
+    RecordRef,
+    ShareRef,
+    StorageUpload,
+    SweepStorage,
+)
 from presign.cleanup.report import UNATTRIBUTED, Kind, Report
 from presign.cleanup.settings import DAY, CleanupSettings
 from presign.config import Target
@@ -111,7 +118,9 @@ class Cleanup:
             if self._records is not None:
                 due = now - self._settings.grace
                 refs = self._records.pending_due(since=due - lookback, before=due)
-                self._each(refs, check, report, lambda ref: self._stale_upload(ref, report, selected, dry_run))
+                self._each(
+                    refs, check, report, lambda ref: self._stale_upload(ref, report, selected, dry_run)
+                )
             for name, target in self._targets.items():
                 if selected is None or name in selected:
                     self._sweep(name, target, check, report, dry_run)
@@ -119,11 +128,18 @@ class Cleanup:
                 shares = self._shares
                 due = now - self._share_grace
                 stale = shares.stale_due(since=due - lookback, before=due)
-                self._each(stale, check, report, lambda ref: self._stale_share(shares, ref, report, selected, dry_run))
+                self._each(
+                    stale,
+                    check,
+                    report,
+                    lambda ref: self._stale_share(shares, ref, report, selected, dry_run),
+                )
             if self._records is not None:
                 records = self._records
                 old = records.removable_due(since=now - lookback, before=now)
-                self._each(old, check, report, lambda ref: self._old_record(records, ref, report, selected, dry_run))
+                self._each(
+                    old, check, report, lambda ref: self._old_record(records, ref, report, selected, dry_run)
+                )
         except OutOfTime:
             report.stopped_early = True
         return report
@@ -178,7 +194,12 @@ class Cleanup:
         details = getattr(exc, "details", {}) or {}
         self._warn(
             "cleanup item failed",
-            {"target": target, "item": what, "error": type(exc).__name__, "reason": details.get("reason", "")},
+            {
+                "target": target,
+                "item": what,
+                "error": type(exc).__name__,
+                "reason": details.get("reason", ""),
+            },
         )
 
     def _now(self) -> int:
@@ -186,7 +207,9 @@ class Cleanup:
 
     # -- 1. stale pending uploads -----------------------------------------------------------
 
-    def _stale_upload(self, ref: RecordRef, report: Report, selected: frozenset[str] | None, dry_run: bool) -> None:
+    def _stale_upload(
+        self, ref: RecordRef, report: Report, selected: frozenset[str] | None, dry_run: bool
+    ) -> None:
         records = self._records
         assert records is not None
         record = records.get(ref.owner, ref.upload_id)
@@ -223,7 +246,9 @@ class Cleanup:
 
     # -- 2. the storage sweep ---------------------------------------------------------------
 
-    def _sweep(self, name: str, target: Target, check: Callable[[], None], report: Report, dry_run: bool) -> None:
+    def _sweep(
+        self, name: str, target: Target, check: Callable[[], None], report: Report, dry_run: bool
+    ) -> None:
         keys = ServiceKeys.of(target)
         storage = self._storage(name)
         max_age = self._settings.max_age
@@ -239,7 +264,9 @@ class Cleanup:
                 return
             if not dry_run:
                 records = self._records
-                if records is not None and not records.claim_orphan(name, upload, now=now, ttl=now + ORPHAN_CLAIM_SECONDS):
+                if records is not None and not records.claim_orphan(
+                    name, upload, now=now, ttl=now + ORPHAN_CLAIM_SECONDS
+                ):
                     return  # another run is aborting it
                 storage.abort_multipart(upload.key, upload.upload_id)
             report.add(name, "orphans_aborted")
@@ -268,7 +295,11 @@ class Cleanup:
 
     def _stale_share(
         self,
-        shares: CleanupShares, ref: ShareRef, report: Report, selected: frozenset[str] | None, dry_run: bool
+        shares: CleanupShares,
+        ref: ShareRef,
+        report: Report,
+        selected: frozenset[str] | None,
+        dry_run: bool,
     ) -> None:
         if selected is not None and ref.target not in selected:
             return

@@ -1,0 +1,114 @@
+"""`make cleanup` (and `DRY_RUN=1`) against a running `make dev`: the counts match what was left.
+
+The dev stack runs as a user starts it (``python -m local.dev``); uploads are made through its
+API and stored through the URLs it issued, then left uncompleted. `make dev` sets no grace, so
+they are stale once their five-second URLs have expired (the test waits for that moment).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.cfn import ROOT
+from local.token import mint_token
+from tests.e2e.test_local_stack import LineReader
+
+pytestmark = pytest.mark.realserver
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'presign'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp = tmp_path_factory.mktemp("dev-cleanup")
+    state = tmp / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "dev"), "--state-file", str(state)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+    )  # fmt: skip
+    reader = LineReader(proc)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while not lines or "Ctrl-C stops everything." not in lines[-1]:
+            line = reader.readline(deadline - time.monotonic())
+            if not line:
+                raise AssertionError("make dev exited:\n" + "".join(lines))
+            lines.append(line)
+        assert "CleanupFunction" in "".join(lines), "".join(lines)
+        yield state
+    finally:
+        proc.send_signal(2)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def make_cleanup(state: Path, *, dry_run: bool) -> tuple[dict[str, Any], str]:
+    """`make cleanup [DRY_RUN=1]`, pointed at this test's stack: its JSON answer and the table."""
+    bin_dir = Path(sys.executable).parent
+    # -o: the venv running this test is the one to use; never rebuild it from here.
+    command = ["make", "--no-print-directory", "-o", f"{bin_dir}/.installed", "cleanup", f"BIN={bin_dir}",
+               f"STATE={state}"]  # fmt: skip
+    if dry_run:
+        command.append("DRY_RUN=1")
+    done = subprocess.run(
+        [*command], cwd=ROOT, env=ENV, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    answer, _, table = done.stdout.partition("\n}\n")
+    return json.loads(answer + "\n}"), table
+
+
+def test_make_cleanup_counts_what_was_left_behind_and_cleans_it(dev: Path) -> None:
+    state = json.loads(dev.read_text())
+    base, token = state["base_url"], mint_token("alice", secret=state["jwt_secret"], ttl=600)
+    headers = {"authorization": f"Bearer {token}"}
+
+    # Given three uploads left uncompleted, two of which stored their file through the URL
+    granted = []
+    for i in range(3):
+        made = requests.post(f"{base}/uploads", json={"filename": "left.txt", "content_type": "text/plain",
+                                                     "size": 5, "expires_in": 5}, headers=headers, timeout=10)  # fmt: skip
+        assert made.status_code == 201, made.text
+        granted.append(made.json())
+        if i < 2:  # stored at once, while its URL is valid
+            stored = requests.put(
+                granted[-1]["url"], data=b"hello", headers=granted[-1]["headers"], timeout=10
+            )
+            assert stored.status_code == 200, stored.text
+    # ... and their URLs have expired (the stack's clock is the real one)
+    last = max(datetime.fromisoformat(g["expires_at"].replace("Z", "+00:00")) for g in granted)
+    while datetime.now(UTC) < last + timedelta(seconds=1):  # stale: expired a whole second ago
+        time.sleep(0.2)
+
+    # When `make cleanup DRY_RUN=1` runs, Then it counts them and changes nothing
+    dry, table = make_cleanup(dev, dry_run=True)
+    assert dry["dry_run"] is True and dry["totals"]["single_expired"] == 3, dry
+    assert dry["totals"]["objects_deleted"] == 2, dry
+    assert "single_expired" in table and "dry run" in table, table
+    for grant in granted:
+        status = requests.get(f"{base}/uploads/{grant['upload_id']}", headers=headers, timeout=10).json()
+        assert status["status"] == "pending", status
+
+    # When `make cleanup` runs, Then it does what the dry run said, and a second run finds nothing
+    real, _ = make_cleanup(dev, dry_run=False)
+    assert real["totals"] == dry["totals"], (real, dry)
+    for grant in granted:
+        status = requests.get(f"{base}/uploads/{grant['upload_id']}", headers=headers, timeout=10).json()
+        assert status["status"] == "expired", status
+    again, _ = make_cleanup(dev, dry_run=True)
+    assert again["totals"]["single_expired"] == 0 and again["totals"]["objects_deleted"] == 0, again
