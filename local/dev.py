@@ -348,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
+            # Started first: its origin is the one the bucket's CORS must allow (and the doctor checks).
+            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),
@@ -358,13 +360,14 @@ def main(argv: list[str] | None = None) -> int:
                 "POWERTOOLS_SERVICE_NAME": "presign",
                 "POWERTOOLS_METRICS_NAMESPACE": "presign-local",
                 "LOG_LEVEL": "INFO",
+                # The template sets it from AllowedOrigins for a {"doctor": true} invocation.
+                "PRESIGN_ALLOWED_ORIGINS": web.base_url,
             }
             os.environ.pop("PRESIGN_CONFIG_PARAMETER", None)  # exactly one configuration source
             os.environ.pop("AWS_ENDPOINT_URL", None)  # S3 goes to the target's endpoint, nowhere else
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(env)
             emulator = stack.enter_context(Emulator(template, args.port))
-            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
@@ -380,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             # functions see it; the file is readable by its owner only.
             state["doctor"] = {
                 "env": {name: env[name] for name in DOCTOR_ENV},
-                "origins": [web.base_url.rstrip("/")],
+                "origins": [env["PRESIGN_ALLOWED_ORIGINS"]],
             }
             if issuer is None:
                 state.update(jwt_secret=jwt_secret, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)

@@ -88,6 +88,19 @@ def test_make_doctor_against_make_dev_prints_every_check_passing(tmp_path: Path)
             assert secret not in out + done.stderr
         assert "Signature=" not in out
         assert oct(state.stat().st_mode & 0o777) == "0o600"
+
+        # And {"doctor": true} to the cleanup function, through the emulator, finds the same
+        invoked = subprocess.run(
+            [sys.executable, "-m", "local.invoke", "CleanupFunction", "--payload", '{"doctor": true}',
+             "--state-file", str(state)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, env={**ENV, "HOME": str(tmp_path)},
+        )  # fmt: skip
+        assert invoked.returncode == 0, invoked.stdout + invoked.stderr
+        answer = json.loads(invoked.stdout)
+        assert answer["ok"] is True, answer
+        assert {f["check"]: f["status"] for f in answer["findings"]} == dict.fromkeys(
+            ("clock", "credentials", *CHECKS), "PASS"
+        ), answer
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -1,60 +1,66 @@
-"""The cleanup function's grants for ``{"doctor": true}``: the probe objects and the bucket rules only."""
+"""The cleanup function's grants for ``{"doctor": true}``: its probe objects and the bucket rules, and
+only when ``S3ObjectArnsForDoctor`` is set (``tests/unit/test_template.py`` holds the exact grants)."""
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from typing import Any
+
+import pytest
 
 from local.cfn import load_template
 from local.emulator import TemplateResolver
 from presign.doctor.checks import DOCTOR_SEGMENT, static_prefix
 
-BUCKETS = "arn:aws:s3:::acme-files,arn:aws:s3:::acme-avatars"
+GOOD = [
+    "arn:aws:s3:::acme-files/users/.presign-doctor/*",
+    "arn:aws:s3:::acme-files/.presign-doctor/*",
+    "arn:aws:s3:::acme-files/tenants/acme/.presign-doctor/*",
+]
+BAD = [
+    "arn:aws:s3:::acme-files/*",
+    "arn:aws:s3:::acme-files/users/*",
+    "arn:aws:s3:::acme-files/*/.presign-doctor/*",
+    "arn:aws:s3:::acme-files/users/.presign-doctor/x",
+    "arn:aws:s3:::acme-files/users/.presign-doctorx/*",
+    "arn:aws:s3:::*/.presign-doctor/*",
+]
 
 
-def _statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    policies = doc["Resources"]["CleanupFunction"]["Properties"]["Policies"]
-    return {s["Sid"]: s for p in policies for s in p["Statement"] if isinstance(s, dict) and "Sid" in s}
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
 
 
-def _probe_arns(doc: dict[str, Any]) -> list[str]:
-    resolver = TemplateResolver(doc, parameters={"S3BucketArnsForCleanup": BUCKETS})
-    ((function, (separator, text)),) = _statements(doc)["DoctorProbeObjects"]["Resource"].items()
-    assert function == "Fn::Split"  # the emulator's resolver knows no Split: it is done here
-    return str(resolver.resolve(text)).split(separator)
+def test_the_parameter_takes_doctor_probe_arns_only(template: dict[str, Any]) -> None:
+    pattern = template["Parameters"]["S3ObjectArnsForDoctor"]["AllowedPattern"]
+    assert [arn for arn in GOOD if not re.fullmatch(pattern, arn)] == []
+    assert [arn for arn in BAD if re.fullmatch(pattern, arn)] == []
 
 
-def test_the_probe_grants_cover_the_doctor_s_keys_and_no_user_s() -> None:
-    doc = load_template()
-    arns = _probe_arns(doc)
-    assert sorted(arns) == sorted(
-        f"{bucket}{tail}"
-        for bucket in BUCKETS.split(",")
-        for tail in ("/.presign-doctor/*", "/*/.presign-doctor/*")
+@pytest.mark.parametrize(("template_text", "arn"), [("users/{sub}/", GOOD[0]), ("{sub}/", GOOD[1]),
+                                                    ("tenants/acme/{sub}/", GOOD[2])])  # fmt: skip
+def test_the_arn_for_a_key_prefix_covers_the_doctor_s_probes_and_no_caller_s_keys(
+    template_text: str, arn: str
+) -> None:
+    probe = f"arn:aws:s3:::acme-files/{static_prefix(template_text)}{DOCTOR_SEGMENT}/0123abcd/probe.txt"
+    assert fnmatchcase(probe, arn), (probe, arn)
+    for key in ("users/alice/2026/12/01/u1/a.txt", "alice/x.txt", "tenants/acme/bob/a.txt"):
+        assert not fnmatchcase(f"arn:aws:s3:::acme-files/{key}", arn), key
+
+
+def test_the_doctor_is_granted_nothing_unless_asked_and_knows_the_origins(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["S3ObjectArnsForDoctor"]["Default"] == ""
+    resolver = TemplateResolver(template)
+    assert resolver.condition("HasDoctorProbeArns") is False
+    assert TemplateResolver(template, parameters={"S3ObjectArnsForDoctor": GOOD[0]}).condition(
+        "HasDoctorProbeArns"
     )
-    # Given probe keys as the doctor makes them, for a prefix with a literal start and one without
-    for template in ("users/{sub}/", "{sub}/", "tenants/{tenant}/{sub}/"):
-        key = f"{static_prefix(template)}{DOCTOR_SEGMENT}/0123abcd/probe.txt"
-        assert any(fnmatchcase(f"arn:aws:s3:::acme-files/{key}", arn) for arn in arns), (template, arns)
-    # and no key a caller's upload can have
-    for key in ("users/alice/2026/12/01/u1/a.txt", "alice/x.presign-doctor", "users/.presign-doctorx/a"):
-        assert not any(fnmatchcase(f"arn:aws:s3:::acme-files/{key}", arn) for arn in arns), key
-
-
-def test_the_doctor_reads_only_the_rules_it_checks_and_knows_the_origins() -> None:
-    doc = load_template()
-    statements = _statements(doc)
-    assert statements["DoctorProbeObjects"]["Action"] == [
-        "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
-    ]  # fmt: skip
-    rules = statements["DoctorReadsBucketRules"]
-    assert rules["Action"] == ["s3:GetBucketCORS", "s3:GetLifecycleConfiguration"]
-    assert rules["Resource"] == {"Ref": "S3BucketArnsForCleanup"}
-    variables = doc["Resources"]["CleanupFunction"]["Properties"]["Environment"]["Variables"]
-    resolver = TemplateResolver(
-        doc, parameters={"AllowedOrigins": "https://a.example.com,https://b.example.com"}
+    variables = template["Resources"]["CleanupFunction"]["Properties"]["Environment"]["Variables"]
+    origins = TemplateResolver(
+        template, parameters={"AllowedOrigins": "https://a.example.com,https://b.example.com"}
     )
     assert (
-        resolver.resolve(variables["PRESIGN_ALLOWED_ORIGINS"])
-        == "https://a.example.com,https://b.example.com"
+        origins.resolve(variables["PRESIGN_ALLOWED_ORIGINS"]) == "https://a.example.com,https://b.example.com"
     )

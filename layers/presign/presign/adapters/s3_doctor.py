@@ -9,7 +9,7 @@ botocore's defaults to find out whether the provider takes the checksums boto3 >
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,11 +40,11 @@ class StorageAnswer:
         return f"HTTP {self.status}" + (f" {detail}" if detail else "")
 
 
-def _call(operation: Any, **kwargs: Any) -> StorageAnswer:
+def _call(operation: Callable[[], Any]) -> StorageAnswer:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        answer = operation(**kwargs)
+        answer = dict(operation())
     except ClientError as exc:
         error = exc.response.get("Error", {})
         meta = exc.response.get("ResponseMetadata", {})
@@ -85,43 +85,46 @@ class BucketInspector:
         )
 
     def head_bucket(self) -> StorageAnswer:
-        return _call(self.client.head_bucket, Bucket=self._target.bucket)
+        return _call(lambda: self.client.head_bucket(Bucket=self._target.bucket))
 
     def get_object(self, key: str) -> StorageAnswer:
         """A GET answers an error code in its body, which a HEAD cannot: the diagnosis of a 403."""
-        answer = _call(self.client.get_object, Bucket=self._target.bucket, Key=key)
+        answer = _call(lambda: self.client.get_object(Bucket=self._target.bucket, Key=key))
         body = answer.data.get("Body")
         if body is not None:
             body.close()
         return answer
 
     def put_object(self, key: str, body: bytes) -> StorageAnswer:
-        return _call(self.client.put_object, Bucket=self._target.bucket, Key=key, Body=body)
+        return _call(lambda: self.client.put_object(Bucket=self._target.bucket, Key=key, Body=body))
 
     def cors(self) -> StorageAnswer:
-        return _call(self.client.get_bucket_cors, Bucket=self._target.bucket)
+        return _call(lambda: self.client.get_bucket_cors(Bucket=self._target.bucket))
 
     def lifecycle(self) -> StorageAnswer:
-        return _call(self.client.get_bucket_lifecycle_configuration, Bucket=self._target.bucket)
+        return _call(lambda: self.client.get_bucket_lifecycle_configuration(Bucket=self._target.bucket))
 
     def start_multipart(self, key: str, content_type: str) -> StorageAnswer:
         return _call(
-            self.client.create_multipart_upload,
-            Bucket=self._target.bucket,
-            Key=key,
-            ContentType=content_type,
+            lambda: self.client.create_multipart_upload(
+                Bucket=self._target.bucket,
+                Key=key,
+                ContentType=content_type,
+            )
         )
 
     def list_parts(self, key: str, upload_id: str) -> StorageAnswer:
-        return _call(self.client.list_parts, Bucket=self._target.bucket, Key=key, UploadId=upload_id)
+        return _call(lambda: self.client.list_parts(Bucket=self._target.bucket, Key=key, UploadId=upload_id))
 
     def abort_multipart(self, key: str, upload_id: str) -> StorageAnswer:
         return _call(
-            self.client.abort_multipart_upload, Bucket=self._target.bucket, Key=key, UploadId=upload_id
+            lambda: self.client.abort_multipart_upload(
+                Bucket=self._target.bucket, Key=key, UploadId=upload_id
+            )
         )
 
     def delete(self, key: str) -> StorageAnswer:
-        return _call(self.client.delete_object, Bucket=self._target.bucket, Key=key)
+        return _call(lambda: self.client.delete_object(Bucket=self._target.bucket, Key=key))
 
     def sdk_default_put(self, key: str, body: bytes) -> StorageAnswer:
         """A PutObject from a client with botocore's checksum defaults (``when_supported``)."""
@@ -146,4 +149,4 @@ class BucketInspector:
                 response_checksum_validation="when_supported",
             ),
         )
-        return _call(client.put_object, Bucket=target.bucket, Key=key, Body=body)
+        return _call(lambda: client.put_object(Bucket=target.bucket, Key=key, Body=body))
