@@ -25,6 +25,7 @@ SUITES = (
     "bench_lifecycle",
     "bench_multipart",
     "bench_shares",
+    "bench_cleanup",
     "bench_coldstart",
 )
 

@@ -8,7 +8,7 @@ is a ``MemoryObjects`` that also lists its multipart uploads, with when each beg
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from presign.cleanup.ports import RecordRef, ShareRef, StorageUpload
 from presign.lifecycle.records import Status, UploadRecord
@@ -42,6 +42,15 @@ class MemoryCleanupRecords:
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
         return self.records.get(owner, upload_id)
+
+    def storage_upload_ids(self, refs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        self.records.before("batch_get")
+        found: dict[tuple[str, str], str | None] = {}
+        for ref in refs:
+            record = self.records.records.get(ref)
+            if record is not None:
+                found[ref] = record.multipart.storage_upload_id if record.multipart is not None else None
+        return found
 
     def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
         return self.records.fence(record, now=now, lease_until=lease_until)

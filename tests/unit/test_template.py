@@ -160,6 +160,7 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         },
         # a record read, fenced, expired (conditional), an orphan's claim; old records, stale shares
         "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:BatchGetItem": {None: UPLOADS_TABLE_ARN},  # the sweep: which uploads records name
         "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
     },

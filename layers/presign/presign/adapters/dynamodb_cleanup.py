@@ -1,7 +1,8 @@
 """The cleanup job's reads and writes of the uploads and shares tables (``presign.cleanup.ports``).
 
-Every read is a Query of one sparse index partition (day + shard) or a consistent ``GetItem``;
-never a Scan. Each index is read oldest day first, each page as it is needed, so a run that stops
+Every read is a Query of one sparse index partition (day + shard), a consistent ``GetItem``, or
+a consistent ``BatchGetItem`` of up to 100 records by key (does a record name this storage
+upload?); never a Scan. Each index is read oldest day first, each page as it is needed, so a run that stops
 early has done the oldest work. Every write is conditional:
 
 * the *fence*: ``SET cleanup_at = if_not_exists(cleanup_at, :now), cleanup_lease = :until`` if
@@ -18,11 +19,11 @@ early has done the oldest work. Every write is conditional:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from presign.adapters.aws_json import AwsJsonClient, AwsServiceError
+from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
 from presign.adapters.dynamodb_shares import STALE_INDEX, STALE_SHARDS, DynamoDbShareStore
 from presign.adapters.dynamodb_uploads import (
     PENDING_INDEX,
@@ -31,11 +32,13 @@ from presign.adapters.dynamodb_uploads import (
     REMOVABLE_SHARDS,
     DynamoDbRecordStore,
 )
-from presign.cleanup.ports import RecordRef, ShareRef, StorageUpload
+from presign.cleanup.ports import RecordKey, RecordRef, ShareRef, StorageUpload
 from presign.cleanup.settings import DAY
+from presign.errors import DependencyUnavailable
 from presign.lifecycle.records import Status, UploadRecord
 
 _ORPHAN_SK = "orphan"
+BATCH_ATTEMPTS = 3  # BatchGetItem answers what it could not read; asked again at most this often
 
 
 def _s(value: str) -> dict[str, str]:
@@ -90,6 +93,8 @@ class DynamoDbCleanupRecords:
     def __init__(self, client: AwsJsonClient, table_name: str) -> None:
         self._store = DynamoDbRecordStore(client, table_name)
         self._call = self._store._call  # one place translates the table's errors
+        self._client = client
+        self._table = table_name
 
     def pending_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
         for item in _query_index(self._call, PENDING_INDEX, "p", PENDING_SHARDS, since, before, "pending"):
@@ -106,6 +111,41 @@ class DynamoDbCleanupRecords:
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
         return self._store.transition(record, expected=expected, ttl=ttl)
+
+    def storage_upload_ids(self, refs: Sequence[RecordKey]) -> dict[RecordKey, str | None]:
+        found: dict[RecordKey, str | None] = {}
+        keys: list[dict[str, Any]] = [
+            _record_key(owner, upload_id) for owner, upload_id in dict.fromkeys(refs)
+        ]
+        for _ in range(BATCH_ATTEMPTS):
+            if not keys:
+                return found
+            answer = self._call_batch(keys)
+            for item in answer.get("Responses", {}).get(self._table, []):
+                ref = (_str(item, "pk")[2:], _str(item, "sk")[3:])
+                found[ref] = _str(item, "mp_upload_id") or None
+            keys = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        if keys:  # throttled on every attempt: the caller counts the error, the next run retries
+            raise _unavailable_batch()
+        return found
+
+    def _call_batch(self, keys: list[dict[str, Any]]) -> dict[str, Any]:
+        # BatchGetItem names its table inside RequestItems, not as TableName.
+        try:
+            return self._client.call(
+                "BatchGetItem",
+                {
+                    "RequestItems": {
+                        self._table: {
+                            "Keys": keys,
+                            "ProjectionExpression": "pk, sk, mp_upload_id",
+                            "ConsistentRead": True,
+                        }
+                    }
+                },
+            )
+        except (AwsServiceError, AwsUnavailable, DependencyUnavailable) as exc:
+            raise _unavailable_batch() from exc
 
     def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:
         try:
@@ -204,3 +244,9 @@ def _ref(item: dict[str, Any], marker: str) -> RecordRef:
         target=_str(item, "target"),
         marker=_str(item, marker),
     )
+
+
+def _unavailable_batch() -> DependencyUnavailable:
+    error = DependencyUnavailable("the uploads table did not answer a batch read", retry_after=2)
+    error.details["reason"] = "BatchGetItem"
+    return error

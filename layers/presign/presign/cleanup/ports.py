@@ -7,12 +7,14 @@ are iterators that fetch page by page, so a run that runs out of time stops betw
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from presign.lifecycle.records import Status, UploadRecord
 from presign.lifecycle.store import ObjectStore
+
+RecordKey = tuple[str, str]  # (owner, upload id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,11 @@ class CleanupRecords(Protocol):
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
         """The record, read consistently."""
+        ...
+
+    def storage_upload_ids(self, refs: Sequence[RecordKey]) -> dict[RecordKey, str | None]:
+        """For each record of ``refs`` that exists (at most 100), the storage upload id it names
+        (None for a single upload); records that do not exist are absent. Read consistently."""
         ...
 
     def fence(self, record: UploadRecord, *, now: int, lease_until: int) -> bool:

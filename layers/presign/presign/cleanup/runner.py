@@ -11,7 +11,7 @@
 2. *the storage sweep*, per target: ListMultipartUploads under the static part of the target's
    key prefix (every page), keys of the service's own shape only (``presign.cleanup.keys``),
    initiated more than ``max_age`` ago and named by no record (the key holds the caller and the
-   upload id, so this is one ``GetItem``): claimed in the table (one conditional write, so of two
+   upload id: one ``BatchGetItem`` per 100 uploads): claimed in the table (one conditional write, so of two
    runs one aborts), then aborted;
 3. *stale shares* (the shares table's ``stale`` index): removed ``share_grace`` after they
    stopped working;
@@ -40,6 +40,7 @@ calls, mostly waiting). One item's failure is counted (``errors``), logged, and 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -49,6 +50,7 @@ from presign.cleanup.keys import ServiceKeys
 from presign.cleanup.ports import (
     CleanupRecords,
     CleanupShares,
+    RecordKey,
     RecordRef,
     ShareRef,
     StorageUpload,
@@ -60,6 +62,7 @@ from presign.config import Target
 from presign.lifecycle.records import UploadRecord
 from presign.ratelimit.limiter import subject_digest
 
+LOOKUP_BATCH = 100  # storage uploads looked up in the records table at once (BatchGetItem's limit)
 ORPHAN_CLAIM_SECONDS = 3600  # a claim whose run died frees the upload for a later run after this
 # One run at a time works on a stale upload: its fence is a lease longer than any Lambda run (15
 # minutes), so a live run's is never taken over, and a dead run's frees the upload after it.
@@ -178,6 +181,10 @@ class Cleanup:
                 item = next(iterator)
             except StopIteration:
                 return
+            except _TargetFailed as failed:  # this target's storage is down; the others are not
+                cause = failed.__cause__ if isinstance(failed.__cause__, Exception) else failed
+                self._failed(report, failed.target, "list", cause)
+                return
             except Exception as exc:  # noqa: BLE001 - an index read failed: count it, go on with the next step
                 self._failed(report, UNATTRIBUTED, "read", exc)
                 return
@@ -253,16 +260,34 @@ class Cleanup:
         storage = self._storage(name)
         max_age = self._settings.max_age
 
+        def candidates() -> Iterator[tuple[StorageUpload, RecordKey]]:
+            """Old uploads of the service's own keys (anything else is never touched)."""
+            for upload in storage.list_multipart(keys.static_prefix):
+                ours = keys.parse(upload.key)
+                if ours is not None and self._now() - upload.initiated >= max_age:
+                    yield upload, (subject_digest(ours.sub), ours.upload_id)
+
+        def orphans() -> Iterator[_Named]:
+            """The candidates no record names, looked up ``LOOKUP_BATCH`` at a time."""
+            batch: list[tuple[StorageUpload, RecordKey]] = []
+            for candidate in itertools.chain(candidates(), [None]):
+                if candidate is not None:
+                    batch.append(candidate)
+                    if len(batch) < LOOKUP_BATCH:
+                        continue
+                named = self._named_uploads([ref for _, ref in batch])
+                for upload, ref in batch:
+                    # A record that names this storage upload, in any status: pending, step 1
+                    # decides its fate; otherwise it was moved after the storage's upload ended
+                    # (storage first), so this listing is older than that, and aborting it again
+                    # would count one upload twice.
+                    if named.get(ref) != upload.upload_id:
+                        yield _Named(name, upload)
+                batch = []
+
         def orphan(upload: StorageUpload) -> None:
-            now = self._now()
-            if now - upload.initiated < max_age:
-                return
-            ours = keys.parse(upload.key)
-            if ours is None:
-                return  # not a key the service made: never touched
-            if self._claimed(ours.sub, ours.upload_id, upload):
-                return
             if not dry_run:
+                now = self._now()
                 records = self._records
                 if records is not None and not records.claim_orphan(
                     name, upload, now=now, ttl=now + ORPHAN_CLAIM_SECONDS
@@ -271,25 +296,12 @@ class Cleanup:
                 storage.abort_multipart(upload.key, upload.upload_id)
             report.add(name, "orphans_aborted")
 
-        try:
-            listing = storage.list_multipart(keys.static_prefix)
-        except Exception as exc:  # noqa: BLE001 - this target's storage is down; the others are not
-            self._failed(report, name, "list", exc)
-            return
-        self._each(_named(listing, name), check, report, lambda item: orphan(item.upload))
+        self._each(_attributed(orphans(), name), check, report, lambda item: orphan(item.upload))
 
-    def _claimed(self, sub: str, upload_id: str, upload: StorageUpload) -> bool:
-        """Whether a record names this storage upload. Pending: step 1 decides its fate. In any
-        other status the record was moved after the storage's upload ended (storage first), so
-        the listing is older than that: aborting it again would count one upload twice."""
-        if self._records is None:
-            return False
-        record = self._records.get(subject_digest(sub), upload_id)
-        return (
-            record is not None
-            and record.multipart is not None
-            and record.multipart.storage_upload_id == upload.upload_id
-        )
+    def _named_uploads(self, refs: list[RecordKey]) -> dict[RecordKey, str | None]:
+        if self._records is None or not refs:
+            return {}
+        return self._records.storage_upload_ids(refs)
 
     # -- 3. stale shares, 4. old records ----------------------------------------------------
 
@@ -328,6 +340,15 @@ class _Named:
         self.upload = upload
 
 
-def _named(uploads: Iterable[StorageUpload], target: str) -> Iterator[_Named]:
-    for upload in uploads:
-        yield _Named(target, upload)
+def _attributed(items: Iterator[_Named], target: str) -> Iterator[_Named]:
+    """``items``, with a failure to list or look up reported as the target's (not unattributed)."""
+    try:
+        yield from items
+    except Exception as exc:
+        raise _TargetFailed(target) from exc
+
+
+class _TargetFailed(Exception):
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
