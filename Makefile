@@ -10,7 +10,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples
+.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install exampl
 
 dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
+
+doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
+	$(BIN)/python -m local.doctor
 
 cleanup: venv ## run the cleanup function against the running `make dev` stack (DRY_RUN=1: count only)
 	@$(BIN)/python -m local.invoke CleanupFunction --payload '$(if $(DRY_RUN),{"dry_run": true},{})' \

@@ -40,6 +40,8 @@ BUCKET = "presign-dev"
 DEFAULT_PORT = 8080
 DEFAULT_WEB_PORT = 8081  # examples/ (demo app, Uppy, API reference): another origin than the API's
 REMOVED_ON_EXIT = "(removed on exit)"
+# The environment `python -m presign.doctor` needs for the dev target (written to the state file).
+DOCTOR_ENV = ("PRESIGN_CONFIG", "PRESIGN_S3_ACCESS_KEY_ID", "PRESIGN_S3_SECRET_ACCESS_KEY")
 
 
 # Small enough to see a 429 by hand (the demo's last step does).
@@ -106,6 +108,25 @@ DEV_BUCKET_CORS = {
 def set_bucket_cors(s3: SeaweedFS, bucket: str = BUCKET) -> None:
     """PutBucketCors on the dev bucket (SeaweedFS supports it, and answers preflights with it)."""
     s3.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=DEV_BUCKET_CORS)
+
+
+# Parts of an abandoned multipart upload stay (and are billed) until someone aborts it: the cleanup
+# function aborts those it has records of, and this rule has the storage drop any left after a day.
+# SeaweedFS stores the rule and answers it back (so `make doctor` can check it, as on AWS S3).
+DEV_BUCKET_LIFECYCLE = {
+    "Rules": [
+        {
+            "ID": "presign-abort-incomplete-multipart",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    ]
+}
+
+
+def set_bucket_lifecycle(s3: SeaweedFS, bucket: str = BUCKET) -> None:
+    s3.client().put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=DEV_BUCKET_LIFECYCLE)
 
 
 # ------------------------------------------------------------------------------------ from template
@@ -340,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             set_bucket_cors(s3)
+            set_bucket_lifecycle(s3)
             moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
             issuer = stack.enter_context(LocalIssuer()) if args.auth == "oidc" else None
             config = dev_config(s3.endpoint_url)
@@ -348,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
+            # Started first: its origin is the one the bucket's CORS must allow (and the doctor checks).
+            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),
@@ -358,13 +382,14 @@ def main(argv: list[str] | None = None) -> int:
                 "POWERTOOLS_SERVICE_NAME": "presign",
                 "POWERTOOLS_METRICS_NAMESPACE": "presign-local",
                 "LOG_LEVEL": "INFO",
+                # The template sets it from AllowedOrigins for a {"doctor": true} invocation.
+                "PRESIGN_ALLOWED_ORIGINS": web.base_url,
             }
             os.environ.pop("PRESIGN_CONFIG_PARAMETER", None)  # exactly one configuration source
             os.environ.pop("AWS_ENDPOINT_URL", None)  # S3 goes to the target's endpoint, nowhere else
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(env)
             emulator = stack.enter_context(Emulator(template, args.port))
-            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
@@ -376,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
         base_url = emulator.base_url
         if state_file is not None:
             state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url, "web_url": web.base_url}
+            # What `make doctor` (local/doctor.py) needs to check this stack's target as the
+            # functions see it; the file is readable by its owner only.
+            state["doctor"] = {
+                "env": {name: env[name] for name in DOCTOR_ENV},
+                "origins": [env["PRESIGN_ALLOWED_ORIGINS"]],
+            }
             if issuer is None:
                 state.update(jwt_secret=jwt_secret, issuer=DEV_ISSUER, audience=DEV_AUDIENCE)
             else:
@@ -423,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in demo_commands(base_url, token, demo_dir):
             _say(line)
         _say()
+        if state_file is not None:
+            _say("Check the storage end to end (credentials, clock, URLs, CORS, lifecycle): make doctor")
         _say("Ctrl-C stops everything.")
 
         while not stop.wait(0.5):

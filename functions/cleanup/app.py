@@ -1,9 +1,10 @@
-"""The scheduled cleanup (EventBridge), also invoked by hand: ``{"dry_run": true, "targets": [...]}``.
+"""The scheduled cleanup (EventBridge), also invoked by hand: ``{"dry_run": true, "targets": [...]}``,
+or ``{"doctor": true}`` to check every target end to end from inside AWS (``presign.doctor``).
 
 Answers the run's counts (``presign.cleanup.report``); one summary log line and one metric per
 count each run. What a run does, and why it never loses a confirmed file, is in
-``presign.cleanup.runner``. The dispatch below picks an action by the event's shape, so another
-action (a configuration doctor) is one more entry in ``ACTIONS``.
+``presign.cleanup.runner``. The dispatch below picks an action by the event's shape: the doctor's
+answer is its findings as JSON (``presign.doctor.as_document``), and one metric, the failed checks.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from presign.adapters.environment import load_settings
 from presign.cleanup.invocation import cleanup_request
 from presign.cleanup.report import DRY_RUN_METRIC, METRICS, STOPPED_EARLY_METRIC
 from presign.cleanup.wiring import build_cleanup
+from presign.doctor import Status, as_document, check_settings
+from presign.doctor.invocation import allowed_origins, doctor_request, is_doctor
 from presign.errors import PresignError
 
+DOCTOR_FAILED_METRIC = "DoctorFailedChecks"
 logger = Logger()
 metrics = Metrics()
 environ = dict(os.environ)
@@ -49,13 +53,27 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
     return answer
 
 
+def run_doctor(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The doctor's checks with this function's own credentials (docs/doctor.md)."""
+    request = doctor_request(event, settings.targets)
+    findings = check_settings(
+        settings, environ=environ, only=request.target, origins=allowed_origins(environ)
+    )
+    answer = as_document(findings)
+    counts = answer["counts"]
+    logger.info("doctor summary", extra={"doctor": {"ok": answer["ok"], "counts": counts}})
+    failed = counts[Status.FAIL.value] if isinstance(counts, dict) else 0
+    metrics.add_metric(name=DOCTOR_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
+    return answer
+
+
 Action = Callable[[Mapping[str, Any], LambdaContext], dict[str, Any]]
-ACTIONS: dict[str, Action] = {"cleanup": run_cleanup}
+ACTIONS: dict[str, Action] = {"cleanup": run_cleanup, "doctor": run_doctor}
 
 
 def action_of(event: Any) -> str:
     """Which action an event asks for; every event that names no other is a cleanup run."""
-    return "cleanup"
+    return "doctor" if is_doctor(event) else "cleanup"
 
 
 def _error(exc: PresignError, context: LambdaContext) -> dict[str, Any]:

@@ -88,6 +88,7 @@ SECRETS_AND_CDN_KEYS: dict[str, dict[str | None, Any]] = {
 }
 UPLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForUpload"}}
 DOWNLOAD_OBJECTS = {None: {"Ref": "S3ObjectArnsForDownload"}}
+DOCTOR_OBJECTS = {"HasDoctorProbeArns": {"Ref": "S3ObjectArnsForDoctor"}}
 # The public links and the cleanup never verify a token: no JWT secret.
 SECRETS_WITHOUT_TOKENS: dict[str, dict[str | None, Any]] = {
     **SECRETS,
@@ -149,10 +150,15 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "CleanupFunction": {
         # the storage sweep: a bucket action (IAM cannot narrow it by the Prefix the code passes)
         "s3:ListBucketMultipartUploads": {None: {"Ref": "S3BucketArnsForCleanup"}},
-        # stale and orphaned multipart uploads; HEAD and delete of never-completed objects
-        "s3:AbortMultipartUpload": UPLOAD_OBJECTS,
-        "s3:GetObject": UPLOAD_OBJECTS,
-        "s3:DeleteObject": UPLOAD_OBJECTS,
+        # stale and orphaned multipart uploads; HEAD and delete of never-completed objects; and
+        # only where S3ObjectArnsForDoctor is set, {"doctor": true}'s probes and bucket rules
+        "s3:AbortMultipartUpload": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
+        "s3:GetObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
+        "s3:DeleteObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
+        "s3:PutObject": DOCTOR_OBJECTS,
+        "s3:ListMultipartUploadParts": DOCTOR_OBJECTS,
+        "s3:GetBucketCORS": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
+        "s3:GetLifecycleConfiguration": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         # the configuration and the targets' stored keys; never a token secret (it verifies none)
         **SECRETS_WITHOUT_TOKENS,
         # the three indexes it reads, and nothing else by Query
@@ -177,6 +183,7 @@ OPTIONAL_GRANTS = {
     "HasCredentialParameters": "CredentialParameterArns",
     "HasSecretsKmsKeys": "SecretsKmsKeyArns",
     "HasCdnKeySecrets": "CdnKeySecretArns",
+    "HasDoctorProbeArns": "S3ObjectArnsForDoctor",
 }
 
 
@@ -476,6 +483,12 @@ S3_CALLS = {
     "complete_multipart_upload": "s3:PutObject",  # no action of its own
     "abort_multipart_upload": "s3:AbortMultipartUpload",
     "list_multipart_uploads": "s3:ListBucketMultipartUploads",
+    # presign.doctor's probes and the bucket rules it reads (presign.adapters.s3_doctor)
+    "put_object": "s3:PutObject",
+    "get_object": "s3:GetObject",
+    "create_multipart_upload": "s3:PutObject",
+    "get_bucket_cors": "s3:GetBucketCORS",
+    "get_bucket_lifecycle_configuration": "s3:GetLifecycleConfiguration",
 }
 
 
@@ -570,6 +583,7 @@ PARAMETER_EXAMPLES = {
     "CredentialParameterArns": "arn:aws:ssm:us-east-1:123456789012:parameter/presign/filebase-keys",
     "SecretsKmsKeyArns": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "CdnKeySecretArns": "arn:aws:secretsmanager:us-east-1:123456789012:secret:presign/cloudfront-Qw3Er4",
+    "S3ObjectArnsForDoctor": "arn:aws:s3:::acme-user-files/users/.presign-doctor/*",
 }
 
 
@@ -1020,7 +1034,11 @@ def test_cleanup_runs_on_a_schedule_the_parameter_sets(template: dict[str, Any])
 def test_cleanup_cannot_write_objects_or_create_items(template: dict[str, Any]) -> None:
     actions = _actions(template["Resources"]["CleanupFunction"])
 
-    assert not {"s3:PutObject", "s3:ListBucket", "dynamodb:PutItem", "dynamodb:Scan"} & actions
+    assert not {"s3:ListBucket", "dynamodb:PutItem", "dynamodb:Scan"} & actions
+    # An object only where the doctor is let in, and only its probes (S3ObjectArnsForDoctor)
+    for condition, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
+        if "s3:PutObject" in _as_list(stmt["Action"]):
+            assert (condition, stmt["Resource"]) == ("HasDoctorProbeArns", {"Ref": "S3ObjectArnsForDoctor"})
     assert "secretsmanager:GetSecretValue" in actions  # a target's stored keys, not a JWT secret
     for _, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
         assert stmt["Resource"] != {"Ref": "JwtSecretArns"}

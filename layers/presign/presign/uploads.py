@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,6 +47,48 @@ class Issued:
     multipart: Multipart | None = None
     # Epoch seconds: when the URL dies, or for a multipart upload when its lifetime ends.
     expires_at: int = 0
+
+
+def put_headers(
+    *,
+    content_type: str,
+    size: int,
+    metadata: Mapping[str, str],
+    checksum_sha256: str | None,
+    no_overwrite: bool,
+) -> dict[str, str]:
+    """Exactly the headers a single PUT signs, and so the client must send (``presign.doctor``
+    sends the same ones, so that it tests what users get)."""
+    headers = {"Content-Type": content_type, "Content-Length": str(size)}
+    headers.update({f"x-amz-meta-{name}": value for name, value in sorted(metadata.items())})
+    if checksum_sha256:
+        headers["x-amz-checksum-sha256"] = checksum_sha256
+    if no_overwrite:
+        headers["If-None-Match"] = "*"
+    return headers
+
+
+PostConditions = list[dict[str, str] | list[str | int]]
+
+
+def post_form(
+    *, content_type: str, size: int, metadata: Mapping[str, str], cache_control: str
+) -> tuple[dict[str, str], PostConditions]:
+    """The fields a POST form carries and the policy conditions that pin them."""
+    # Defence in depth for readers other than our download URLs (which override both anyway):
+    # the policy pins what the object is stored with. A PUT cannot pin them without making
+    # every browser client send, and every bucket's CORS rule allow, two more headers.
+    form = {
+        "Content-Type": content_type,
+        "Cache-Control": cache_control,
+        "Content-Disposition": "attachment",
+        **{f"x-amz-meta-{name}": value for name, value in sorted(metadata.items())},
+    }
+    conditions: PostConditions = [
+        ["content-length-range", size, size],
+        *({name: value} for name, value in form.items()),
+    ]
+    return form, conditions
 
 
 def goes_multipart(request: CreateUploadRequest, policy: UploadPolicy, target: Target | None = None) -> bool:
@@ -199,32 +241,26 @@ def create_upload(
         )
         return Issued(response, state, int(deadline.timestamp()))
 
-    metadata = {f"x-amz-meta-{name}": value for name, value in sorted(request.metadata.items())}
     headers: dict[str, str] = {}
     fields: dict[str, str] = {}
     if request.method == "PUT":
-        headers = {"Content-Type": request.content_type, "Content-Length": str(request.size), **metadata}
-        if request.checksum_sha256:
-            headers["x-amz-checksum-sha256"] = request.checksum_sha256
-        if policy.no_overwrite:
-            headers["If-None-Match"] = "*"
+        headers = put_headers(
+            content_type=request.content_type,
+            size=request.size,
+            metadata=request.metadata,
+            checksum_sha256=request.checksum_sha256,
+            no_overwrite=policy.no_overwrite,
+        )
         url = signing.presigner.presign(
             "PUT", target.bucket, key, now=now, expires_in=expires_in, headers=headers
         )
     else:
-        # Defence in depth for readers other than our download URLs (which override both anyway):
-        # the policy pins what the object is stored with. A PUT cannot pin them without making
-        # every browser client send, and every bucket's CORS rule allow, two more headers.
-        form = {
-            "Content-Type": request.content_type,
-            "Cache-Control": target.download.cache_control,
-            "Content-Disposition": "attachment",
-            **metadata,
-        }
-        conditions: list[dict[str, str] | list[str | int]] = [
-            ["content-length-range", request.size, request.size],
-            *({name: value} for name, value in form.items()),
-        ]
+        form, conditions = post_form(
+            content_type=request.content_type,
+            size=request.size,
+            metadata=request.metadata,
+            cache_control=target.download.cache_control,
+        )
         post = signing.presigner.presign_post(
             target.bucket, key, now=now, expires_in=expires_in, fields=form, conditions=conditions
         )

@@ -1,0 +1,152 @@
+"""The bucket-level S3 calls of ``presign.doctor``, through boto3 like every control call.
+
+Each answers a ``StorageAnswer`` (status, S3 error code, message, and the parsed payload) instead
+of raising, since for the doctor a refusal is the finding: botocore's errors stop here. The
+client is the service's own (``presign.adapters.s3_control.make_client``: same endpoint, region,
+addressing and checksum settings), except for ``sdk_default_put``, which on purpose uses
+botocore's defaults to find out whether the provider takes the checksums boto3 >= 1.36 adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from presign.adapters.s3_control import make_client
+from presign.config import Target
+from presign.signing.sigv4 import SigningCredentials
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@dataclass(frozen=True, slots=True)
+class StorageAnswer:
+    status: int  # HTTP status; 0 when nothing answered
+    code: str = ""  # the S3 error code, "" on success
+    message: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def brief(self) -> str:
+        if self.status == 0:
+            return f"no answer ({self.code}: {self.message})"
+        detail = ": ".join(p for p in (self.code, self.message) if p and p != str(self.status))
+        return f"HTTP {self.status}" + (f" {detail}" if detail else "")
+
+
+def _call(operation: Callable[[], Any]) -> StorageAnswer:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        answer = dict(operation())
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        return StorageAnswer(
+            status=int(meta.get("HTTPStatusCode", 0)),
+            code=str(error.get("Code", "")),
+            message=str(error.get("Message", "")),
+            headers=dict(meta.get("HTTPHeaders", {})),
+        )
+    except BotoCoreError as exc:
+        return StorageAnswer(status=0, code=type(exc).__name__, message=str(exc))
+    meta = answer.pop("ResponseMetadata", {})
+    return StorageAnswer(
+        status=int(meta.get("HTTPStatusCode", 200)), headers=dict(meta.get("HTTPHeaders", {})), data=answer
+    )
+
+
+class BucketInspector:
+    """The doctor's view of one target's bucket, with the credentials it was given."""
+
+    def __init__(self, target: Target, credentials: SigningCredentials) -> None:
+        self._target = target
+        self._credentials = credentials
+        self._client: S3Client | None = None
+
+    @property
+    def client(self) -> S3Client:
+        if self._client is None:
+            self._client = make_client(self._target, self._credentials)
+        return self._client
+
+    def checksum_settings(self) -> tuple[str, str]:
+        """(request_checksum_calculation, response_checksum_validation) of the service's client."""
+        config = self.client.meta.config
+        return (
+            str(getattr(config, "request_checksum_calculation", "")),
+            str(getattr(config, "response_checksum_validation", "")),
+        )
+
+    def head_bucket(self) -> StorageAnswer:
+        return _call(lambda: self.client.head_bucket(Bucket=self._target.bucket))
+
+    def get_object(self, key: str) -> StorageAnswer:
+        """A GET answers an error code in its body, which a HEAD cannot: the diagnosis of a 403."""
+        answer = _call(lambda: self.client.get_object(Bucket=self._target.bucket, Key=key))
+        body = answer.data.get("Body")
+        if body is not None:
+            body.close()
+        return answer
+
+    def put_object(self, key: str, body: bytes) -> StorageAnswer:
+        return _call(lambda: self.client.put_object(Bucket=self._target.bucket, Key=key, Body=body))
+
+    def cors(self) -> StorageAnswer:
+        return _call(lambda: self.client.get_bucket_cors(Bucket=self._target.bucket))
+
+    def lifecycle(self) -> StorageAnswer:
+        return _call(lambda: self.client.get_bucket_lifecycle_configuration(Bucket=self._target.bucket))
+
+    def start_multipart(self, key: str, content_type: str) -> StorageAnswer:
+        return _call(
+            lambda: self.client.create_multipart_upload(
+                Bucket=self._target.bucket,
+                Key=key,
+                ContentType=content_type,
+            )
+        )
+
+    def list_parts(self, key: str, upload_id: str) -> StorageAnswer:
+        return _call(lambda: self.client.list_parts(Bucket=self._target.bucket, Key=key, UploadId=upload_id))
+
+    def abort_multipart(self, key: str, upload_id: str) -> StorageAnswer:
+        return _call(
+            lambda: self.client.abort_multipart_upload(
+                Bucket=self._target.bucket, Key=key, UploadId=upload_id
+            )
+        )
+
+    def delete(self, key: str) -> StorageAnswer:
+        return _call(lambda: self.client.delete_object(Bucket=self._target.bucket, Key=key))
+
+    def sdk_default_put(self, key: str, body: bytes) -> StorageAnswer:
+        """A PutObject from a client with botocore's checksum defaults (``when_supported``)."""
+        import boto3
+        from botocore.config import Config
+
+        target = self._target
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=target.endpoint_url,
+            aws_access_key_id=self._credentials.access_key_id,
+            aws_secret_access_key=self._credentials.secret_access_key,
+            aws_session_token=self._credentials.session_token,
+            config=Config(
+                region_name=target.region,
+                signature_version="s3v4",
+                s3={"addressing_style": target.addressing_style},
+                connect_timeout=2,
+                read_timeout=5,
+                retries={"max_attempts": 1},
+                request_checksum_calculation="when_supported",
+                response_checksum_validation="when_supported",
+            ),
+        )
+        return _call(lambda: client.put_object(Bucket=target.bucket, Key=key, Body=body))
