@@ -589,6 +589,10 @@ class Response:
     body: bytes
 
 
+def _is_json(content_type: str | None) -> bool:
+    return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
+
+
 def _json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
     return Response(status, [("content-type", "application/json"), *headers], json.dumps(payload).encode())
 
@@ -823,6 +827,17 @@ class Emulator:
         invoked = _INVOKE_PATH.fullmatch(raw_path) if method == "POST" else None
         if too_big:
             resp = _gateway_error(413, "Request Entity Too Large")
+        elif invoked is not None and (origin is not None or not _is_json(lower.get("content-type"))):
+            # Lambda's Invoke API is for `make cleanup` / `make doctor`: a web page's "simple"
+            # cross-site POST (text/plain, no preflight) must not make the handler run at all.
+            resp = _json_response(
+                403,
+                {
+                    "Type": "User",
+                    "message": "the Invoke endpoint takes application/json from a shell, not a page",
+                },
+                [("x-amzn-errortype", "AccessDeniedException")],
+            )
         elif invoked is not None:
             resp = self._invoke_direct(unquote(invoked.group(1)), body, request_id)
         elif preflight:

@@ -464,7 +464,9 @@ function start() {
     saved = {};
   }
   $("api-url").value = fragment.api || saved.api || "http://127.0.0.1:8080";
-  $("token").value = fragment.token || saved.token || "";
+  // A link may name any API: the token saved for one API is never offered to another.
+  const sameApi = !fragment.api || fragment.api === saved.api;
+  $("token").value = fragment.token || (sameApi && saved.token) || "";
 
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);

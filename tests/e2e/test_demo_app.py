@@ -13,6 +13,7 @@ Chromium is installed by .ci/run (apt-get install chromium); without it this tes
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import urllib.parse
 from pathlib import Path
@@ -312,3 +313,34 @@ def storage_origin(dev_stack: DevStack) -> str:
     line = next(line for line in dev_stack.lines if line.strip().startswith("S3 (SeaweedFS"))
     url = next(word for word in line.split() if word.startswith("http://"))
     return url.rstrip("/")
+
+
+SAVED_KEY = "presign-demo.sign-in"  # examples/web/app.js SAVED
+
+
+def test_a_link_naming_another_api_does_not_get_the_saved_token(dev_stack: DevStack) -> None:
+    # A link to the demo app may name any API in its fragment; the token saved for this stack's
+    # API must not be filled in for another one (the user would send it there on Sign in).
+    from playwright.sync_api import sync_playwright
+
+    saved = {"api": dev_stack.base_url, "token": "SAVED.TOKEN.SIG"}
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            context = browser.new_context()
+            setup = context.new_page()
+            setup.goto(f"{dev_stack.web_url}/web/")
+            setup.evaluate("([k, v]) => localStorage.setItem(k, v)", [SAVED_KEY, json.dumps(saved)])
+
+            def fields(url: str) -> tuple[str, str]:
+                page = context.new_page()  # a fresh load: the app reads the fragment at start
+                page.goto(url)
+                return page.input_value("#api-url"), page.input_value("#token")
+
+            other = fields(f"{dev_stack.web_url}/web/#api=http://127.0.0.1:9")
+            same = fields(f"{dev_stack.web_url}/web/")
+        finally:
+            browser.close()
+
+    assert other == ("http://127.0.0.1:9", ""), other
+    assert same == (dev_stack.base_url, "SAVED.TOKEN.SIG"), same

@@ -127,6 +127,27 @@ def test_the_invoke_endpoint_serves_only_functions_without_routes_and_refuses_ba
     ok, answer = invoke(base, "CleanupFunction", {"dry_run": "yes"})
     assert ok and answer["error"]["code"] == "invalid_request" and answer["error"]["request_id"], answer
     not_json = requests.post(
-        f"{base}/2015-03-31/functions/CleanupFunction/invocations", data=b"{", timeout=10
+        f"{base}/2015-03-31/functions/CleanupFunction/invocations",
+        data=b"{",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
     )
     assert not_json.status_code == 400, not_json.text
+
+
+def test_a_web_page_cannot_make_the_dev_stack_run_its_cleanup_or_doctor(dev: Path) -> None:
+    # A browser sends a "simple" cross-site POST (text/plain, no preflight) to any loopback port;
+    # the answer would be unreadable, but the run would happen. The Invoke endpoint is for
+    # `make cleanup` and `make doctor`, never for a page: anything with an Origin or without a
+    # JSON content type is refused before the handler runs.
+    base = json.loads(dev.read_text())["base_url"]
+    url = f"{base}/2015-03-31/functions/CleanupFunction/invocations"
+    for headers in (
+        {"Origin": "http://evil.example", "Content-Type": "text/plain"},
+        {"Origin": "http://evil.example", "Content-Type": "application/json"},
+        {"Content-Type": "text/plain"},
+        {},
+    ):
+        refused = requests.post(url, data=b'{"doctor": true}', headers=headers, timeout=10)
+        assert refused.status_code == 403, (headers, refused.status_code, refused.text)
+        assert "checks" not in refused.text and "totals" not in refused.text, refused.text
