@@ -85,9 +85,12 @@ class DevStack:
         raise AssertionError(f"make dev printed no {heading!r}:\n{self.banner}")
 
     def token(self, sub: str) -> str:
-        return mint_token(
-            sub, secret=self.state["jwt_secret"], issuer=self.state["issuer"], audience=self.state["audience"]
-        )
+        return dev_token(self.state, sub)
+
+
+def dev_token(state: dict[str, Any], sub: str) -> str:
+    """A token the stack whose state file this is accepts, for ``sub``."""
+    return mint_token(sub, secret=state["jwt_secret"], issuer=state["issuer"], audience=state["audience"])
 
 
 @contextlib.contextmanager
@@ -124,3 +127,12 @@ def launch_chromium(playwright: Any) -> Any:
     """Debian's chromium, headless, as every browser test runs it."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def require_examples_built() -> None:
+    """The pages load packages `make examples` installs (npm ci from the lock) and bundles."""
+    for path in (
+        "examples/node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+        "examples/uppy/vendor/aws-s3.js",
+    ):
+        assert (ROOT / path).is_file(), f"{path} is missing: run `make examples` (make test does)"

@@ -6,24 +6,23 @@ presses "Try it out", which sends the token the page was given.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.support.devstack import CHROMIUM, CHROMIUM_ARGS, dev_token, require_examples_built, running_dev
+from tests.e2e.devstack import DevStack, dev_token, launch_chromium, require_examples_built
 
 pytestmark = pytest.mark.realserver
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(dev_stack: DevStack) -> dict[str, Any]:
+    """The browser tests' shared `make dev` (tests/e2e/conftest.py); each test has a sub of its own."""
     require_examples_built()
-    with running_dev(tmp_path_factory.mktemp("reference-dev")) as state:
-        yield state
+    return dev_stack.state
 
 
 def test_the_reference_page_renders_every_operation_of_the_served_document(stack: dict[str, Any]) -> None:
@@ -41,7 +40,7 @@ def test_the_reference_page_renders_every_operation_of_the_served_document(stack
     assert len(expected) >= 16, expected
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             to_api: list[str] = []

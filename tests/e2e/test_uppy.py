@@ -7,7 +7,6 @@ are read from the page, then checked through the API and by downloading the byte
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.support.devstack import CHROMIUM, CHROMIUM_ARGS, dev_token, require_examples_built, running_dev
+from tests.e2e.devstack import DevStack, dev_token, launch_chromium, require_examples_built
 
 pytestmark = pytest.mark.realserver
 MiB = 1024**2
@@ -47,10 +46,10 @@ UPLOAD_BOTH = """async (files) => {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(dev_stack: DevStack) -> dict[str, Any]:
+    """The browser tests' shared `make dev` (tests/e2e/conftest.py); each test has a sub of its own."""
     require_examples_built()
-    with running_dev(tmp_path_factory.mktemp("uppy-dev")) as state:
-        yield state
+    return dev_stack.state
 
 
 def storage_origin(seen: list[tuple[str, str]]) -> str:
@@ -81,7 +80,7 @@ def test_uppy_uploads_a_single_put_and_a_multipart_file_through_the_api(
     # Given the Uppy page on make dev's web origin, signed in as a fresh user
     api, token = stack["base_url"], dev_token(stack, "uppy-user")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             seen: list[tuple[str, str]] = []
@@ -160,7 +159,7 @@ def test_a_file_removed_mid_upload_is_aborted(stack: dict[str, Any]) -> None:
 
     api, token = stack["base_url"], dev_token(stack, "uppy-cancel")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(f"{stack['web_url']}/uppy/#api={api}&token={token}")
