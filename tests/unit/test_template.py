@@ -614,6 +614,20 @@ PARAMETER_EXAMPLES = {
             ],
         ),
         (
+            "AlarmTopicArn",
+            [
+                "",
+                "arn:aws:sns:eu-west-1:123456789012:presign-alarms",
+                "arn:aws-cn:sns:cn-north-1:123456789012:a.fifo",
+            ],
+            [
+                "*",
+                "arn:aws:sns:eu-west-1:123456789012:*",
+                "presign-alarms",
+                "arn:aws:sqs:eu-west-1:123456789012:q",
+            ],
+        ),
+        (
             "S3ObjectArnsForDownload",
             ["arn:aws:s3:::my-bucket/users/*"],
             ["*", "arn:aws:s3:::*", "arn:aws:s3:::my-bucket"],
@@ -1060,6 +1074,19 @@ def test_cleanup_alarms_watch_failed_runs_and_orphans_that_keep_coming(template:
         == template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
     )
     assert orphans["EvaluationPeriods"] == orphans["DatapointsToAlarm"] > 1
+
+
+def test_cleanup_alarms_notify_the_topic_only_when_one_is_given(template: dict[str, Any]) -> None:
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    when_set = ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    for name in ("CleanupFailedAlarm", "CleanupOrphansGrowingAlarm"):
+        props = alarms[name]["Properties"]
+        assert props["AlarmActions"] == {"Fn::If": when_set}, (name, props.get("AlarmActions"))
+        assert props["OKActions"] == {"Fn::If": when_set}, (name, props.get("OKActions"))
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmTopic"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
+    }
 
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("cleanup-*.json")), ids=lambda p: p.name)
