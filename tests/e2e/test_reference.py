@@ -43,6 +43,8 @@ def test_the_reference_page_renders_every_operation_of_the_served_document(stack
         browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
             to_api: list[str] = []
             page.on(
                 "request",
@@ -71,6 +73,12 @@ def test_the_reference_page_renders_every_operation_of_the_served_document(stack
             page.click(f"{operation} button.execute")
             tried = page.inner_text(f"{operation} .live-responses-table .response .response-col_status")
             left_in_url = page.url
+            # The page's CSP runs scripts of its own origin only: an inline one is refused
+            page.evaluate(
+                "() => { const s = document.createElement('script');"
+                " s.textContent = 'window.inlineRan = true'; document.body.append(s); }"
+            )
+            inline_ran = page.evaluate("() => window.inlineRan === true")
         finally:
             browser.close()
 
@@ -81,3 +89,6 @@ def test_the_reference_page_renders_every_operation_of_the_served_document(stack
     # ... and trying one sends the bearer token (a 200, not a 401), which left the address bar
     assert tried.strip() == "200", tried
     assert "token" not in left_in_url, left_in_url
+    assert not inline_ran, "an inline script ran: the reference page's CSP is missing"
+    violations = [line for line in console if "Content Security Policy" in line]
+    assert len(violations) == 1 and "inline" in violations[0].lower(), violations  # the probe's, only
