@@ -407,17 +407,18 @@ def test_the_example_in_docs_cdn_md_is_a_valid_configuration() -> None:
     assert target.cdn is not None and target.cdn.cache_control == {"avatar": "public, max-age=86400"}
 
 
-def test_a_cdn_download_may_outlive_the_providers_url_limit(downloads: Callable[..., Client]) -> None:
-    # Filebase's own URLs are held to a day; a CloudFront URL is judged by CloudFront, so neither
-    # the cold start nor the signer may hold it to the storage's limit (profiles met CDN links).
-    week = {"provider": "filebase", "download": {"max_expiry": 604_800}}
+@pytest.mark.parametrize("provider", ["r2", "minio", "wasabi", "b2"])
+def test_a_cdn_in_front_of_another_providers_bucket_stops_the_cold_start(provider: str) -> None:
+    # Origin access control signs CloudFront's requests to AWS S3 only: another provider's bucket
+    # would have to be public for CloudFront to read it, which defeats signed links.
+    target = {"provider": provider, "region": "us-east-1", "account_id": "abc123", "cdn": cdn()}
     with pytest.raises(ConfigurationError) as refused:
-        parse_settings(document(**week))
-    assert "download.max_expiry" in refused.value.message, refused.value.message
+        parse_settings(document(**target))
+    assert "targets.main.cdn" in refused.value.message, refused.value.message
+    assert "AWS S3 only" in refused.value.message, refused.value.message
 
-    response = downloads(**week).post(
-        "/downloads", {"keys": "users/alice/2026/12/01/up1/a.txt", "expires_in": 604_800}
-    )
 
-    assert response["statusCode"] == 200, response["body"]
-    assert _json(response)["expires_in"] == 604_800
+def test_a_cdn_in_front_of_aws_s3_or_a_generic_endpoint_loads() -> None:
+    for provider in ("aws", "generic"):
+        settings = parse_settings(document(provider=provider, cdn=cdn()))
+        assert settings.targets["main"].cdn is not None, provider

@@ -154,10 +154,7 @@ def issue_download_urls(
         raise first
 
     now = signing.now()
-    # A CloudFront URL is checked by CloudFront, not by the storage: the provider's limit is not its.
-    maximum = (
-        target.download.max_expiry if target.cdn else min(target.download.max_expiry, max_expiry(target))
-    )
+    maximum = min(target.download.max_expiry, max_expiry(target))
     expires_in = choose_expiry(
         request.expires_in,
         default=target.download.default_expiry,

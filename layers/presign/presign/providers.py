@@ -453,8 +453,7 @@ def refusals(target: Target) -> list[tuple[str, str]]:
         )
     expiries = {
         "upload.max_expiry": upload.max_expiry,
-        # Behind a CDN, CloudFront checks a download URL's expiry, not the storage.
-        **({} if target.cdn else {"download.max_expiry": target.download.max_expiry}),
+        "download.max_expiry": target.download.max_expiry,
         **{
             f"upload.kinds.{name}.max_expiry": k.max_expiry
             for name, k in upload.kinds.items()
@@ -471,6 +470,11 @@ def refusals(target: Target) -> list[tuple[str, str]]:
             found.append(
                 (field, f"{seconds} s is longer than {title}'s presigned URLs may live ({caps.max_expiry} s)")
             )
+    if target.cdn is not None and profile.name not in ("aws", "generic"):
+        # CloudFront reaches a private bucket through origin access control, which signs its
+        # requests for AWS S3 only (docs/cdn.md); another provider's bucket would have to be
+        # public. A generic endpoint is the operator's to vouch for (the doctor checks it).
+        found.append(("cdn", f"CloudFront signs its origin requests for AWS S3 only, not for {title}"))
     return found
 
 
