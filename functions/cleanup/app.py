@@ -22,7 +22,7 @@ from presign.adapters.environment import load_settings
 from presign.cleanup.invocation import cleanup_request
 from presign.cleanup.report import DRY_RUN_METRIC, METRICS, STOPPED_EARLY_METRIC
 from presign.cleanup.wiring import build_cleanup
-from presign.doctor import Status, as_document, check_settings
+from presign.doctor import Budget, Status, as_document, check_settings
 from presign.doctor.invocation import allowed_origins, doctor_request, is_doctor
 from presign.errors import PresignError
 
@@ -56,12 +56,17 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
 def run_doctor(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The doctor's checks with this function's own credentials (docs/doctor.md)."""
     request = doctor_request(event, settings.targets)
+    # The function's own timeout bounds the run, so the probes' clean-up is never cut off by it.
+    budget = Budget.from_remaining_ms(context.get_remaining_time_in_millis())
     findings = check_settings(
-        settings, environ=environ, only=request.target, origins=allowed_origins(environ)
+        settings, environ=environ, only=request.target, origins=allowed_origins(environ), budget=budget
     )
     answer = as_document(findings)
     counts = answer["counts"]
-    logger.info("doctor summary", extra={"doctor": {"ok": answer["ok"], "counts": counts}})
+    logger.info(
+        "doctor summary",
+        extra={"doctor": {"ok": answer["ok"], "stopped_early": answer["stopped_early"], "counts": counts}},
+    )
     failed = counts[Status.FAIL.value] if isinstance(counts, dict) else 0
     metrics.add_metric(name=DOCTOR_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
     return answer

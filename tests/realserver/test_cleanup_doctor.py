@@ -93,6 +93,21 @@ def test_a_doctor_invocation_with_the_wrong_secret_says_what_to_fix(
     assert "wrong-secret" not in repr(answer)
 
 
+def test_a_doctor_invocation_without_time_left_stops_early_and_is_not_ok(
+    seaweed: SeaweedFS, moto: MotoServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given: an invocation whose function has no time left (less than the margin kept for answering)
+    function = cleanup_function(seaweed, moto, bucket, monkeypatch)
+
+    # When
+    answer = function.handler({"doctor": True}, Budget(checks=0))
+
+    # Then: no check started, each says the budget ran out, and the answer is not ok
+    assert answer["ok"] is False and answer["stopped_early"] is True, answer
+    assert {(f["status"], f["stopped"]) for f in answer["findings"]} == {("SKIP", True)}, answer
+    assert all("time budget" in f["message"] for f in answer["findings"]), answer
+
+
 @pytest.mark.parametrize(
     ("event", "code"),
     [

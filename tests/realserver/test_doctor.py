@@ -77,6 +77,7 @@ def doctor(seaweed: SeaweedFS, bucket: str) -> Callable[..., Run]:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         target: dict[str, Any] | None = None,
         bucket_name: str | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> Run:
         config = dev_config(seaweed.endpoint_url, bucket=bucket_name or bucket)
         config["targets"]["local"].update(target or {})
@@ -86,7 +87,8 @@ def doctor(seaweed: SeaweedFS, bucket: str) -> Callable[..., Run]:
             "PRESIGN_S3_SECRET_ACCESS_KEY": secret,
         }
         out = io.StringIO()
-        code = main(["--origin", ORIGIN, *args], environ=env, out=out, clock=clock)
+        timing = {"monotonic": monotonic} if monotonic is not None else {}
+        code = main(["--origin", ORIGIN, *args], environ=env, out=out, clock=clock, **timing)
         return Run(code, out.getvalue())
 
     return run
@@ -369,3 +371,43 @@ def test_without_a_cors_api_the_doctor_asks_preflights_and_reads_the_exposed_hea
     seaweed.client().put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [hiding]})
     run = doctor(target=minio)
     assert run.status("cors") == "FAIL" and f"a GET from {ORIGIN}: ETag is not exposed" in run.block("cors")
+
+
+class Ticking:
+    """A monotonic clock that moves one second each time it is read, never by real waiting."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return float(self.reads)
+
+
+def test_a_tiny_budget_stops_early_and_leaves_no_probe_behind(
+    doctor: Callable[..., Run], seaweed: SeaweedFS, bucket: str
+) -> None:
+    # Given: a clock moving a second per read, and a budget that, past the 15 s kept for clean-up,
+    # lasts until the multipart check has created its upload and not one read longer: the part PUT
+    # and the check's own abort are never sent, so only the clean-up can abort the upload
+    run = doctor("--budget", "34", monotonic=Ticking())
+
+    # Then: the checks before ran, the multipart check and those after it say the budget ran out
+    before = ALL_CHECKS[: ALL_CHECKS.index("multipart")]
+    assert {c: run.status(c) for c in before} == dict.fromkeys(before, "PASS"), run.text
+    assert "time budget (34 s) ran out during this check" in run.block("multipart"), run.text
+    for check in ALL_CHECKS[ALL_CHECKS.index("multipart") + 1 :]:
+        assert run.status(check) == "SKIP" and "ran out before this check" in run.block(check), run.text
+    assert run.code == 3 and "stopped early" in run.lines[-1], run.text
+    # and nothing is left under the probe prefix, nor any multipart upload (the fixture checks too)
+    client = seaweed.client()
+    listed = client.list_objects_v2(Bucket=bucket, Prefix=f"users/{DOCTOR_SEGMENT}/").get("Contents", [])
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert listed == [] and uploads == [], (listed, uploads)
+
+
+def test_a_budget_of_zero_checks_nothing_and_exits_3(doctor: Callable[..., Run]) -> None:
+    run = doctor("--budget", "0")
+
+    assert {run.status(c) for c in ALL_CHECKS} == {"SKIP"}, run.text
+    assert run.code == 3 and "stopped early" in run.lines[-1], run.text

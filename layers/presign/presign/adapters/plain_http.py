@@ -53,13 +53,18 @@ _OPENER = urllib.request.build_opener(_NoRedirects())
 
 
 def send(
-    method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> HttpAnswer:
     if not url.startswith(("https://", "http://")):
         return HttpAnswer(0, reason="not an http(s) URL")
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))  # noqa: S310 - http(s) only, checked above
     try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _OPENER.open(request, timeout=min(timeout, TIMEOUT_SECONDS)) as response:
             return HttpAnswer(
                 response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
             )

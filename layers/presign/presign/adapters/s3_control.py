@@ -68,19 +68,41 @@ UPLOADS_PER_PAGE = 1000
 _log = logging.getLogger(__name__)
 
 
-def make_client(target: Target, credentials: SigningCredentials) -> S3Client:
-    """A boto3 S3 client for ``target`` (imports boto3: call it only when S3 must be called)."""
+# The longest one call of the default client may wait: every attempt connecting and reading
+# (botocore's ``max_attempts`` counts retries, so a call makes ``MAX_ATTEMPTS + 1`` attempts).
+CALL_TIMEOUT_SECONDS = (CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS) * (MAX_ATTEMPTS + 1)
+
+
+def capped_timeouts(connect: float, read: float, cap: float | None) -> tuple[float, float, int]:
+    """(connect, read, attempts) whose sum is at most ``cap``: one attempt, a quarter to connect."""
+    if cap is None or cap >= connect + read:
+        return connect, read, 1
+    connect = min(connect, cap / 4)
+    return connect, min(read, cap - connect), 1
+
+
+def make_client(target: Target, credentials: SigningCredentials, *, timeout: float | None = None) -> S3Client:
+    """A boto3 S3 client for ``target`` (imports boto3: call it only when S3 must be called).
+
+    ``timeout`` caps one call, connect and read together, by making one attempt only (the doctor's
+    time budget, ``presign.doctor.budget``); without it a call may take ``CALL_TIMEOUT_SECONDS``."""
     import boto3
     from botocore.config import Config
 
     checksums = profile_of(target).sdk_checksums
+    connect, read, _ = capped_timeouts(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, timeout)
+    retries: dict[str, Any] = (
+        {"max_attempts": MAX_ATTEMPTS, "mode": "standard"}
+        if timeout is None
+        else {"total_max_attempts": 1, "mode": "standard"}
+    )
     config = Config(
         region_name=target.region,
         signature_version="s3v4",
         s3={"addressing_style": target.addressing_style},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        connect_timeout=connect,
+        read_timeout=read,
+        retries=retries,  # type: ignore[arg-type]
         max_pool_connections=MAX_POOL_CONNECTIONS,
         request_checksum_calculation=checksums,
         response_checksum_validation=checksums,

@@ -13,12 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from presign.adapters.s3_control import make_client
+from presign.adapters.s3_control import CALL_TIMEOUT_SECONDS, capped_timeouts, make_client
 from presign.config import Target
 from presign.signing.sigv4 import SigningCredentials
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+# The longest one call may wait, uncapped (``sdk_default_put``'s own client waits less).
+TIMEOUT_SECONDS = CALL_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +68,23 @@ def _call(operation: Callable[[], Any]) -> StorageAnswer:
 class BucketInspector:
     """The doctor's view of one target's bucket, with the credentials it was given."""
 
-    def __init__(self, target: Target, credentials: SigningCredentials) -> None:
+    def __init__(
+        self, target: Target, credentials: SigningCredentials, *, timeout: float | None = None
+    ) -> None:
         self._target = target
         self._credentials = credentials
+        self._timeout = timeout
         self._client: S3Client | None = None
 
     @property
     def client(self) -> S3Client:
         if self._client is None:
-            self._client = make_client(self._target, self._credentials)
+            self._client = make_client(self._target, self._credentials, timeout=self._timeout)
         return self._client
+
+    def capped(self, seconds: float) -> BucketInspector:
+        """The same view, each call (connect and read, one attempt) waiting at most ``seconds``."""
+        return BucketInspector(self._target, self._credentials, timeout=seconds)
 
     def checksum_settings(self) -> tuple[str, str]:
         """(request_checksum_calculation, response_checksum_validation) of the service's client."""
@@ -132,6 +142,7 @@ class BucketInspector:
         from botocore.config import Config
 
         target = self._target
+        connect, read, _ = capped_timeouts(2.0, 5.0, self._timeout)
         client = boto3.session.Session().client(
             "s3",
             endpoint_url=target.endpoint_url,
@@ -142,9 +153,9 @@ class BucketInspector:
                 region_name=target.region,
                 signature_version="s3v4",
                 s3={"addressing_style": target.addressing_style},
-                connect_timeout=2,
-                read_timeout=5,
-                retries={"max_attempts": 1},
+                connect_timeout=connect,
+                read_timeout=read,
+                retries={"total_max_attempts": 1},
                 request_checksum_calculation="when_supported",
                 response_checksum_validation="when_supported",
             ),

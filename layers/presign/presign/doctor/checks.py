@@ -10,6 +10,11 @@ never starts with a dot, ``presign.prefixes.SAFE_SEGMENT``). They are deleted wh
 
 When the credentials check fails, every probe after it would fail for the same reason; they are
 skipped (SKIP) so the fix stays the first thing read.
+
+The run keeps to a time budget (``presign.doctor.budget``): no check starts when too little is
+left, every request's timeout is capped by the time left, and a check whose request was cut short
+by the budget is a SKIP marked ``stopped`` rather than a FAIL blaming the storage. Clean-up always
+runs, in the time kept back for it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from presign.adapters.plain_http import TIMEOUT_SECONDS as HTTP_TIMEOUT
 from presign.adapters.plain_http import HttpAnswer
+from presign.adapters.s3_doctor import TIMEOUT_SECONDS as STORAGE_TIMEOUT
 from presign.adapters.s3_doctor import StorageAnswer
 from presign.clock import Clock
 from presign.config import (
@@ -35,6 +42,7 @@ from presign.config import (
 )
 from presign.contentdisposition import content_disposition
 from presign.doctor import cors
+from presign.doctor.budget import Budget
 from presign.doctor.report import Finding, Status
 from presign.doctor.skew import judge_skew
 from presign.downloads import response_overrides
@@ -45,6 +53,7 @@ from presign.signing.sigv4 import S3Presigner
 from presign.uploads import post_form, put_headers
 
 DOCTOR_SEGMENT = ".presign-doctor"
+OUT_OF_TIME = "not sent: the doctor's time budget ran out"
 PROBE_EXPIRY = 600
 PROBE_TYPE = "text/plain"
 PROBE_META = {"presign-doctor": "probe"}
@@ -56,7 +65,13 @@ LIFECYCLE_DAYS_EXAMPLE = 2
 
 class Send(Protocol):
     def __call__(
-        self, method: str, url: str, *, headers: Mapping[str, str] | None = ..., body: bytes | None = ...
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = ...,
+        body: bytes | None = ...,
+        timeout: float = ...,
     ) -> HttpAnswer: ...
 
 
@@ -72,6 +87,7 @@ class Inspector(Protocol):
     def abort_multipart(self, key: str, upload_id: str) -> StorageAnswer: ...
     def delete(self, key: str) -> StorageAnswer: ...
     def sdk_default_put(self, key: str, body: bytes) -> StorageAnswer: ...
+    def capped(self, seconds: float) -> Inspector: ...
 
 
 def static_prefix(key_prefix: str) -> str:
@@ -137,6 +153,8 @@ class TargetDoctor:
     sdk_checksums: str = "when_required"
     # The capability's name (presign.providers.Capabilities) -> why it is off, or None when it is on.
     provider_note: Callable[[str], str | None] = lambda _: None
+    # Shared by every target of a run: the deadline is the run's, not each target's.
+    budget: Budget = field(default_factory=Budget.unlimited)
     _keys: list[str] = field(default_factory=list, init=False)
     _uploads: list[tuple[str, str]] = field(default_factory=list, init=False)
     _probe_key: str = field(default="", init=False)
@@ -187,6 +205,43 @@ class TargetDoctor:
             return f"make {self.target.endpoint_url or 'the AWS S3 endpoint'} reachable from here"
         return "see the provider's documentation for this error; the line above is its answer"
 
+    def _send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> HttpAnswer:
+        """A plain HTTP probe whose timeout never outlasts the budget."""
+        timeout = self.budget.timeout(HTTP_TIMEOUT)
+        if timeout is None:
+            return HttpAnswer(0, reason=OUT_OF_TIME)
+        answer = self.send(method, url, headers=headers, body=body, timeout=timeout)
+        if answer.status == 0 and timeout < HTTP_TIMEOUT:
+            self.budget.cut = True  # no answer within what the budget allowed: not the storage's fault
+        return answer
+
+    def _storage(self, call: Callable[[Inspector], StorageAnswer]) -> StorageAnswer:
+        """A bucket-level call, on a client whose timeouts fit in the time left."""
+        timeout = self.budget.timeout(STORAGE_TIMEOUT)
+        if timeout is None:
+            return StorageAnswer(0, "OutOfTime", OUT_OF_TIME)
+        capped = timeout < STORAGE_TIMEOUT
+        answer = call(self.inspector.capped(timeout) if capped else self.inspector)
+        if answer.status == 0 and capped:
+            self.budget.cut = True
+        return answer
+
+    def _stopped(self, check: str, when: str) -> Finding:
+        message = f"skipped: the doctor's time budget ({self.budget.describe()}) ran out {when}"
+        return Finding(self.name, check, Status.SKIP, message, stopped=True)
+
+    def run_check(self, check: str) -> Finding:
+        """One check if the budget allows it; one cut short by the budget says so (SKIP, stopped)."""
+        if not self.budget.can_start_check():
+            return self._stopped(check, "before this check")
+        self.budget.cut = False
+        finding = self._guarded(check)
+        if self.budget.cut and finding.status is not Status.PASS:
+            return self._stopped(check, "during this check")
+        return finding
+
     def _guarded(self, check: str) -> Finding:
         """One check; a crash is its FAIL line (by type only: a message could carry a URL), so
         the other checks still run and the probes are still cleaned up."""
@@ -203,19 +258,19 @@ class TargetDoctor:
     # ------------------------------------------------------------------------------- checks
 
     def run(self) -> list[Finding]:
-        findings = [self.check_clock(), self.check_credentials()]
-        if findings[-1].status is Status.FAIL:
-            skipped = "skipped: the credentials check failed"
-            return findings + [self._finding(check, Status.SKIP, skipped) for check in CHECKS]
         try:
-            findings += [self._guarded(check) for check in CHECKS]
+            findings = [self.run_check("clock"), self.run_check("credentials")]
+            if findings[-1].status is Status.FAIL:
+                skipped = "skipped: the credentials check failed"
+                return findings + [self._finding(check, Status.SKIP, skipped) for check in CHECKS]
+            findings += [self.run_check(check) for check in CHECKS]
         finally:
             self.clean_up()
         return findings
 
     def check_clock(self) -> Finding:
         bucket_url = self.presigner.object_url(self.target.bucket, "")
-        answer = self.send("HEAD", bucket_url)
+        answer = self._send("HEAD", bucket_url)
         if answer.status == 0:
             return self._fail(
                 "clock",
@@ -226,7 +281,7 @@ class TargetDoctor:
 
     def check_credentials(self) -> Finding:
         check, bucket = "credentials", self.target.bucket
-        answer = self.inspector.head_bucket()
+        answer = self._storage(lambda i: i.head_bucket())
         if answer.ok:
             return self._finding(check, Status.PASS, f"HeadBucket {bucket}: the credentials reach the bucket")
         if answer.status == 0:
@@ -259,7 +314,7 @@ class TargetDoctor:
             )
         # A HEAD answer has no body, so no error code: a PUT of a probe says more, and needs only
         # what the service needs (a GET of a missing key is AccessDenied without s3:ListBucket).
-        diagnosis = self.inspector.put_object(self._key("credentials.txt"), b"presign doctor\n")
+        diagnosis = self._storage(lambda i: i.put_object(self._key("credentials.txt"), b"presign doctor\n"))
         source = credential_source(self.target)
         code = diagnosis.code
         if diagnosis.ok:
@@ -315,7 +370,7 @@ class TargetDoctor:
             checksum_sha256=_sha256_b64(body) if self.checksums else None,
             no_overwrite=self.target.upload.no_overwrite,
         )
-        answer = self.send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
+        answer = self._send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
         signed = ", ".join(h for h in headers if h != "Content-Length")
         if answer.status != 200:
             fix = self._refusal_fix(answer)
@@ -333,7 +388,7 @@ class TargetDoctor:
             return self._finding("get", Status.SKIP, "skipped: no probe object (the PUT failed)")
         _, query = response_overrides(DownloadsRequest(keys=[self._probe_key]), self.target)
         query["response-content-disposition"] = content_disposition("attachment", "probe.txt")
-        answer = self.send("GET", self._url("GET", self._probe_key, query=query))
+        answer = self._send("GET", self._url("GET", self._probe_key, query=query))
         if answer.status != 200:
             return self._fail("get", f"presigned GET: {answer.brief()}", self._refusal_fix(answer))
         if answer.body != self._probe_body:
@@ -362,7 +417,7 @@ class TargetDoctor:
     def check_head(self) -> Finding:
         if not self._put_ok:
             return self._finding("head", Status.SKIP, "skipped: no probe object (the PUT failed)")
-        answer = self.send("HEAD", self._url("HEAD", self._probe_key))
+        answer = self._send("HEAD", self._url("HEAD", self._probe_key))
         if answer.status != 200:
             return self._fail("head", f"presigned HEAD: {answer.brief()}", self._refusal_fix(answer))
         length = answer.headers.get("content-length")
@@ -402,13 +457,13 @@ class TargetDoctor:
             conditions=conditions,
         )
         payload, content_type = _form_body(post.fields, body, PROBE_TYPE)
-        answer = self.send("POST", post.url, headers={"Content-Type": content_type}, body=payload)
+        answer = self._send("POST", post.url, headers={"Content-Type": content_type}, body=payload)
         if answer.status not in (200, 201, 204):
             fix = self._refusal_fix(answer)
             if answer.status == 501 or answer.code == "NotImplemented":
                 fix = f'the provider has no POST uploads: set targets.{self.name}.upload.methods to ["PUT"]'
             return self._fail("post", f"presigned POST form: {answer.brief()}", fix)
-        stored = self.inspector.get_object(key)
+        stored = self._storage(lambda i: i.get_object(key))
         if not stored.ok:
             return self._fail(
                 "post",
@@ -420,10 +475,10 @@ class TargetDoctor:
     def check_delete(self) -> Finding:
         if not self._put_ok:
             return self._finding("delete", Status.SKIP, "skipped: no probe object (the PUT failed)")
-        answer = self.send("DELETE", self._url("DELETE", self._probe_key))
+        answer = self._send("DELETE", self._url("DELETE", self._probe_key))
         if answer.status not in (200, 204):
             return self._fail("delete", f"presigned DELETE: {answer.brief()}", self._refusal_fix(answer))
-        after = self.send("HEAD", self._url("HEAD", self._probe_key))
+        after = self._send("HEAD", self._url("HEAD", self._probe_key))
         # 403 for a missing key when the credentials may not list the bucket (AWS S3).
         if after.status not in (403, 404):
             return self._fail(
@@ -442,7 +497,7 @@ class TargetDoctor:
         if unsupported:
             return self._finding("multipart", Status.SKIP, unsupported)
         key = self._key("multipart.bin")
-        started = self.inspector.start_multipart(key, "application/octet-stream")
+        started = self._storage(lambda i: i.start_multipart(key, "application/octet-stream"))
         upload_id = str(started.data.get("UploadId", ""))
         if not started.ok or not upload_id:
             return self._fail(
@@ -464,8 +519,8 @@ class TargetDoctor:
             now=self._now(),
             expires_in=PROBE_EXPIRY,
         )
-        sent = self.send("PUT", url, headers={"Content-Length": str(len(part))}, body=part)
-        aborted = self.inspector.abort_multipart(key, upload_id)
+        sent = self._send("PUT", url, headers={"Content-Length": str(len(part))}, body=part)
+        aborted = self._storage(lambda i: i.abort_multipart(key, upload_id))
         if sent.status != 200 or not sent.headers.get("etag"):
             return self._fail(
                 "multipart",
@@ -478,7 +533,7 @@ class TargetDoctor:
                 f"AbortMultipartUpload: {aborted.brief()}",
                 f"allow s3:AbortMultipartUpload on {self.target.bucket}/{static_prefix(self.target.key_prefix)}*",
             )
-        gone = self.inspector.list_parts(key, upload_id)
+        gone = self._storage(lambda i: i.list_parts(key, upload_id))
         if gone.ok:
             return self._fail(
                 "multipart",
@@ -504,7 +559,7 @@ class TargetDoctor:
         unsupported = self.provider_note("bucket_cors_api")
         if unsupported:
             return self.check_cors_live(needs, unsupported)
-        answer = self.inspector.cors()
+        answer = self._storage(lambda i: i.cors())
         fix = cors.apply_command(self.target.bucket, needs, self.target.endpoint_url)
         if answer.code == "NoSuchCORSConfiguration" or (answer.status == 404 and not answer.code):
             return self._fail("cors", "the bucket has no CORS rule: browsers cannot use our URLs", fix)
@@ -554,7 +609,7 @@ class TargetDoctor:
         headers = put_headers(
             content_type=PROBE_TYPE, size=len(body), metadata={}, checksum_sha256=None, no_overwrite=False
         )
-        stored = self.send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
+        stored = self._send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
         if stored.status != 200:
             return self._fail(
                 "cors", f"the CORS probe could not be stored: {stored.brief()}", self._refusal_fix(stored)
@@ -568,7 +623,7 @@ class TargetDoctor:
                 ]
                 if method == "PUT":
                     asked["Access-Control-Request-Headers"] = ",".join(wanted)
-                answer = self.send(
+                answer = self._send(
                     "OPTIONS", self.presigner.object_url(self.target.bucket, key), headers=asked
                 )
                 allowed_origin = answer.headers.get("access-control-allow-origin")
@@ -585,7 +640,7 @@ class TargetDoctor:
                     refused.append(
                         f"the preflight of {method} from {origin} does not allow {', '.join(missing)}"
                     )
-            got = self.send("GET", self._url("GET", key), headers={"Origin": origin})
+            got = self._send("GET", self._url("GET", key), headers={"Origin": origin})
             exposed = {
                 h.strip().lower() for h in got.headers.get("access-control-expose-headers", "").split(",")
             }
@@ -619,7 +674,7 @@ class TargetDoctor:
         suggestion = json.dumps(rule, separators=(",", ":"))
         endpoint = f" --endpoint-url {self.target.endpoint_url}" if self.target.endpoint_url else ""
         unsupported = self.provider_note("lifecycle_abort_multipart")
-        answer = self.inspector.lifecycle()
+        answer = self._storage(lambda i: i.lifecycle())
         if unsupported:
             # Whatever the bucket holds, the profile does not vouch that the storage acts on it.
             stored = " (the bucket holds lifecycle rules)" if answer.ok and answer.data.get("Rules") else ""
@@ -689,7 +744,7 @@ class TargetDoctor:
                 checksum_sha256=_sha256_b64(b"other bytes"),
                 no_overwrite=False,
             )
-            answer = self.send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
+            answer = self._send("PUT", self._url("PUT", key, headers=headers), headers=headers, body=body)
             if answer.status == 200:
                 return self._fail(
                     "checksums",
@@ -711,7 +766,9 @@ class TargetDoctor:
         unsupported = self.provider_note("checksum_sha256")
         if unsupported:
             notes.append(unsupported)
-        default = self.inspector.sdk_default_put(self._key("sdk-default.txt"), b"presign doctor sdk probe\n")
+        default = self._storage(
+            lambda i: i.sdk_default_put(self._key("sdk-default.txt"), b"presign doctor sdk probe\n")
+        )
         if not default.ok and wanted == "when_supported":
             return self._fail(
                 "checksums",
@@ -730,9 +787,14 @@ class TargetDoctor:
         return self._finding("checksums", Status.PASS, "; ".join(notes))
 
     def clean_up(self) -> None:
-        """Abort what was started and delete every probe key (a missing key is fine)."""
-        for key, upload_id in self._uploads:
-            self.inspector.abort_multipart(key, upload_id)
-        self._uploads.clear()
-        for key in dict.fromkeys(self._keys):
-            self.inspector.delete(key)
+        """Abort what was started and delete every probe key (a missing key is fine), in the
+        budget's reserve: each request is capped by the whole time left, never refused."""
+        self.budget.cleaning = True
+        try:
+            for key, upload_id in self._uploads:
+                self._storage(lambda i: i.abort_multipart(key, upload_id))  # noqa: B023 - called at once
+            self._uploads.clear()
+            for key in dict.fromkeys(self._keys):
+                self._storage(lambda i: i.delete(key))  # noqa: B023 - called at once
+        finally:
+            self.budget.cleaning = False  # the next target's checks keep to the budget again

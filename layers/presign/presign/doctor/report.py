@@ -2,7 +2,9 @@
 
 A failure always carries its fix, on the lines below it; a warning may. SKIP is a check that does
 not apply to this target (POST uploads turned off) or cannot run because an earlier one failed;
-only FAIL makes the exit status non-zero.
+only FAIL makes the exit status 1. A run whose time budget ran out (``presign.doctor.budget``)
+marks the checks it did not finish ``stopped`` (SKIP lines saying so) and exits 3, never 0: the
+checks it did not run passed nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Finding:
     status: Status
     message: str
     fix: str = ""
+    # The time budget ran out before (or during) this check: it is SKIP and the run stopped early.
+    stopped: bool = False
 
     def __post_init__(self) -> None:
         if self.status is Status.FAIL and not self.fix:
@@ -41,5 +45,16 @@ def render(finding: Finding) -> str:
     return line
 
 
+STOPPED_EARLY_EXIT = 3
+
+
+def stopped_early(findings: Iterable[Finding]) -> bool:
+    return any(f.stopped for f in findings)
+
+
 def exit_status(findings: Iterable[Finding]) -> int:
-    return 1 if any(f.status is Status.FAIL for f in findings) else 0
+    """1 when a check failed, else 3 when the time budget cut the run short, else 0."""
+    found = list(findings)
+    if any(f.status is Status.FAIL for f in found):
+        return 1
+    return STOPPED_EARLY_EXIT if stopped_early(found) else 0
