@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from presign.auth import Principal
 from presign.clock import Clock, isoformat_z
@@ -49,7 +49,7 @@ from presign.lifecycle.idempotency import (
 from presign.lifecycle.ids import MonotonicIds, is_upload_id
 from presign.lifecycle.kinds import apply_kind
 from presign.lifecycle.models import CompleteUploadResponse, UploadList, completion, status_of
-from presign.lifecycle.records import Status, UploadRecord
+from presign.lifecycle.records import Multipart, Status, UploadRecord
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.store import ObjectStore, RecordStore
 from presign.lifecycle.verification import ObjectFacts, differences
@@ -465,15 +465,7 @@ class Lifecycle:
         spend: SpendMany,
     ) -> RenewPartsResponse:
         """Fresh URLs for parts of a pending multipart upload of the caller; one unit per URL."""
-        if self._store is None:
-            raise NotFound("no such upload")  # without records there are no multipart uploads
-        record = self._get(owner, upload_id)
-        multipart = record.multipart
-        if multipart is None:
-            raise NotMultipart("this upload is a single PUT or POST; it has no parts")
-        if record.status != "pending":
-            self._require_pending(record)
-            raise UploadNotPending(f"this upload is {record.status}; its parts cannot be signed")
+        record, multipart = self._pending_multipart(owner, upload_id, "parts")
         plan = multipart.plan(record.size)
         outside = [n for n in request.part_numbers if not plan.has(n)]
         if outside:
@@ -498,6 +490,21 @@ class Lifecycle:
             upload_id=upload_id, parts=parts, expires_at=expires_at, expires_in=expires_in
         )
 
+    def _pending_multipart(
+        self, owner: str, upload_id: str, signed: Literal["parts", "requests"]
+    ) -> tuple[UploadRecord, Multipart]:
+        """The caller's pending multipart upload, whose ``signed`` (parts or requests) are asked for."""
+        if self._store is None:
+            raise NotFound("no such upload")  # without records there are no multipart uploads
+        record = self._get(owner, upload_id)
+        if record.multipart is None:
+            has_none = "parts" if signed == "parts" else "multipart requests to sign"
+            raise NotMultipart(f"this upload is a single PUT or POST; it has no {has_none}")
+        if record.status != "pending":
+            self._require_pending(record)
+            raise UploadNotPending(f"this upload is {record.status}; its {signed} cannot be signed")
+        return record, record.multipart
+
     # -- POST /uploads/{upload_id}/sign -------------------------------------------------------
 
     def sign_operation(
@@ -516,15 +523,7 @@ class Lifecycle:
         part checksums is completed by ``/complete`` only: a client's own completion could leave
         the parts' checksums out of the assembled object.
         """
-        if self._store is None:
-            raise NotFound("no such upload")  # without records there are no multipart uploads
-        record = self._get(owner, upload_id)
-        multipart = record.multipart
-        if multipart is None:
-            raise NotMultipart("this upload is a single PUT or POST; it has no multipart requests to sign")
-        if record.status != "pending":
-            self._require_pending(record)
-            raise UploadNotPending(f"this upload is {record.status}; its requests cannot be signed")
+        record, multipart = self._pending_multipart(owner, upload_id, "requests")
         if request.operation == "complete_multipart_upload" and multipart.checksums:
             raise Unprocessable(
                 "this upload declared part checksums: complete it with POST /uploads/{upload_id}/complete"
