@@ -64,8 +64,8 @@ examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
 
 examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
 
-dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
-	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
+dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, STORAGE_PROXY=1)
+	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(STORAGE_PROXY),--storage-proxy)
 
 doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
 	$(BIN)/python -m local.doctor

@@ -33,6 +33,7 @@ from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, 
 from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
 from local.static import EXAMPLES, StaticServer
+from local.storage_proxy import StorageProxy
 from local.tables import create_tables
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
 
@@ -322,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         "--auth", choices=("hs256", "oidc"), default="hs256",
         help="hs256: a shared secret; oidc: RS256 tokens from a local issuer's JWKS",
     )  # fmt: skip
+    parser.add_argument(
+        "--storage-proxy", action="store_true",
+        help="put a recording, fault-injecting proxy (local/storage_proxy.py) between clients and "
+        "SeaweedFS; URLs are signed for it",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.web_port is None:
         args.web_port = DEFAULT_WEB_PORT if args.port == DEFAULT_PORT else 0
@@ -365,7 +371,11 @@ def main(argv: list[str] | None = None) -> int:
             set_bucket_lifecycle(s3)
             moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
             issuer = stack.enter_context(LocalIssuer()) if args.auth == "oidc" else None
-            config = dev_config(s3.endpoint_url)
+            storage_url = s3.endpoint_url
+            proxy = stack.enter_context(StorageProxy(s3.endpoint_url)) if args.storage_proxy else None
+            if proxy is not None:
+                storage_url = proxy.endpoint_url  # SigV4 signs the Host: URLs must name the proxy
+            config = dev_config(storage_url)
             if issuer is not None:
                 config["auth"] = issuer.auth_settings()
             doc = load_template(template)
@@ -402,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         base_url = emulator.base_url
         if state_file is not None:
             state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url, "web_url": web.base_url}
+            if proxy is not None:
+                state["storage_proxy"] = proxy.endpoint_url
             # What `make doctor` (local/doctor.py) needs to check this stack's target as the
             # functions see it; the file is readable by its owner only.
             state["doctor"] = {
@@ -421,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         _say()
         _say(f"presign is running at {base_url}")
         _say(f"  S3 (SeaweedFS, checks signatures)   {s3.endpoint_url}  bucket {BUCKET}  pid {s3.pid}")
+        if proxy is not None:
+            _say(f"  storage proxy (records, faults)     {proxy.endpoint_url}  -> SeaweedFS; URLs name it")
         _say(f"  DynamoDB/SSM/Secrets (moto server)  {moto.endpoint_url}  pid {moto.pid}")
         _say(f"  tables                              {', '.join(tables.values()) or '-'}")
         removed = REMOVED_ON_EXIT if own_data_dir else ""
