@@ -64,8 +64,8 @@ examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
 
 examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
 
-dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, STORAGE_PROXY=1)
-	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(STORAGE_PROXY),--storage-proxy)
+dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
+	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy)
 
 doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
 	$(BIN)/python -m local.doctor
@@ -74,8 +74,9 @@ cleanup: venv ## run the cleanup function against the running `make dev` stack (
 	@$(BIN)/python -m local.invoke CleanupFunction --payload '$(if $(DRY_RUN),{"dry_run": true},{})' \
 		$(if $(STATE),--state-file $(STATE))
 
-token: venv ## mint a dev token: make token SUB=alice
-	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)
+token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=x team=y': more claims)
+	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \
+		$(foreach claim,$(CLAIMS),--claim '$(claim)')
 
 test: venv $(SAM) examples lint openapi-check template ## every check and every test, as CI runs them
 	$(BIN)/pytest -q

@@ -7,6 +7,11 @@ dev token and copy-pasteable commands for a round trip, then runs until Ctrl-C /
 every server it started.
 
     python -m local.dev [--port 8080] [--template template.yaml] [--data-dir DIR]
+                        [--prefix 'tenants/{tenant}/users/{sub}/']
+
+``--prefix`` (``make dev PREFIX=...``) is the target's key prefix template; the printed token then
+carries each claim it names besides ``sub`` with the value ``demo``, and ``make token SUB=42
+TENANT=acme`` mints others.
 """
 
 from __future__ import annotations
@@ -47,9 +52,21 @@ DOCTOR_ENV = ("PRESIGN_CONFIG", "PRESIGN_S3_ACCESS_KEY_ID", "PRESIGN_S3_SECRET_A
 
 # Small enough to see a 429 by hand (the demo's last step does).
 DEV_UPLOAD_LIMIT = {"rate": 10, "period": 60, "burst": 5}
+DEV_PREFIX = "users/{sub}/"
+DEMO_CLAIM_VALUE = "demo"  # what the printed token says for each prefix claim besides sub
 
 
-def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
+def prefix_claims(template: str) -> list[str]:
+    """The claims besides ``sub`` that a key prefix template names; ``ValueError`` if the service
+    would refuse the template (said now rather than at the first request)."""
+    if template == DEV_PREFIX:
+        return []
+    from presign.prefixes import PrefixTemplate  # the layer: `make dev` has it on the path
+
+    return sorted(PrefixTemplate.parse(template).claims - {"sub"})
+
+
+def dev_config(endpoint_url: str, *, bucket: str = BUCKET, key_prefix: str = DEV_PREFIX) -> dict[str, Any]:
     """The service configuration (``PRESIGN_CONFIG``) for the local stack."""
     return {
         "default_target": "local",
@@ -60,7 +77,7 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET) -> dict[str, Any]:
                 "bucket": bucket,
                 "addressing_style": "path",
                 "credentials": {"source": "env"},
-                "key_prefix": "users/{sub}/",
+                "key_prefix": key_prefix,
                 "upload": {
                     # Explicit raster types: no SVG, which runs script when opened (issue 7).
                     "content_types": [
@@ -324,11 +341,20 @@ def main(argv: list[str] | None = None) -> int:
         help="hs256: a shared secret; oidc: RS256 tokens from a local issuer's JWKS",
     )  # fmt: skip
     parser.add_argument(
+        "--prefix", default=DEV_PREFIX,
+        help=f"the key prefix template (default {DEV_PREFIX}), e.g. 'tenants/{{tenant}}/users/{{sub}}/'",
+    )  # fmt: skip
+    parser.add_argument(
         "--storage-proxy", action="store_true",
         help="put a recording, fault-injecting proxy (local/storage_proxy.py) between clients and "
         "SeaweedFS; URLs are signed for it",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        claims: dict[str, Any] = {name: DEMO_CLAIM_VALUE for name in prefix_claims(args.prefix)}
+    except ValueError as exc:
+        _say(f"make dev: --prefix {args.prefix!r}: {exc}")
+        return 1
     if args.web_port is None:
         args.web_port = DEFAULT_WEB_PORT if args.port == DEFAULT_PORT else 0
 
@@ -375,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             proxy = stack.enter_context(StorageProxy(s3.endpoint_url)) if args.storage_proxy else None
             if proxy is not None:
                 storage_url = proxy.endpoint_url  # SigV4 signs the Host: URLs must name the proxy
-            config = dev_config(storage_url)
+            config = dev_config(storage_url, key_prefix=args.prefix)
             if issuer is not None:
                 config["auth"] = issuer.auth_settings()
             doc = load_template(template)
@@ -426,7 +452,11 @@ def main(argv: list[str] | None = None) -> int:
                 state.update(issuer.signing_state())
             _write_state(state_file, state)
             stack.callback(_remove_state, state_file)
-        token = mint_token("alice", secret=jwt_secret, ttl=3600) if issuer is None else issuer.token("alice")
+        token = (
+            mint_token("alice", secret=jwt_secret, ttl=3600, claims=claims)
+            if issuer is None
+            else issuer.token("alice", **claims)
+        )
         demo_dir = data_dir / "demo"
         demo_dir.mkdir(exist_ok=True)
 
@@ -451,9 +481,12 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"  note: environment {warning}")
         _say()
         kind = "HS256" if issuer is None else f"RS256, JWKS at {issuer.jwks_url}"
+        who = "".join(f', {name} "{value}"' for name, value in claims.items())
+        more = "".join(f" --claim {name}={value}" for name, value in claims.items())
+        _say(f"Keys are made under {args.prefix}")
         _say(
-            f'A dev token for sub "alice" ({kind}, valid 1 h; another: '
-            f"{shlex.quote(sys.executable)} -m local.token --sub bob):"
+            f'A dev token for sub "alice"{who} ({kind}, valid 1 h; another: '
+            f"{shlex.quote(sys.executable)} -m local.token --sub bob{more}):"
         )
         _say(token)
         _say()

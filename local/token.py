@@ -1,6 +1,9 @@
 """Mint a dev token (HS256) the local stack accepts.
 
-    python -m local.token --sub alice [--ttl 3600] [--scope "uploads downloads"]
+    python -m local.token --sub alice [--ttl 3600] [--scope "uploads downloads"] [--claim tenant=acme]
+
+``--claim NAME=VALUE`` (repeatable) adds a claim, such as the ``{tenant}`` of a key prefix
+``tenants/{tenant}/users/{sub}/`` (``make dev PREFIX=...``); ``make token SUB=42 TENANT=acme``.
 
 The secret, issuer and audience come from, in order: the flags; the environment
 (``PRESIGN_JWT_SECRET``, and ``PRESIGN_CONFIG``'s auth section); the file a running ``make dev``
@@ -27,6 +30,8 @@ DEV_ISSUER = "https://dev.presign.local"
 DEV_AUDIENCE = "presign-local"
 SECRET_VAR = "PRESIGN_JWT_SECRET"
 MIN_SECRET_BYTES = 32  # what the service's verifier insists on
+# What mint_token writes itself: a --claim may not replace them (an "exp" of 2099 is not a claim).
+RESERVED_CLAIMS = frozenset(("sub", "iss", "aud", "iat", "nbf", "exp", "jti", "scope"))
 
 
 def mint_token(
@@ -61,6 +66,20 @@ def mint_token(
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
+def parse_claims(pairs: list[str] | None) -> dict[str, str]:
+    """``["tenant=acme", ...]`` as claims; ``ValueError`` for a pair without ``=`` or a reserved name."""
+    claims: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--claim {pair!r}: write NAME=VALUE, e.g. tenant=acme")
+        if name in RESERVED_CLAIMS:
+            raise ValueError(f"--claim {name}: set by the token itself (use --sub, --ttl, --scope)")
+        claims[name] = value
+    return claims
+
+
 def _dev_state() -> dict[str, Any]:
     try:
         data = json.loads(DEV_STATE.read_text(encoding="utf-8"))
@@ -87,7 +106,16 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     parser.add_argument("--secret", default=None, help=f"default: ${SECRET_VAR}, else the running make dev's")
     parser.add_argument("--issuer", default=None)
     parser.add_argument("--audience", default=None)
+    parser.add_argument(
+        "--claim", action="append", metavar="NAME=VALUE",
+        help="another claim, e.g. tenant=acme for a key prefix tenants/{tenant}/users/{sub}/ (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        extra = parse_claims(args.claim)
+    except ValueError as exc:
+        print(f"token: {exc}", file=sys.stderr)
+        return 2
 
     state = _dev_state()
     auth = _config_auth(env)
@@ -95,7 +123,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
         # make dev AUTH=oidc: sign with its local issuer's current RSA key.
         from local.oidc import mint_rs256
 
-        claims = {"scope": args.scope} if args.scope else {}
+        claims = {**extra, **({"scope": args.scope} if args.scope else {})}
         print(
             mint_rs256(
                 args.sub, key=state["private_key_pem"], kid=state["kid"], issuer=state["issuer"],
@@ -114,7 +142,13 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     audience = args.audience or auth.get("audience") or state.get("audience") or DEV_AUDIENCE
     try:
         token = mint_token(
-            args.sub, secret=str(secret), issuer=issuer, audience=audience, ttl=args.ttl, scope=args.scope
+            args.sub,
+            secret=str(secret),
+            issuer=issuer,
+            audience=audience,
+            ttl=args.ttl,
+            scope=args.scope,
+            claims=extra,
         )
     except ValueError as exc:
         print(f"token: {exc}", file=sys.stderr)

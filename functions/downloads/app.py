@@ -25,7 +25,7 @@ api.protect("POST /downloads", action="download")
 def post_downloads(request: DownloadsRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
-    budget = api.runtime.budget(principal.sub, target_name)
+    budget = api.runtime.budget(api.runtime.owner(principal).subject, target_name)
     result = issue_download_urls(
         request,
         principal=principal,

@@ -30,7 +30,6 @@ from presign.lifecycle.models import (
     status_of,
 )
 from presign.lifecycle.records import Status
-from presign.lifecycle.service import owner_of
 from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
 from presign.multipart.checks import ClaimedPart
 from presign.multipart.models import SignedOperation
@@ -69,11 +68,11 @@ objects = object_stores(api.runtime)
     responses=openapi_responses(200, CompleteUploadResponse, "the stored object matched: complete"),
 )
 def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | None, Body()] = None) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_complete")
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_complete")
     logger.append_keys(upload_id=upload_id)
     result = lifecycle.complete(
-        owner_of(principal),
+        owner.digest,
         upload_id,
         objects=objects,
         spend=spending,
@@ -99,11 +98,11 @@ def _signing_for(name: str) -> tuple[Target, SigningContext]:
     responses=openapi_responses(200, SignedOperation, "a presigned S3 request on this multipart upload"),
 )
 def sign_operation(upload_id: str, request: SignOperationRequest) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_parts")
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_parts")
     logger.append_keys(upload_id=upload_id)
     signed = lifecycle.sign_operation(
-        owner_of(principal), upload_id, request, signing_for=_signing_for, spend=spending
+        owner.digest, upload_id, request, signing_for=_signing_for, spend=spending
     )
     logger.info("multipart request signed", extra={"operation": request.operation})
     return json_response(signed, headers=spending.headers())
@@ -111,19 +110,19 @@ def sign_operation(upload_id: str, request: SignOperationRequest) -> Any:
 
 @app.get("/uploads/<upload_id>", responses=openapi_responses(200, UploadStatus, "the upload's status"))
 def get_upload(upload_id: str) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_status")
-    record = lifecycle.status(owner_of(principal), upload_id, spend=spending)
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_status")
+    record = lifecycle.status(owner.digest, upload_id, spend=spending)
     parts = lifecycle.stored_parts(record, objects=objects)
     return json_response(status_of(record, parts), headers=spending.headers())
 
 
 @app.delete("/uploads/<upload_id>", responses=openapi_responses(204, None, "aborted, or deleted"))
 def delete_upload(upload_id: str) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_abort")
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_abort")
     logger.append_keys(upload_id=upload_id)
-    lifecycle.abort(owner_of(principal), upload_id, objects=objects, spend=spending)
+    lifecycle.abort(owner.digest, upload_id, objects=objects, spend=spending)
     return Response(status_code=204, headers={**NO_STORE, **spending.headers()})
 
 
@@ -133,10 +132,10 @@ def list_uploads(
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many items")] = 20,
     cursor: Annotated[str | None, Query(max_length=128, description="from the previous page")] = None,
 ) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_list")
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_list")
     page = lifecycle.list(
-        owner_of(principal),
+        owner.digest,
         status=status,
         limit=limit,
         cursor=cursor,

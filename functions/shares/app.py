@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign.runtime import Budget
 from presign.shares.models import CreateShareRequest, CreateShareResponse, ShareInfo, ShareList
-from presign.shares.service import owner_of
 from presign.shares.wiring import audit_log, build_shares, object_stores
 from presign.web import NO_STORE, Api, json_response, openapi_responses
 
@@ -50,8 +49,8 @@ def _public_base_url() -> str:
 class _Manage:
     """Spends the caller's ``share_manage`` budget once, and remembers it for the headers."""
 
-    def __init__(self, sub: str) -> None:
-        self.budget: Budget = api.runtime.budget(sub, api.runtime.settings.default_target)
+    def __init__(self, subject: str) -> None:
+        self.budget: Budget = api.runtime.budget(subject, api.runtime.settings.default_target)
 
     def __call__(self) -> None:
         self.budget.spend("share_manage")
@@ -61,7 +60,7 @@ class _Manage:
 def create_share(request: CreateShareRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
-    budget = api.runtime.budget(principal.sub, target_name)
+    budget = api.runtime.budget(api.runtime.owner(principal).subject, target_name)
     created = shares.create(
         request,
         principal=principal,
@@ -82,25 +81,25 @@ def list_shares(
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many items")] = 20,
     cursor: Annotated[str | None, Query(max_length=256, description="from the previous page")] = None,
 ) -> Any:
-    principal = api.principal()
-    spend = _Manage(principal.sub)
-    page = shares.list(owner_of(principal), limit=limit, cursor=cursor, spend=spend)
+    owner = api.runtime.owner(api.principal())
+    spend = _Manage(owner.subject)
+    page = shares.list(owner.digest, limit=limit, cursor=cursor, spend=spend)
     return json_response(page.model_dump(mode="json"), headers=spend.budget.headers())
 
 
 @app.get("/shares/<share_id>", responses=openapi_responses(200, ShareInfo, "one of the caller's shares"))
 def get_share(share_id: str) -> Any:
-    principal = api.principal()
-    spend = _Manage(principal.sub)
-    info = shares.get(owner_of(principal), share_id, spend=spend)
+    owner = api.runtime.owner(api.principal())
+    spend = _Manage(owner.subject)
+    info = shares.get(owner.digest, share_id, spend=spend)
     return json_response(info.model_dump(mode="json"), headers=spend.budget.headers())
 
 
 @app.delete("/shares/<share_id>", responses=openapi_responses(204, None, "revoked, at once"))
 def revoke_share(share_id: str) -> Any:
-    principal = api.principal()
-    spend = _Manage(principal.sub)
-    revoked = shares.revoke(owner_of(principal), share_id, spend=spend)
+    owner = api.runtime.owner(api.principal())
+    spend = _Manage(owner.subject)
+    revoked = shares.revoke(owner.digest, share_id, spend=spend)
     logger.append_keys(share=revoked.handle)
     metrics.add_metric(name="SharesRevoked", unit=MetricUnit.Count, value=1)
     return Response(status_code=204, headers={**NO_STORE, **spend.budget.headers()})

@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from presign.config import Target
 from presign.errors import UploadGone
 from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
-from presign.lifecycle.service import owner_of
 from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
 from presign.models import CreateUploadRequest, CreateUploadResponse
 from presign.multipart.models import RenewPartsResponse
@@ -48,7 +47,7 @@ objects = object_stores(api.runtime)
 def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
-    budget = api.runtime.budget(principal.sub, target_name)
+    budget = api.runtime.budget(api.runtime.owner(principal).subject, target_name)
     grant: CreateUploadResponse = lifecycle.begin(
         request,
         principal=principal,
@@ -80,11 +79,11 @@ def _signing_for(name: str) -> tuple[Target, SigningContext]:
     responses=openapi_responses(200, RenewPartsResponse, "fresh URLs for the parts asked for"),
 )
 def post_parts(upload_id: str, request: RenewPartsRequest) -> Any:
-    principal = api.principal()
-    spending = Spending(api.runtime, principal.sub, "upload_parts")
+    owner = api.runtime.owner(api.principal())
+    spending = Spending(api.runtime, owner.subject, "upload_parts")
     logger.append_keys(upload_id=upload_id)
     renewed = lifecycle.renew_parts(
-        owner_of(principal), upload_id, request, signing_for=_signing_for, spend=spending
+        owner.digest, upload_id, request, signing_for=_signing_for, spend=spending
     )
     metrics.add_metric(name="PartUrlsIssued", unit=MetricUnit.Count, value=len(renewed.parts))
     return json_response(renewed, headers=spending.headers())

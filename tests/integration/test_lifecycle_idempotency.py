@@ -17,7 +17,6 @@ import pytest
 from local.servers import MotoServer
 from presign.adapters.dynamodb_uploads import owner_pk
 from presign.auth import Principal
-from presign.lifecycle.service import owner_of
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import function_env, load_function, settings_document
@@ -29,6 +28,7 @@ from tests.support.lifecycle import (
     point_at,
     with_records,
 )
+from tests.support.owners import owner_of
 
 THREADS = 20
 BURST = 50

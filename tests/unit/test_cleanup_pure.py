@@ -18,9 +18,9 @@ from presign.cleanup.runner import Cleanup
 from presign.cleanup.settings import CleanupSettings
 from presign.config import Target
 from presign.errors import InvalidRequest, UnknownTarget, UploadGone
-from presign.keys import upload_key, user_prefix
+from presign.keys import Namespace, upload_key, user_prefix
 from presign.lifecycle.ids import new_upload_id
-from presign.lifecycle.records import UploadRecord
+from presign.lifecycle.records import Multipart, UploadRecord
 from presign.lifecycle.service import Lifecycle
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.verification import ObjectFacts
@@ -77,6 +77,9 @@ def test_every_key_the_service_makes_parses_back_to_its_caller_and_upload(
     assert parsed is not None, key
     assert (parsed.sub, parsed.upload_id) == (sub, upload_id)
     assert key.startswith(ServiceKeys.of(shaped).static_prefix)
+    # and the owner it rebuilds from the key's claims is the one the caller's records have
+    assert parsed.claims == {"sub": sub, "tenant": tenant}
+    assert parsed.owner == Namespace(frozenset(("sub", "tenant"))).owner(principal).digest
 
 
 @pytest.mark.parametrize(
@@ -211,3 +214,42 @@ def test_a_completion_after_the_fence_answers_gone_and_confirms_nothing() -> Non
         "complete", now=T, etag='"e"', completed_at=T
     )
     assert table.transition(done, expected="pending", ttl=None) is False
+
+
+def test_the_sweep_finds_the_record_of_a_tenants_upload_and_leaves_it() -> None:
+    # Given a multipart upload of sub 42 of acme, under tenants/{tenant}/users/{sub}/, begun three
+    # days ago with a lifetime that has not ended, and its record (keyed by sub and tenant)
+    shaped = target("tenants/{tenant}/users/{sub}/")
+    principal = Principal(sub="42", claims={"tenant": "acme"})
+    objects = SweepObjects()
+    upload_id = new_upload_id(NOW - timedelta(days=3), lambda n: b"\x05" * n)
+    key = upload_key(
+        user_prefix(shaped.key_prefix, principal), upload_id=upload_id, filename="big.bin", now=NOW
+    )
+    storage_id = objects.start_multipart(key, content_type="video/mp4", metadata={}, checksums=False)
+    objects.initiated[storage_id] = T - 3 * 86_400
+    table = MemoryRecords()
+    record = UploadRecord(
+        owner=Namespace(frozenset(("sub", "tenant"))).owner(principal).digest, upload_id=upload_id,
+        target="main", key=key, method="PUT", size=12 * 1024**2, content_type="video/mp4",
+        status="pending", created_at=T - 3 * 86_400, expires_at=T + 86_400, updated_at=T - 3 * 86_400,
+        multipart=Multipart(storage_upload_id=storage_id, part_size=5 * 1024**2),
+    )  # fmt: skip
+    table.records[(record.owner, record.upload_id)] = record
+
+    # When the cleanup sweeps the storage
+    report = Cleanup(
+        CleanupSettings(concurrency=1),
+        targets={"main": shaped},
+        records=MemoryCleanupRecords(table),
+        shares=NoShares(),
+        storage=lambda _: objects,
+        clock=lambda: NOW,
+        closed_retention=86_400,
+        share_grace=86_400,
+        warn=lambda message, keys: None,
+    ).run(dry_run=False, remaining_ms=lambda: 10**9)
+
+    # Then the record named the upload (read back from the key: sub and tenant), nothing was aborted
+    assert report.as_dict()["targets"]["main"]["orphans_aborted"] == 0, report.as_dict()
+    assert storage_id in objects.uploads

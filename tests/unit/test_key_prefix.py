@@ -195,7 +195,7 @@ def test_overlapping_targets_on_one_bucket_are_refused(first: dict[str, Any], se
     ("first", "second"),
     [
         ({"key_prefix": "users/{sub}/"}, {"key_prefix": "avatars/{sub}/"}),
-        ({"key_prefix": "users/{sub}/"}, {"key_prefix": "tenants/{tenant}/users/{sub}/"}),
+        ({"key_prefix": "users/{tenant}/{sub}/"}, {"key_prefix": "tenants/{tenant}/users/{sub}/"}),
         ({"key_prefix": "a/{sub}/x/"}, {"key_prefix": "a/{sub}/y/"}),
         ({}, {"bucket": "other-bucket"}),
         ({}, {"endpoint_url": "http://127.0.0.2:8333"}),
@@ -257,9 +257,12 @@ def test_overlap_check_agrees_with_the_oracle(a: str, b: str) -> None:
     assert PrefixTemplate.parse(a).overlaps(PrefixTemplate.parse(b)) is expected, (a, b, expected)
     assert PrefixTemplate.parse(b).overlaps(PrefixTemplate.parse(a)) is expected, (a, b, expected)
     # And what a deployment sees: the configuration is refused exactly when they can overlap
+    # (or, checked after that, when they name different claims: one namespace for all targets)
     raw = document({"key_prefix": a}, {"key_prefix": b})
     if expected:
         assert "targets.t1.key_prefix" in refusal(raw), (a, b)
+    elif PrefixTemplate.parse(a).claims != PrefixTemplate.parse(b).claims:
+        assert "must name every claim" in refusal(raw), (a, b)
     else:
         assert set(parse_settings(raw).targets) == {"t0", "t1"}, (a, b)
 

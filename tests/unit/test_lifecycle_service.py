@@ -13,13 +13,14 @@ from presign.auth import Principal
 from presign.config import Target
 from presign.errors import IdempotencyInProgress, NotUploaded, UploadGone, UploadNotPending
 from presign.lifecycle.idempotency import STALE_CLAIM_SECONDS, Claim, fingerprint, key_digest
-from presign.lifecycle.service import CREATE_ROUTE, Lifecycle, owner_of
+from presign.lifecycle.service import CREATE_ROUTE, Lifecycle
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.verification import ObjectFacts
 from presign.models import CreateUploadRequest
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 from presign.signing_context import SigningContext
 from tests.support.memory import MemoryObjects, MemoryRecords
+from tests.support.owners import owner_of
 
 ALICE = Principal("alice")
 TARGET = Target(bucket="b-test", endpoint_url="http://127.0.0.1:9", addressing_style="path")

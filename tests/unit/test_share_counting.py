@@ -25,12 +25,13 @@ from presign.errors import PresignError
 from presign.lifecycle.verification import ObjectFacts
 from presign.shares.models import CreateShareRequest
 from presign.shares.passwords import PasswordHasher
-from presign.shares.service import Shares, owner_of
+from presign.shares.service import Shares
 from presign.shares.settings import ShareSettings
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 from presign.signing_context import SigningContext
 from tests.support.clock import ManualClock
 from tests.support.memory_shares import MemoryShares
+from tests.support.owners import owner_of
 
 PASSWORD = "open sesame 42"
 TARGET = Target(bucket="bucket-under-test", endpoint_url="http://127.0.0.1:9", addressing_style="path")

@@ -7,6 +7,7 @@ public or a private one that becomes public.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import subprocess
@@ -878,6 +879,36 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
         "NonKeyAttributes": ["target", "object_key", "status"],
     }
     assert "ProvisionedThroughput" not in pending and "ProvisionedThroughput" not in removable
+
+
+def test_the_uploads_function_reaches_only_record_and_claim_items(template: dict[str, Any]) -> None:
+    # Given what the uploads function may do on the uploads table, by action: the partitions
+    # (dynamodb:LeadingKeys) each statement allows
+    from presign.adapters.dynamodb_uploads import claim_pk, owner_pk
+
+    reach: dict[str, set[str]] = {}
+    for stmt in _statements(template["Resources"]["UploadsFunction"]):
+        if UPLOADS_TABLE_ARN not in _as_list(stmt["Resource"]):
+            continue
+        # Only the one condition: another operator or key could widen or void it
+        assert stmt.get("Condition", {}).keys() == {"ForAllValues:StringLike"}, stmt
+        assert stmt["Condition"]["ForAllValues:StringLike"].keys() == {"dynamodb:LeadingKeys"}, stmt
+        patterns = _as_list(stmt["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+        for action in _as_list(stmt["Action"]):
+            assert action not in reach, f"{action} on the uploads table in two statements"
+            reach[action] = set(patterns)
+
+    # Then records and claims may be put and read; only claims updated (statuses are the
+    # lifecycle function's to move)
+    assert reach == {
+        "dynamodb:PutItem": {"u#*", "i#*"},
+        "dynamodb:GetItem": {"u#*", "i#*"},
+        "dynamodb:UpdateItem": {"i#*"},
+    }
+    # And the patterns are the adapter's partitions: a record's matches "u#*" only, a claim's "i#*"
+    record, claim = owner_pk("0" * 32), claim_pk("0" * 32, "f" * 64)
+    assert [p for p in ("u#*", "i#*") if fnmatch.fnmatchcase(record, p)] == ["u#*"], record
+    assert [p for p in ("u#*", "i#*") if fnmatch.fnmatchcase(claim, p)] == ["i#*"], claim
 
 
 def test_functions_that_record_uploads_know_the_table(template: dict[str, Any]) -> None:

@@ -539,6 +539,35 @@ class Settings(_Model):
             seen.append((name, target))
         return self
 
+    @model_validator(mode="after")
+    def _one_namespace(self) -> Settings:
+        # Records, shares, claims and rate limits are keyed by the namespace claims
+        # (Principal.owner_subject). A target whose prefix leaves one out would put two owners'
+        # files under one prefix, and the cleanup could not read an owner back from its keys.
+        namespace = self.namespace_claims
+        short = {
+            name: sorted(namespace - PrefixTemplate.parse(target.key_prefix).claims)
+            for name, target in self.targets.items()
+        }
+        short = {name: missing for name, missing in short.items() if missing}
+        if short:
+            which = ", ".join(f"targets.{name}.key_prefix lacks {missing}" for name, missing in short.items())
+            raise ValueError(
+                f"{which}: every target's key_prefix must name every claim that any of them names "
+                f"({sorted(namespace)}), since one identity made of them owns a caller's uploads, "
+                "shares and rate limits on every target"
+            )
+        return self
+
+    @property
+    def namespace_claims(self) -> frozenset[str]:
+        """The claims that name a caller's namespace: those the targets' key prefixes name."""
+        return frozenset(
+            claim
+            for target in self.targets.values()
+            for claim in PrefixTemplate.parse(target.key_prefix).claims
+        )
+
     def target(self, name: str | None) -> tuple[str, Target]:
         chosen = name or self.default_target
         try:

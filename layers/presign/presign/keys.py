@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from presign.auth.principal import Principal
+from presign.auth.principal import Principal, owner_subject
 from presign.errors import AuthorizationError, InvalidRequest, UnsafeKey
 from presign.prefixes import PrefixTemplate
+from presign.ratelimit.limiter import subject_digest
+
+if TYPE_CHECKING:
+    from presign.config import Settings
 
 MAX_KEY_BYTES = 1024
 MAX_FILENAME_BYTES = 200
@@ -103,3 +110,57 @@ def require_within(key: str, prefix: str) -> None:
     """Raise AuthorizationError unless ``key`` (already normalized) is strictly under ``prefix``."""
     if not key.startswith(prefix) or len(key) == len(prefix):
         raise AuthorizationError("the key is outside your namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A caller as what they own knows them (``Namespace.owner``)."""
+
+    #: What the rate limiter counts (it hashes it into its item keys itself).
+    subject: str
+    #: What upload records, shares, Idempotency-Key claims and cursors are keyed by.
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    """Who owns what: the deployment's namespace claims and each target's key prefix template.
+
+    An owner is ``sub`` plus every other claim the prefixes name (``Principal.owner_subject``):
+    with ``tenants/{tenant}/users/{sub}/``, sub 42 of acme and sub 42 of globex are two owners, as
+    their storage is two prefixes. The configuration makes every target's template name all of
+    these claims, so the owner can also be read back from any key the service made (``holds``,
+    the cleanup's sweep).
+    """
+
+    claims: frozenset[str] = frozenset(("sub",))
+    #: Each target's ``key_prefix``, by name. Empty (tests): no key is checked against one.
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def of(settings: Settings) -> Namespace:
+        templates = {name: target.key_prefix for name, target in settings.targets.items()}
+        return Namespace(settings.namespace_claims, templates)
+
+    def owner(self, principal: Principal) -> Owner:
+        """The caller's identity; ``AuthorizationError`` (403) if the token lacks a namespace claim."""
+        subject = principal.owner_subject(self.claims)
+        return Owner(subject=subject, digest=subject_digest(subject))
+
+    def holds(self, owner: str, target: str, key: str) -> bool:
+        """Whether ``key`` on ``target`` lies under the prefix of the owner whose digest is ``owner``.
+
+        Defence in depth for every record and share found by an id: it is the caller's only if
+        its key is under the caller's prefix as the target is configured now. A target no
+        longer configured is left to the route, which answers that (410).
+        """
+        template = self.templates.get(target)
+        if template is None:
+            return True
+        values = PrefixTemplate.parse(template).claims_of(key)
+        return values is not None and owner_digest(values) == owner
+
+
+def owner_digest(values: Mapping[str, str]) -> str:
+    """The owner of a prefix made of these claim values (read back from a key)."""
+    return subject_digest(owner_subject(values))

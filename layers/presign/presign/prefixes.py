@@ -75,6 +75,26 @@ class PrefixTemplate:
                 parts.append(segment)
         return "".join(f"{part}/" for part in parts)
 
+    def claims_of(self, key: str) -> dict[str, str] | None:
+        """The claim values of the expansion ``key`` lies strictly under; None if under none.
+
+        The inverse of ``expand``: a key the service made gives back the values its prefix was
+        made of (``tenants/acme/users/42/...`` of ``tenants/{tenant}/users/{sub}/`` gives
+        ``{"tenant": "acme", "sub": "42"}``).
+        """
+        parts = key.split("/")
+        if not "/".join(parts[len(self.segments) :]):
+            return None  # the prefix itself, or shorter than it
+        values: dict[str, str] = {}
+        for segment, part in zip(self.segments, parts, strict=False):
+            if isinstance(segment, Claim):
+                if not SAFE_SEGMENT.fullmatch(part):
+                    return None
+                values[segment.name] = part
+            elif segment != part:
+                return None
+        return values
+
     def overlaps(self, other: PrefixTemplate) -> bool:
         """Whether some expansion of one is a prefix of (or equal to) some expansion of the other."""
         return self.overlap_example(other) is not None

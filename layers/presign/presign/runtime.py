@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from presign.adapters.credentials import SignerProvider
 from presign.adapters.environment import SecretResolver, load_settings
-from presign.auth import Authenticator, build_authenticator
+from presign.auth import Authenticator, Principal, build_authenticator
 from presign.clock import Clock, system_clock
 from presign.config import Settings, Target
 from presign.errors import ConfigurationError, DependencyUnavailable, UnknownTarget
+from presign.keys import Namespace, Owner
 from presign.ratelimit.limiter import Decision, EventSink, RateLimiter, build_rate_limiter
 from presign.signing_context import SigningContext
 
@@ -70,6 +71,7 @@ class Runtime:
         # One clock for signing and token checks; tests replace system_clock to move time.
         self.clock = clock or system_clock
         self.settings: Settings = load_settings(self.environ)
+        self.namespace = Namespace.of(self.settings)
         self.signers = SignerProvider(self.environ, self.clock)
         self._authenticator: Authenticator | None = None
         self._cdn_signers: CdnSigners | None = None
@@ -102,7 +104,12 @@ class Runtime:
         return build_rate_limiter(limits, table_name=table, on_event=on_event, clock=self.clock)
 
     def budget(self, subject: str, target: str) -> Budget:
+        """``subject``: a caller's ``Owner.subject`` (or a client address for public routes)."""
         return Budget(self.limiter, subject, target)
+
+    def owner(self, principal: Principal) -> Owner:
+        """The caller as their records, shares, claims, cursors and rate limits know them."""
+        return self.namespace.owner(principal)
 
     def authenticator(self) -> Authenticator:
         if not self._authenticates:

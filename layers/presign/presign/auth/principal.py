@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,3 +44,33 @@ class Principal:
     def path_values(self, names: set[str] | frozenset[str]) -> dict[str, str]:
         """``path_segment`` for every placeholder of a key prefix template."""
         return {name: self.path_segment(name) for name in sorted(names)}
+
+    def owner_subject(self, namespace: frozenset[str]) -> str:
+        """Who the caller is to what they own: records, shares, Idempotency-Key claims, cursors
+        and rate limits (``owner_subject`` below; ``presign.keys.Namespace.owner`` hashes it).
+
+        ``namespace``: the deployment's namespace claims (``Settings.namespace_claims``), the
+        claims every target's key prefix names, so two callers share a subject exactly when they
+        share a prefix. A claim the token lacks raises ``AuthorizationError``, as building the
+        prefix would.
+        """
+        if namespace == _SUB_ONLY:
+            # The subject as it always was, unchecked as before: no key of a {sub} deployment moves.
+            return self.sub
+        return owner_subject(self.path_values(namespace))
+
+
+_SUB_ONLY = frozenset(("sub",))
+
+
+def owner_subject(values: Mapping[str, str]) -> str:
+    """The canonical text of a caller's namespace claims (the values a key prefix was made of).
+
+    Only ``sub``: the sub itself, today's subject, so a ``{sub}`` deployment's digests stay
+    byte-identical. More claims: the JSON array of the sorted ``[name, value]`` pairs, which no two
+    different sets of pairs share (tenant ``a-b`` with sub ``c`` is ``[["sub","c"],["tenant","a-b"]]``,
+    tenant ``a`` with sub ``b-c`` is ``[["sub","b-c"],["tenant","a"]]``).
+    """
+    if values.keys() == _SUB_ONLY:
+        return values["sub"]
+    return json.dumps(sorted(values.items()), ensure_ascii=False, separators=(",", ":"))

@@ -4,24 +4,36 @@ The service makes every upload key itself (``presign.keys.upload_key``):
 ``{prefix}{kind prefix?}{yyyy}/{mm}/{dd}/{upload_id}/{filename}``, where the prefix is the
 target's template filled with the caller's claims. The sweep lists under the template's static
 part (``users/`` of ``users/{sub}/``) and touches a key only if it matches that whole shape; the
-match also gives the ``sub`` and the upload id, so the record that may claim the upload is one
-``GetItem`` away.
+match also gives the claim values of the prefix (``sub``, and ``tenant`` in
+``tenants/{tenant}/users/{sub}/``: every target's template names every namespace claim) and the
+upload id, so the record that may claim the upload is one ``GetItem`` away.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from presign.config import Target
+from presign.keys import owner_digest
 from presign.lifecycle.ids import ALPHABET, LENGTH
 from presign.prefixes import SAFE_SEGMENT, Claim, PrefixTemplate
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceKey:
-    sub: str
+    claims: Mapping[str, str]  # the values the key's prefix was made of
     upload_id: str
+
+    @property
+    def sub(self) -> str:
+        return self.claims["sub"]
+
+    @property
+    def owner(self) -> str:
+        """The owner digest of the records that may name this upload (``Namespace.owner``)."""
+        return owner_digest(self.claims)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +69,5 @@ class ServiceKeys:
         match = self.pattern.fullmatch(key)
         if match is None:
             return None
-        return ServiceKey(sub=match.group("c_sub"), upload_id=match.group("upload_id"))
+        claims = {name[2:]: value for name, value in match.groupdict().items() if name.startswith("c_")}
+        return ServiceKey(claims=claims, upload_id=match.group("upload_id"))

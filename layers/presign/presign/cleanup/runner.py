@@ -62,7 +62,6 @@ from presign.cleanup.report import UNATTRIBUTED, Kind, Report
 from presign.cleanup.settings import DAY, CleanupSettings
 from presign.config import Target
 from presign.lifecycle.records import UploadRecord
-from presign.ratelimit.limiter import subject_digest
 
 LOOKUP_BATCH = 100  # storage uploads looked up in the records table at once (BatchGetItem's limit)
 # Final statuses whose object was never confirmed, or was deleted by its owner: anything at their
@@ -271,7 +270,7 @@ class Cleanup:
             for upload in storage.list_multipart(keys.static_prefix):
                 ours = keys.parse(upload.key)
                 if ours is not None and self._now() - upload.initiated >= max_age:
-                    yield upload, (subject_digest(ours.sub), ours.upload_id)
+                    yield upload, (ours.owner, ours.upload_id)
 
         def orphans() -> Iterator[_Named]:
             """The candidates no record names, looked up ``LOOKUP_BATCH`` at a time."""

@@ -37,6 +37,7 @@ from presign.errors import (
     UploadNotPending,
 )
 from presign.expiry import choose_expiry
+from presign.keys import Namespace
 from presign.lifecycle.cursor import decode_cursor, encode_cursor
 from presign.lifecycle.idempotency import (
     AWAIT_RECORD_DELAYS,
@@ -60,7 +61,6 @@ from presign.multipart.operations import METHODS, operation_url
 from presign.multipart.parts import sign_parts
 from presign.multipart.requests import RenewPartsRequest, SignOperationRequest
 from presign.providers import max_expiry
-from presign.ratelimit.limiter import subject_digest
 from presign.signing_context import SigningContext
 from presign.uploads import Issued, MultipartStart, StartMultipart, create_upload
 
@@ -100,11 +100,6 @@ class AuditEvent:
 AuditSink = Callable[[AuditEvent], None]
 
 
-def owner_of(principal: Principal) -> str:
-    """The caller as records know them: a digest of ``sub`` (the rate limiter's, so one hash)."""
-    return subject_digest(principal.sub)
-
-
 class _Claimed(Exception):
     def __init__(self, claim: Claim) -> None:
         self.claim = claim
@@ -130,9 +125,13 @@ class Lifecycle:
         sleep: Callable[[float], None] = time.sleep,
         random_bytes: Callable[[int], bytes] = os.urandom,
         audit: AuditSink | None = None,
+        namespace: Namespace | None = None,
     ) -> None:
+        """``namespace``: who owns what (``Runtime.namespace``); by default ``{sub}`` alone, with no
+        target's prefix known, so no record's key is checked against one (tests)."""
         self._store = store
         self._settings = settings
+        self._namespace = namespace or Namespace()
         self._clock = clock
         self._sleep = sleep
         self._new_id = MonotonicIds(random_bytes)
@@ -178,7 +177,7 @@ class Lifecycle:
                 upload_id=upload_id,
                 spend=spend,
             ).response
-        owner = owner_of(principal)
+        owner = self._namespace.owner(principal).digest
         start = self._starter(objects, target_name)
         if idempotency_key is None:
             issued = create_upload(
@@ -751,7 +750,7 @@ class Lifecycle:
         records: list[UploadRecord] = []
         for _ in range(MAX_LIST_QUERIES):
             page = store.page(owner, status=status, limit=limit - len(records), after=after)
-            records.extend(page.records)
+            records.extend(r for r in page.records if self._namespace.holds(owner, r.target, r.key))
             after = page.last_upload_id
             if after is None or len(records) >= limit:
                 break
@@ -766,9 +765,10 @@ class Lifecycle:
         return self._store
 
     def _get(self, owner: str, upload_id: str) -> UploadRecord:
-        # A malformed id, an unknown one and another caller's are the same answer.
+        # A malformed id, an unknown one and another caller's are the same answer; so is one
+        # whose key is outside the caller's prefix (defence in depth: Namespace.holds).
         record = self._require().get(owner, upload_id) if is_upload_id(upload_id) else None
-        if record is None:
+        if record is None or not self._namespace.holds(owner, record.target, record.key):
             raise NotFound("no such upload")
         return record
 

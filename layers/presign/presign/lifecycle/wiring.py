@@ -26,7 +26,7 @@ def build_lifecycle(runtime: Runtime, *, audit: AuditSink | None = None, require
             raise ConfigurationError(
                 "the upload lifecycle routes need upload records (upload_records.enabled: true)"
             )
-        return Lifecycle(None, settings, clock=runtime.clock, audit=audit)
+        return Lifecycle(None, settings, clock=runtime.clock, audit=audit, namespace=runtime.namespace)
     table = settings.table_name or runtime.environ.get(UPLOADS_TABLE_VAR, "").strip()
     if not table:
         raise ConfigurationError(
@@ -38,7 +38,7 @@ def build_lifecycle(runtime: Runtime, *, audit: AuditSink | None = None, require
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 
     store = DynamoDbRecordStore(rate_limit_client(), table)
-    return Lifecycle(store, settings, clock=runtime.clock, audit=audit)
+    return Lifecycle(store, settings, clock=runtime.clock, audit=audit, namespace=runtime.namespace)
 
 
 def object_stores(runtime: Runtime) -> ObjectsFor:
@@ -61,7 +61,10 @@ def object_stores(runtime: Runtime) -> ObjectsFor:
 
 
 class Spending:
-    """One request's spending of ``action``, on the lane of the target it turns out to concern."""
+    """One request's spending of ``action``, on the lane of the target it turns out to concern.
+
+    ``subject``: the caller's ``Owner.subject``.
+    """
 
     def __init__(self, runtime: Runtime, subject: str, action: str) -> None:
         self._runtime = runtime

@@ -40,11 +40,10 @@ from presign.errors import (
     UploadNotComplete,
 )
 from presign.expiry import choose_expiry
-from presign.keys import normalize_key, require_within, user_prefix
+from presign.keys import Namespace, normalize_key, require_within, user_prefix
 from presign.lifecycle.ids import is_upload_id
 from presign.lifecycle.store import ObjectStore, RecordStore
 from presign.models import KEY, DownloadsRequest
-from presign.ratelimit.limiter import subject_digest
 from presign.shares.ids import handle_from_path, handle_of, is_share_id, new_share_id
 from presign.shares.models import CreateShareRequest, CreateShareResponse, ShareInfo, ShareList, info_of, iso
 from presign.shares.passwords import PasswordHasher
@@ -120,11 +119,6 @@ def client_key(source_ip: str) -> str:
     return str(address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else str(address)
 
 
-def owner_of(principal: Principal) -> str:
-    """The owner as shares know them: the digest the rate limiter and upload records use."""
-    return subject_digest(principal.sub)
-
-
 def _cursor_tag(owner: str) -> str:
     return hashlib.sha256(f"share-cursor:{owner}".encode()).hexdigest()[:16]
 
@@ -183,7 +177,11 @@ class Shares:
         uploads: RecordStore | None = None,
         audit: AuditSink | None = None,
         new_id: Callable[[], str] = new_share_id,
+        namespace: Namespace | None = None,
     ) -> None:
+        """``namespace``: who owns what (``Runtime.namespace``); by default ``{sub}`` alone, with no
+        target's prefix known, so no share's key is checked against one (tests)."""
+        self._namespace = namespace or Namespace()
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -220,7 +218,7 @@ class Shares:
         lifetime = min(request.expires_in or policy.default_expiry, policy.max_expiry)
         spend()
 
-        owner = owner_of(principal)
+        owner = self._namespace.owner(principal).digest
         self._require_complete_upload(owner, key)
         facts = objects(target_name).head(key, checksum=False)
         if facts is None:
@@ -291,8 +289,9 @@ class Shares:
     def _owned(self, owner: str, path_id: str) -> Share:
         handle = handle_from_path(path_id)
         share = self._store.get(handle) if handle is not None else None
-        # Another owner's share, a malformed id and an unknown one are the same answer.
-        if share is None or share.owner != owner:
+        # Another owner's share, a malformed id and an unknown one are the same answer; so is one
+        # whose key is outside the owner's prefix (defence in depth: Namespace.holds).
+        if share is None or share.owner != owner or not self._namespace.holds(owner, share.target, share.key):
             raise NotFound("no such share")
         return share
 
@@ -316,7 +315,7 @@ class Shares:
         shares: list[Share] = []
         for _ in range(MAX_LIST_QUERIES):
             page = self._store.page(owner, limit=limit - len(shares), after=after)
-            shares.extend(page.shares)
+            shares.extend(s for s in page.shares if self._namespace.holds(owner, s.target, s.key))
             after = page.last
             if after is None or len(shares) >= limit:
                 break

@@ -44,7 +44,9 @@ def build_shares(runtime: Runtime, *, audit: AuditSink | None = None, with_uploa
 
         uploads = DynamoDbRecordStore(rate_limit_client(), uploads_table)
     store = DynamoDbShareStore(rate_limit_client(), table)
-    return Shares(store, settings, clock=runtime.clock, uploads=uploads, audit=audit)
+    return Shares(
+        store, settings, clock=runtime.clock, uploads=uploads, audit=audit, namespace=runtime.namespace
+    )
 
 
 def object_stores(runtime: Runtime) -> ObjectsFor:
