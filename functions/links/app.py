@@ -30,7 +30,8 @@ from presign.web import Api, cache_control, describe, json_response
 
 logger = Logger()
 metrics = Metrics()
-api = Api(logger, metrics, public=True)
+# The visitor's address: the per-client limits count it (``_open``).
+api = Api(logger, metrics, public=True, reads=("requestContext.http.sourceIp",))
 app = api.app
 resolve = api.handler()
 api.accept_form("POST /s/{share_id}", fields=("password",))
@@ -143,7 +144,7 @@ def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
 
 def _open(share_id: str, password: str | None) -> Response[str]:
     context = app.current_event.request_context
-    client = client_key(str(context.http.source_ip or ""))
+    client = client_key(context.http.source_ip)  # the gate made sure it is there
     try:
         grant = shares.open(
             share_id, password=password, client=client, limits=limits, objects=objects, signer=sign_for
