@@ -126,14 +126,12 @@ def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
     """The refusal as a page: the same status, code and headers as the JSON one (``describe``)."""
     status, _, message, headers = describe(exc)
     origin = None
-    name = "Protected file"
     if isinstance(exc, errors.PasswordError | errors.ShareLocked):
         share = shares.peek(share_id)
         if share is not None:
-            name = share.served_name()
-            origin = _storage_origin(share.target)
+            origin = _storage_origin(share.target)  # the form may be redirected there
         problem = None if isinstance(exc, errors.PasswordRequired) else message
-        body = password_page(name, problem=problem)
+        body = password_page(problem=problem)  # names nothing before the password is accepted
         # The form itself is what a browser asked for: 200; a wrong password keeps its 401.
         if isinstance(exc, errors.PasswordRequired):
             status = 200  # type: ignore[assignment]
