@@ -223,6 +223,7 @@ def _in_process() -> list[dict[str, Any]]:
                     target=target,
                     signing=signing,
                     spend=lambda _: None,
+                    spend_parts=lambda _target, _cost=1: None,
                     objects=lambda _: storage,
                 )
 

@@ -30,7 +30,8 @@ from presign.web import Api, cache_control, describe, json_response
 
 logger = Logger()
 metrics = Metrics()
-api = Api(logger, metrics, public=True)
+# The visitor's address: the per-client limits count it (``_open``).
+api = Api(logger, metrics, public=True, reads=("requestContext.http.sourceIp",))
 app = api.app
 resolve = api.handler()
 api.accept_form("POST /s/{share_id}", fields=("password",))
@@ -125,14 +126,12 @@ def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
     """The refusal as a page: the same status, code and headers as the JSON one (``describe``)."""
     status, _, message, headers = describe(exc)
     origin = None
-    name = "Protected file"
     if isinstance(exc, errors.PasswordError | errors.ShareLocked):
         share = shares.peek(share_id)
         if share is not None:
-            name = share.served_name()
-            origin = _storage_origin(share.target)
+            origin = _storage_origin(share.target)  # the form may be redirected there
         problem = None if isinstance(exc, errors.PasswordRequired) else message
-        body = password_page(name, problem=problem)
+        body = password_page(problem=problem)  # names nothing before the password is accepted
         # The form itself is what a browser asked for: 200; a wrong password keeps its 401.
         if isinstance(exc, errors.PasswordRequired):
             status = 200  # type: ignore[assignment]
@@ -143,7 +142,7 @@ def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
 
 def _open(share_id: str, password: str | None) -> Response[str]:
     context = app.current_event.request_context
-    client = client_key(str(context.http.source_ip or ""))
+    client = client_key(context.http.source_ip)  # the gate made sure it is there
     try:
         grant = shares.open(
             share_id, password=password, client=client, limits=limits, objects=objects, signer=sign_for

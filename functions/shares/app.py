@@ -23,7 +23,8 @@ from presign.web import NO_STORE, Api, json_response, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
-api = Api(logger, metrics)
+# The API's own host: the public link is built on it when no public_base_url is configured.
+api = Api(logger, metrics, reads=("requestContext.domainName",))
 app = api.app
 resolve = api.handler()
 for route in ("POST /shares", "GET /shares", "GET /shares/{share_id}", "DELETE /shares/{share_id}"):
@@ -41,7 +42,7 @@ def _public_base_url() -> str:
     if configured:
         return configured
     # The API's own host, as the request reached it. Plain http only for a local emulator.
-    host = str(app.current_event.request_context.domain_name or "localhost")
+    host = app.current_event.request_context.domain_name  # the gate made sure it is there
     loopback = host.split(":")[0] in ("127.0.0.1", "localhost") or host.startswith("[::1]")
     return f"{'http' if loopback else 'https'}://{host}"
 

@@ -47,7 +47,11 @@ objects = object_stores(api.runtime)
 def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)
-    budget = api.runtime.budget(api.runtime.owner(principal).subject, target_name)
+    subject = api.runtime.owner(principal).subject
+    budget = api.runtime.budget(subject, target_name)
+    # A replay (the same Idempotency-Key) never spends the upload again; the part URLs it signs
+    # anew cost what /parts charges.
+    part_urls = Spending(api.runtime, subject, "upload_parts")
     grant: CreateUploadResponse = lifecycle.begin(
         request,
         principal=principal,
@@ -55,6 +59,7 @@ def post_upload(request: CreateUploadRequest) -> Any:
         target=target,
         signing=api.runtime.signing(target_name, target),
         spend=lambda checked: budget.upload(checked.size),
+        spend_parts=part_urls,
         idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
         objects=objects,
     )
@@ -64,7 +69,7 @@ def post_upload(request: CreateUploadRequest) -> Any:
         extra={"method": grant.method, "size": request.size, "multipart": grant.multipart is not None},
     )
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
-    return json_response(grant, 201, headers=budget.headers())
+    return json_response(grant, 201, headers={**budget.headers(), **part_urls.headers()})
 
 
 def _signing_for(name: str) -> tuple[Target, SigningContext]:

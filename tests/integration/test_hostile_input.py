@@ -10,16 +10,18 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from local.servers import MotoServer
 from tests.integration.conftest import Client
 from tests.support.events import AUDIENCE, ISSUER, FakeContext, http_event, token
 from tests.support.functions import settings_document
+from tests.support.shares import BUCKET, Stack, make_stack, moto_with_bucket, s3, share_document
 
 UPLOAD = {"filename": "cat.png", "content_type": "image/png", "size": 1234}
 DOWNLOAD = {"keys": "users/alice/2026/a.txt"}
@@ -285,7 +287,9 @@ MALFORMED: dict[str, Callable[[dict[str, Any]], None]] = {
     "http-null": _set("requestContext.http", None),
     "method-a-number": _set("requestContext.http.method", 5),
     "requestId-a-list": _set("requestContext.requestId", ["x"]),
+    "requestId-missing": lambda e: e["requestContext"].pop("requestId"),  # every log line reads it
     "stage-a-number": _set("requestContext.stage", 1),
+    "stage-missing": lambda e: e["requestContext"].pop("stage"),  # Powertools reads it for the path
     "authorizer-a-list": _set("requestContext.authorizer", [1]),
     "authorizer-a-string": _set("requestContext.authorizer", "x"),
     "jwt-a-number": _set("requestContext.authorizer", {"jwt": 5}),
@@ -401,3 +405,81 @@ def test_no_event_mutation_yields_a_500(
 def test_no_body_yields_a_500(uploads: Client, raw: bytes, content_type: str) -> None:
     response = call(uploads, event_for("/uploads", body=raw, content_type=content_type))
     assert response["statusCode"] in (201, 400, 413, 415, 422), (raw, response["body"])
+
+
+# ------------------------------------------------- fields one function reads (issue 17): 400, not 500
+
+
+@pytest.fixture(scope="module")
+def moto() -> Iterator[MotoServer]:
+    yield from moto_with_bucket()
+
+
+@pytest.fixture
+def shares_stack(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    # No public_base_url: the owner's function builds the link on the request's domainName.
+    document = share_document(moto.endpoint_url)
+    del document["shares"]["public_base_url"]
+    return make_stack(moto, monkeypatch, document)
+
+
+WITHOUT = {
+    "missing": ...,
+    "null": None,
+    "a-number": 5,
+    "empty": "",
+}
+
+
+def _without(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    *parents, leaf = path.split(".")
+    node = event
+    for name in parents:
+        node = node[name]
+    if value is ...:
+        node.pop(leaf)
+    else:
+        node[leaf] = value
+    return event
+
+
+@pytest.mark.parametrize("value", list(WITHOUT.values()), ids=list(WITHOUT))
+def test_a_link_visit_without_a_source_ip_is_400(shares_stack: Stack, moto: MotoServer, value: Any) -> None:
+    # Given a live share link (the public function counts its visitors by sourceIp)
+    alice = shares_stack.owner()
+    key = alice.key()
+    s3(moto).put_object(Bucket=BUCKET, Key=key, Body=b"%PDF", ContentType="application/pdf")
+    share_id = alice.share(key)["share_id"]
+    event = http_event("GET", f"/s/{share_id}", route="/s/{share_id}")
+    del event["headers"]["content-type"]
+    assert call(shares_stack.links_fn, copy.deepcopy(event))["statusCode"] == 302  # as API Gateway sends it
+
+    # When the event has no usable requestContext.http.sourceIp
+    response = call(shares_stack.links_fn, _without(event, "requestContext.http.sourceIp", value))
+
+    # Then it is refused as not API Gateway's, never a 500 nor a visit of an unknown client
+    error = assert_error(response, 400, "invalid_request")
+    assert "requestContext.http.sourceIp" in error["message"], error
+
+
+@pytest.mark.parametrize("value", list(WITHOUT.values()), ids=list(WITHOUT))
+def test_a_share_creation_without_a_domain_name_is_400(
+    shares_stack: Stack, moto: MotoServer, value: Any
+) -> None:
+    # Given an object alice may share, and a deployment that builds links on the API's own host
+    alice = shares_stack.owner()
+    key = alice.key()
+    s3(moto).put_object(Bucket=BUCKET, Key=key, Body=b"%PDF", ContentType="application/pdf")
+    event = http_event("POST", "/shares", {"key": key}, bearer=alice.bearer)
+    event["requestContext"]["domainName"] = "api.example.test"
+    made = call(shares_stack.owner_fn, copy.deepcopy(event))
+    assert made["statusCode"] == 201 and json.loads(made["body"])["url"].startswith(
+        "https://api.example.test/s/"
+    )
+
+    # When the event has no usable requestContext.domainName
+    response = call(shares_stack.owner_fn, _without(event, "requestContext.domainName", value))
+
+    # Then 400, before anything is spent or written (never a 500, nor a link on "localhost")
+    error = assert_error(response, 400, "invalid_request")
+    assert "requestContext.domainName" in error["message"], error

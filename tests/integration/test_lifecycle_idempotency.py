@@ -17,17 +17,20 @@ import pytest
 from local.servers import MotoServer
 from presign.adapters.dynamodb_uploads import owner_pk
 from presign.auth import Principal
+from presign.lifecycle.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import function_env, load_function, settings_document
 from tests.support.lifecycle import (
     RATE_LIMIT_TABLE,
     UPLOADS_TABLE,
+    Caller,
     body,
     moto_with_tables,
     point_at,
     with_records,
 )
+from tests.support.memory import MemoryObjects
 from tests.support.owners import owner_of
 
 THREADS = 20
@@ -226,3 +229,86 @@ def _defaults() -> dict[str, Any]:
     from presign.models import CreateUploadRequest
 
     return CreateUploadRequest.model_validate(UPLOAD).model_dump(mode="json")
+
+
+# -- a replay costs what it does (issue 17): the storage is not asked again ---------------------
+
+MiB = 1024**2
+PARTS_BURST = 100
+BIG = {"filename": "film.mp4", "content_type": "video/mp4", "size": 12 * MiB, "multipart": True}
+
+
+@pytest.fixture
+def replays(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> tuple[Caller, list[str], MemoryObjects]:
+    """The uploads and lifecycle functions over one counting in-memory storage."""
+    point_at(moto, monkeypatch)
+    document = with_records(
+        settings_document(
+            upload={"content_types": ["video/*", "text/plain"], "multipart": {"part_size": 5 * MiB}}
+        )
+    )
+    document["rate_limits"] = {
+        "actions": {
+            "upload": {"rate": 1, "period": 3600, "burst": BURST},
+            "upload_parts": {"rate": 1, "period": 3600, "burst": PARTS_BURST},
+            "upload_complete": {"rate": 1, "period": 3600, "burst": 5},
+        }
+    }
+    env = function_env(document)
+    env.update(PRESIGN_UPLOADS_TABLE=UPLOADS_TABLE, PRESIGN_RATE_LIMIT_TABLE=RATE_LIMIT_TABLE)
+    calls: list[str] = []
+    storage = MemoryObjects(before=calls.append)
+    uploads = Client(load_function("uploads", monkeypatch, env))
+    lifecycle = Client(load_function("lifecycle", monkeypatch, env))
+    for client in (uploads, lifecycle):
+        monkeypatch.setattr(client.module, "objects", lambda target: storage)
+    return Caller(uploads, lifecycle, sub=f"replay-{uuid.uuid4()}"), calls, storage
+
+
+def test_a_multipart_replay_calls_no_storage_and_pays_for_its_part_urls_only(
+    replays: tuple[Caller, list[str], MemoryObjects],
+) -> None:
+    caller, calls, _ = replays
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = caller.create(BIG, **key)
+    assert first["statusCode"] == 201 and remaining(first) == BURST - 1, first["body"]
+    assert calls == ["start_multipart"], calls
+    calls.clear()
+
+    # When the client retries (its answer was lost)
+    again = caller.create(BIG, **key)
+
+    # Then the same upload, with no storage call; its 3 part URLs cost 3 upload_parts units
+    assert again["statusCode"] == 201, again["body"]
+    assert body(again)["upload_id"] == body(first)["upload_id"], again["body"]
+    assert len(body(again)["multipart"]["parts"]) == 3, again["body"]
+    assert calls == [], calls
+    assert remaining(again) == PARTS_BURST - 3, again["headers"]
+    # And the upload unit was spent once in all: the next new upload sees BURST - 2 left
+    fresh = caller.create({**BIG, "size": 1000, "multipart": False})
+    assert fresh["statusCode"] == 201 and remaining(fresh) == BURST - 2, fresh["headers"]
+
+
+def test_a_completion_retried_after_a_failure_pays_again_and_a_replay_after_success_does_not(
+    replays: tuple[Caller, list[str], MemoryObjects],
+) -> None:
+    caller, calls, storage = replays
+    made = caller.create({"filename": "notes.txt", "content_type": "text/plain", "size": 11})
+    grant = body(made)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    # Given a completion refused because nothing was stored yet (HEADs, one unit)
+    early = caller.complete(grant["upload_id"], **key)
+    assert early["statusCode"] == 409 and body(early)["error"]["code"] == "not_uploaded", early["body"]
+    assert "head" in calls, calls
+    # When the file arrives and the client retries with the same key: the storage is asked again,
+    # so the retry spends again (two of the five units gone)
+    storage.objects[grant["key"]] = ObjectFacts(size=11, content_type="text/plain", etag='"e"')
+    done = caller.complete(grant["upload_id"], **key)
+    assert done["statusCode"] == 200 and remaining(done) == 3, (done["body"], done["headers"])
+    calls.clear()
+
+    # Then a replay of the completed request answers the record: no HEAD, nothing spent
+    replay = caller.complete(grant["upload_id"], **key)
+    assert replay["statusCode"] == 200 and body(replay) == body(done), replay["body"]
+    assert calls == [] and "RateLimit-Remaining" not in replay["headers"], (calls, replay["headers"])

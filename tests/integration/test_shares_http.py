@@ -446,12 +446,42 @@ def test_a_browser_gets_a_password_form_without_script(stack: Stack, protected: 
     assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Robots-Tag"].startswith("noindex")
     page = response["body"]
     assert '<form method="post">' in page and 'name="password"' in page and "<script" not in page
-    assert "secret.pdf" in page
+    assert "secret.pdf" not in page  # the page names nothing (next test)
 
     wrong = stack.visit(protected["share_id"], method="POST", form={"password": "nope nope"}, accept=accept)
     assert wrong["statusCode"] == 401 and "not right" in wrong["body"] and "<form" in wrong["body"]
     right = stack.visit(protected["share_id"], method="POST", form={"password": PASSWORD}, accept=accept)
     location(right)
+
+
+def test_the_password_pages_never_name_the_file_before_the_password(stack: Stack, moto: MotoServer) -> None:
+    # Given protected shares of a file whose names say what it is: its key, and a name to save as
+    alice = stack.owner()
+    key = stored(moto, alice.key("Acme-Q3-layoffs-draft.pdf"))
+    by_key = alice.share(key, password=PASSWORD)
+    by_name = alice.share(key, password=PASSWORD, filename="Merger plan for Globex.pdf")
+    revealing = ("Acme", "layoffs", "Merger", "Globex", key.rsplit("/", 2)[-2])
+    accept = "text/html"
+
+    for share in (by_key, by_name):
+        # When a browser asks for the link, sends a wrong password, and then hits the lock
+        form = stack.visit(share["share_id"], accept=accept)
+        wrong = stack.visit(
+            share["share_id"], method="POST", form={"password": "not it at all"}, accept=accept
+        )
+        for i in range(2):  # lockout_after = 3
+            stack.visit(share["share_id"], method="POST", form={"password": f"nope {i} nope"}, accept=accept)
+        locked = stack.visit(share["share_id"], method="POST", form={"password": PASSWORD}, accept=accept)
+
+        # Then each page is the neutral form, and none names the file, its key or its folder
+        assert (form["statusCode"], wrong["statusCode"], locked["statusCode"]) == (200, 401, 429), (
+            form["body"],
+            wrong["body"],
+            locked["body"],
+        )
+        for page in (form["body"], wrong["body"], locked["body"]):
+            assert "<form" in page and "<title>Password required</title>" in page, page
+            assert not [word for word in revealing if word in page], page
 
 
 @pytest.mark.parametrize(

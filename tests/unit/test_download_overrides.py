@@ -13,7 +13,7 @@ import pytest
 from presign.auth import Principal
 from presign.config import Target
 from presign.downloads import issue_download_urls
-from presign.errors import PresignError, Unprocessable, UnsupportedContentType
+from presign.errors import PresignError, Unprocessable, UnsafeFilename, UnsupportedContentType
 from presign.models import DownloadsRequest
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 from presign.signing_context import SigningContext
@@ -87,8 +87,8 @@ def test_the_cache_control_override_is_the_targets() -> None:
 
 
 def test_filename_alone_means_attachment() -> None:
-    query = query_of(target(), filename="report.txt")
-    assert query["response-content-disposition"] == 'attachment; filename="report.txt"', query
+    query = query_of(target(), filename="report.png")
+    assert query["response-content-disposition"] == 'attachment; filename="report.png"', query
 
 
 def test_inline_of_a_passive_override_is_signed_with_its_type() -> None:
@@ -148,7 +148,52 @@ def test_a_target_can_switch_inline_off() -> None:
 
 
 def test_non_ascii_filename_has_a_visible_fallback() -> None:
-    query = query_of(target(), filename="صورة.txt")
+    query = query_of(target(), filename="صورة.png")
     assert query["response-content-disposition"] == (
-        "attachment; filename=\"download.txt\"; filename*=UTF-8''%D8%B5%D9%88%D8%B1%D8%A9.txt"
+        "attachment; filename=\"download.png\"; filename*=UTF-8''%D8%B5%D9%88%D8%B1%D8%A9.png"
     ), query
+
+
+# -- issue 17, item 4: a filename cannot change what a file is -------------------------------------
+
+
+@pytest.mark.parametrize("filename", ["Invoice.html", "Invoice.exe", "Invoice.txt", "Invoice", "cat.png.svg"])
+def test_a_filename_that_changes_what_the_file_is_is_refused(filename: str) -> None:
+    # Given the one key, a PNG: the request is refused as that key's item would be
+    error = refusal(target(), filename=filename)
+    assert isinstance(error, UnsafeFilename) and error.code == "unsafe_filename", error
+
+
+def test_an_unsafe_filename_is_refused_per_item() -> None:
+    # Given a PNG and a text file under one name ending in .png
+    notes = "users/alice/2026/11/22/abc/notes.txt"
+    spent: list[int] = []
+    result = issue_download_urls(
+        DownloadsRequest.model_validate({"keys": [KEY, notes], "filename": "Holiday.png"}),
+        principal=ALICE,
+        target=target(),
+        signing=signing(),
+        spend=spent.append,
+    )
+
+    # Then the PNG is signed, the text file's item carries the refusal, and one URL is spent
+    png, txt = result.items
+    assert png.url is not None and png.error is None, png
+    assert txt.url is None and txt.error is not None and txt.error.code == "unsafe_filename", txt
+    assert ".txt" in txt.error.message, txt.error
+    assert spent == [1], spent
+
+
+def test_a_signed_content_type_lends_its_extensions_never_an_unsafe_one() -> None:
+    tgt = target(upload={"content_types": ["image/png", "text/plain"]})
+    query = query_of(tgt, content_type="text/plain", filename="cat.txt")
+    assert query["response-content-disposition"] == 'attachment; filename="cat.txt"', query
+    # Python's table maps .bat to text/plain too: an executable all the same
+    assert isinstance(refusal(tgt, content_type="text/plain", filename="cat.bat"), UnsafeFilename)
+
+
+@pytest.mark.parametrize(
+    "filename", ["cat.png\u202ehtml", "cat\uff0ehtml", "cat.html.", "cat.HtMl", "cat.png\x00.html"]
+)
+def test_unicode_and_byte_tricks_are_refused_too(filename: str) -> None:
+    assert isinstance(refusal(target(), filename=filename), UnsafeFilename)

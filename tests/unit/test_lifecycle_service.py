@@ -6,6 +6,7 @@ In-memory ports (tests/support/memory.py) and a frozen clock, so nothing waits.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from presign.auth import Principal
 from presign.config import Target
 from presign.errors import IdempotencyInProgress, NotUploaded, UploadGone, UploadNotPending
 from presign.lifecycle.idempotency import STALE_CLAIM_SECONDS, Claim, fingerprint, key_digest
-from presign.lifecycle.service import CREATE_ROUTE, Lifecycle
+from presign.lifecycle.service import COMPLETE_ROUTE, CREATE_ROUTE, Lifecycle
 from presign.lifecycle.settings import UploadRecordSettings
 from presign.lifecycle.verification import ObjectFacts
 from presign.models import CreateUploadRequest
@@ -68,9 +69,14 @@ def begin(lifecycle: Lifecycle, clock: Clock, key: str | None = None, spent: lis
         target=TARGET,
         signing=signing(clock),
         spend=lambda _: spent.append(1) if spent is not None else None,
+        spend_parts=no_part_urls,
         idempotency_key=key,
     )
     return grant.upload_id
+
+
+def no_part_urls(target: str, cost: int = 1) -> None:
+    raise AssertionError(f"a single upload signs no part URLs; spent {cost} on {target}")
 
 
 def test_completing_after_the_url_died_with_nothing_stored_is_410_and_expired(
@@ -160,3 +166,152 @@ def test_records_off_sign_without_writing_and_refuse_a_key(clock: Clock) -> None
 
     with pytest.raises(Unprocessable):
         begin(off, clock, key="k")
+
+
+# -- replays cost what they do (issue 17) ------------------------------------------------------
+# A counting ObjectStore: the ``before`` hook sees every storage call a real adapter would make.
+
+MiB = 1024**2
+BIG = CreateUploadRequest(filename="film.mp4", content_type="video/mp4", size=20 * MiB, multipart=True)
+
+
+class Spent:
+    """What a request spent: ``upload`` units (the create's) and ``upload_parts`` units by target."""
+
+    def __init__(self) -> None:
+        self.uploads = 0
+        self.parts: list[tuple[str, int]] = []
+
+    def upload(self, _: CreateUploadRequest) -> None:
+        self.uploads += 1
+
+    def upload_parts(self, target: str, cost: int = 1) -> None:
+        self.parts.append((target, cost))
+
+
+def begin_big(lifecycle: Lifecycle, clock: Clock, objects: MemoryObjects, spent: Spent, key: str) -> Any:
+    return lifecycle.begin(
+        BIG,
+        principal=ALICE,
+        target_name="main",
+        target=TARGET,
+        signing=signing(clock),
+        spend=spent.upload,
+        spend_parts=spent.upload_parts,
+        idempotency_key=key,
+        objects=lambda _: objects,
+    )
+
+
+def test_a_multipart_replay_calls_no_storage_and_spends_one_parts_unit_per_url(
+    lifecycle: Lifecycle, clock: Clock
+) -> None:
+    # Given a multipart upload made with an Idempotency-Key (one CreateMultipartUpload, one unit)
+    calls: list[str] = []
+    objects = MemoryObjects(before=calls.append)
+    spent = Spent()
+    first = begin_big(lifecycle, clock, objects, spent, "big-1")
+    assert calls == ["start_multipart"] and spent.uploads == 1 and spent.parts == [], (calls, spent.parts)
+    calls.clear()
+
+    # When the client retries it (its answer was lost), a minute later
+    clock.now += timedelta(minutes=1)
+    again = begin_big(lifecycle, clock, objects, spent, "big-1")
+
+    # Then the same upload is answered without a single storage call
+    assert again.upload_id == first.upload_id and again.key == first.key
+    assert calls == [], calls
+    # And the part URLs signed again cost one upload_parts unit each; the upload unit is not spent again
+    assert len(again.multipart.parts) == 3
+    assert spent.parts == [("main", 3)] and spent.uploads == 1, (spent.parts, spent.uploads)
+
+
+def test_a_single_replay_spends_nothing_and_calls_no_storage(lifecycle: Lifecycle, clock: Clock) -> None:
+    spent = Spent()
+    calls: list[str] = []
+    objects = MemoryObjects(before=calls.append)
+
+    for _ in range(3):
+        lifecycle.begin(
+            REQUEST,
+            principal=ALICE,
+            target_name="main",
+            target=TARGET,
+            signing=signing(clock),
+            spend=spent.upload,
+            spend_parts=spent.upload_parts,
+            idempotency_key="one",
+            objects=lambda _: objects,
+        )
+
+    assert (spent.uploads, spent.parts, calls) == (1, [], [])
+
+
+def complete(lifecycle: Lifecycle, upload_id: str, objects: MemoryObjects, spent: list[str], key: str) -> Any:
+    return lifecycle.complete(
+        owner_of(ALICE), upload_id, objects=lambda _: objects, spend=spent.append, idempotency_key=key
+    )
+
+
+def test_a_complete_replay_of_a_completed_upload_answers_the_record_without_storage(
+    lifecycle: Lifecycle, clock: Clock
+) -> None:
+    upload_id = begin(lifecycle, clock)
+    calls: list[str] = []
+    objects = MemoryObjects(before=calls.append)
+    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
+    spent: list[str] = []
+    done = complete(lifecycle, upload_id, objects, spent, "c-1")
+    calls.clear()
+
+    again = complete(lifecycle, upload_id, objects, spent, "c-1")
+
+    assert again == done and calls == [] and spent == ["main"], (calls, spent)
+
+
+def test_a_complete_retried_after_a_failure_does_the_work_again_and_spends_again(
+    lifecycle: Lifecycle, clock: Clock
+) -> None:
+    # Given a completion refused because nothing was stored yet (three HEADs, one unit)
+    upload_id = begin(lifecycle, clock)
+    calls: list[str] = []
+    objects = MemoryObjects(before=calls.append)
+    spent: list[str] = []
+    with pytest.raises(NotUploaded):
+        complete(lifecycle, upload_id, objects, spent, "c-2")
+    assert calls == ["head"] * 3 and spent == ["main"], (calls, spent)
+
+    # When the client retries with the same key: the storage is asked again, so it costs again
+    with pytest.raises(NotUploaded):
+        complete(lifecycle, upload_id, objects, spent, "c-2")
+    assert calls == ["head"] * 6 and spent == ["main", "main"], (calls, spent)
+
+
+def test_a_complete_replay_while_the_first_runs_is_409_without_storage_until_the_claim_is_stale(
+    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+) -> None:
+    # Given a completion with key "c-3" still running (its claim is there, the record pending)
+    upload_id = begin(lifecycle, clock)
+    now = int(clock.now.timestamp())
+    running = Claim(
+        owner_of(ALICE),
+        key_digest("c-3"),
+        fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": {}}),
+        upload_id,
+        now,
+    )
+    assert records.claim(running, ttl=now + 86_400) is None
+    calls: list[str] = []
+    objects = MemoryObjects(before=calls.append)
+    spent: list[str] = []
+
+    # Then the same request meanwhile is told to come back, with no storage call and nothing spent
+    with pytest.raises(IdempotencyInProgress):
+        complete(lifecycle, upload_id, objects, spent, "c-3")
+    assert (calls, spent) == ([], [])
+    # And once the claim is stale (its request died), a retry takes it over and does the work
+    clock.now += timedelta(seconds=STALE_CLAIM_SECONDS)
+    with pytest.raises(NotUploaded):
+        complete(lifecycle, upload_id, objects, spent, "c-3")
+    assert calls == ["head"] * 3 and spent == ["main"], (calls, spent)

@@ -38,17 +38,25 @@ def _ascii_fallback(filename: str) -> str:
     return f"{stem}.{extension}"
 
 
-def content_disposition(disposition: Disposition, filename: str | None) -> str:
-    if not filename:
-        return disposition
+def served_names(filename: str) -> tuple[str, str] | None:
+    """The names a browser is given for ``filename``: the cleaned name (``filename*``) and its
+    visible ASCII fallback (``filename``, for clients that ignore ``filename*``); None when
+    nothing visible is left. ``presign.filenames`` checks exactly these."""
     if not filename.isprintable():
-        # Drop controls, invisible format characters and lone surrogates (which have no UTF-8);
-        # keep every visible character.
+        # Drop controls, invisible format characters (bidi overrides, zero-width ones) and lone
+        # surrogates (which have no UTF-8); keep every visible character.
         filename = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     filename = filename.replace("/", "_").replace("\\", "_").strip()
     if not filename:
+        return None
+    return filename, _ascii_fallback(filename)
+
+
+def content_disposition(disposition: Disposition, filename: str | None) -> str:
+    names = served_names(filename) if filename else None
+    if names is None:
         return disposition
-    fallback = _ascii_fallback(filename)
+    filename, fallback = names
     value = f'{disposition}; filename="{fallback}"'
     if fallback != filename:
         # RFC 8187 ext-value: UTF-8, percent-encoded attr-chars only.

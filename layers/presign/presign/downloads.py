@@ -15,6 +15,9 @@ URL as ``response-*`` overrides; the uploader decides nothing:
   whatever the stored type.
 * An overridden ``content_type`` must be a type the target accepts for uploads and never an
   active one (HTML, SVG, XML, JavaScript; ``presign.mediatypes``): 415 otherwise, as for an upload.
+* A ``filename`` keeps each key's own extension, or takes one of the overridden type's, and
+  never an active or executable one (``presign.filenames``): that key's item carries 422
+  ``unsafe_filename`` otherwise.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from presign.errors import (
     UnsupportedContentType,
 )
 from presign.expiry import choose_expiry
+from presign.filenames import check_filename
 from presign.keys import normalize_key, require_within, user_prefix
 from presign.mediatypes import is_active, is_allowed, media_type
 from presign.models import KEY, DownloadItem, DownloadsRequest, DownloadsResponse, ItemError
@@ -49,7 +53,7 @@ Spend = Callable[[int], None]
 NO_ENCODING = "identity"
 
 
-def _check(raw: str, prefix: str) -> tuple[str | None, PresignError | None]:
+def _check(raw: str, prefix: str, request: DownloadsRequest) -> tuple[str | None, PresignError | None]:
     """The normalized key, or why it is refused."""
     try:
         key = normalize_key(raw)
@@ -58,6 +62,9 @@ def _check(raw: str, prefix: str) -> tuple[str | None, PresignError | None]:
         if not KEY.fullmatch(key):
             raise InvalidRequest("a key must be '/'-separated segments, none empty, '.' or '..'")
         require_within(key, prefix)
+        if request.filename:
+            # Per key: what the filename must keep is each key's own extension.
+            check_filename(request.filename, key, request.content_type)
     except PresignError as refusal:
         return None, refusal
     return key, None
@@ -144,7 +151,7 @@ def issue_download_urls(
         raise InvalidRequest(f"at most {target.download.max_keys} keys per request for this target")
     disposition, query = response_overrides(request, target)
     prefix = user_prefix(target.key_prefix, principal)
-    checked = [(raw, *_check(raw, prefix)) for raw in request.key_list()]
+    checked = [(raw, *_check(raw, prefix, request)) for raw in request.key_list()]
 
     signable = sum(1 for _, key, _ in checked if key is not None)
     if signable == 0:

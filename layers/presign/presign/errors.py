@@ -65,6 +65,17 @@ class UnsafeKey(Unprocessable):
     code = "unsafe_key"
 
 
+class UnsafeFilename(Unprocessable):
+    """A download's or share's ``filename`` that would change what the file is: another
+    extension than the key's (or the signed type's), or an active or executable one
+    (``presign.filenames``).
+
+    422, like ``UnsafeKey``: the body is well formed, the name it asks for cannot be served.
+    """
+
+    code = "unsafe_filename"
+
+
 class AuthenticationError(PresignError):
     """Missing or invalid credentials. The message never says which check failed.
 

@@ -222,7 +222,11 @@ class DownloadsRequest(_Input):
         default=None,
         min_length=1,
         max_length=255,
-        description="the name to save as; implies attachment unless disposition is inline",
+        description=(
+            "the name to save as; implies attachment unless disposition is inline. It keeps each key's "
+            "extension (or takes one of content_type's) and is never active or executable: a key it "
+            "does not fit gets the error unsafe_filename (422)"
+        ),
     )
     content_type: ContentType | None = Field(
         default=None,

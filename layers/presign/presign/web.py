@@ -237,9 +237,21 @@ def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def checked_event(event: object) -> dict[str, Any]:
+def _text_at(event: Mapping[str, Any], path: str) -> object:
+    node: object = event
+    for name in path.split("."):
+        node = node.get(name) if isinstance(node, Mapping) else None
+    return node
+
+
+def checked_event(event: object, reads: Iterable[str] = ()) -> dict[str, Any]:
     """``event`` if it is an API Gateway v2 request in every part that is read, with its header
-    names lower-cased as API Gateway sends them (repeats joined by commas); else MalformedEvent."""
+    names lower-cased as API Gateway sends them (repeats joined by commas); else MalformedEvent.
+
+    ``reads``: the dotted paths of the fields a function reads beyond those every function does
+    (``requestContext.http.sourceIp``), each of which must then be a non-empty string, as API
+    Gateway always sends it: a field read but not checked here would be a KeyError, a 500.
+    """
     if not isinstance(event, Mapping):
         raise _malformed("the event is not an object")
     context = event.get("requestContext")
@@ -250,8 +262,10 @@ def checked_event(event: object) -> dict[str, Any]:
         raise _malformed("requestContext.http.method")
     if not isinstance(http.get("path", ""), str):
         raise _malformed("requestContext.http.path")
+    # Read on every request: the request id by every log and audit line, the stage by Powertools
+    # (for the route's path), so both must be there, not merely well typed when present.
     for name in ("requestId", "stage"):
-        if not isinstance(context.get(name, ""), str):
+        if not isinstance(context.get(name), str):
             raise _malformed(f"requestContext.{name}")
     authorizer = context.get("authorizer")
     if not isinstance(authorizer, Mapping | None):
@@ -282,6 +296,10 @@ def checked_event(event: object) -> dict[str, Any]:
         raise _malformed("body")
     if not isinstance(event.get("isBase64Encoded", False), bool):
         raise _malformed("isBase64Encoded")
+    for path in reads:
+        value = _text_at(event, path)
+        if not (isinstance(value, str) and value):
+            raise _malformed(path)
     headers: dict[str, str] = {}
     for name, value in (raw_headers or {}).items():
         key = name.lower()
@@ -475,15 +493,24 @@ class Api:
     """A Powertools resolver with the project's error mapping, body limit and auth helper."""
 
     def __init__(
-        self, logger: Logger, metrics: Metrics, runtime: Runtime | None = None, *, public: bool = False
+        self,
+        logger: Logger,
+        metrics: Metrics,
+        runtime: Runtime | None = None,
+        *,
+        public: bool = False,
+        reads: tuple[str, ...] = (),
     ) -> None:
         """``public``: a function none of whose routes takes a token (the share links'), so it
-        never reads the token secrets (its role may not) and ``protect`` refuses to be used."""
+        never reads the token secrets (its role may not) and ``protect`` refuses to be used.
+        ``reads``: the event fields this function's routes read beyond every function's (dotted
+        paths, ``requestContext.domainName``); the gate refuses an event without them (400)."""
         from presign.runtime import Runtime
 
         self.logger = logger
         self.metrics = metrics
         self.public = public
+        self.reads = reads
         self.runtime = runtime or Runtime(on_event=self._count_event, authenticate=not public)
         self.app = APIGatewayHttpResolver(enable_validation=True)
         self._actions: dict[str, str] = {}
@@ -605,7 +632,7 @@ class Api:
 
         def resolve(raw_event: dict[str, Any], context: Any) -> dict[str, Any]:
             try:
-                event = checked_event(raw_event)
+                event = checked_event(raw_event, self.reads)
                 body = event.get("body") or ""
                 # Checked before anything is parsed, so a huge body costs no JSON work.
                 if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):

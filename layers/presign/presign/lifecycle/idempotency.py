@@ -15,6 +15,12 @@ The rules (issue 8), and how they hold:
 * **A retry never spends the rate limit twice.** The claim is one conditional write made after
   the request's own checks and *before* spending: of N concurrent requests with one key exactly
   one wins it and spends; the others spend nothing.
+* **A replay costs what it does** (issue 17). It answers from the record and repeats no storage
+  call (no HEAD, no ListParts, no CreateMultipartUpload). What it signs anew it pays for: a
+  multipart upload's part URLs, one ``upload_parts`` unit each; a single upload's URL is the
+  first answer's, signed again, and costs nothing. A ``/complete`` claim is released when its
+  request fails, so a claim found by a replay is one that succeeded (answered from the completed
+  record) or one still running (409); a retry after a failure does the work, and pays, again.
 
 **Concurrent losers.** A loser whose winner has not written the record yet waits for it briefly
 (a few reads, ``AWAIT_RECORD_DELAYS``) and then answers the same upload; if the record is still not

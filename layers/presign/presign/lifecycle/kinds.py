@@ -44,7 +44,7 @@ _EXTENSION = re.compile(r"^[a-z0-9][a-z0-9_\-+]{0,15}$")
 
 
 @cache
-def _builtin_types() -> dict[str, str]:
+def builtin_types() -> dict[str, str]:
     # Python's own table only, not the host's /etc/mime.types, so the answer is the same everywhere.
     table = mimetypes.MimeTypes(filenames=())
     return {ext.lstrip("."): kind for ext, kind in table.types_map[True].items()}
@@ -102,7 +102,7 @@ class UploadKind(BaseModel):
         if value is None:
             return None
         if isinstance(value, list):
-            known = _builtin_types()
+            known = builtin_types()
             names = [str(v).lower().lstrip(".") for v in value]
             unknown = sorted(n for n in names if n not in known)
             if unknown:

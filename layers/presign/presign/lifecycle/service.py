@@ -152,6 +152,7 @@ class Lifecycle:
         target: Target,
         signing: SigningContext,
         spend: Callable[[CreateUploadRequest], None],
+        spend_parts: SpendMany,
         idempotency_key: str | None = None,
         objects: ObjectsFor | None = None,
     ) -> CreateUploadResponse:
@@ -161,6 +162,10 @@ class Lifecycle:
         written means no answer (503), so a client never holds a URL the service does not know.
         A multipart upload is started at the storage (``objects``) after spending and before
         the record; if the record then fails, the storage's upload is aborted again.
+
+        ``spend`` is the create's (the ``upload`` action), spent once per upload; a replay signs
+        from the record without a storage call, and pays ``spend_parts`` (``upload_parts``, one
+        unit per part URL it signs again) for a multipart upload's URLs, as ``/parts`` would.
         """
         shaped = apply_kind(target, request)
         upload_id = self._new_id(self._clock())
@@ -221,7 +226,16 @@ class Lifecycle:
             )
         except _Claimed as taken:
             return self._retry(
-                taken.claim, claim, request, principal, target_name, shaped, signing, spend, objects
+                taken.claim,
+                claim,
+                request,
+                principal,
+                target_name,
+                shaped,
+                signing,
+                spend,
+                spend_parts,
+                objects,
             )
         try:
             self._record_or_undo(owner, request, issued, digest, objects)
@@ -310,6 +324,7 @@ class Lifecycle:
         shaped: Target,
         signing: SigningContext,
         spend: Callable[[CreateUploadRequest], None],
+        spend_parts: SpendMany,
         objects: ObjectsFor | None,
     ) -> CreateUploadResponse:
         """A request whose Idempotency-Key was claimed before: the same upload, or why not."""
@@ -354,7 +369,7 @@ class Lifecycle:
                 raise IdempotencyInProgress(
                     "a request with this Idempotency-Key is still in progress; retry shortly", retry_after=1
                 )
-        return self._resign(record, request, principal, target_name, shaped, signing)
+        return self._resign(record, request, principal, target_name, shaped, signing, spend_parts)
 
     def _await_record(self, owner: str, upload_id: str) -> UploadRecord | None:
         store = self._require()
@@ -374,11 +389,14 @@ class Lifecycle:
         target_name: str,
         shaped: Target,
         signing: SigningContext,
+        spend_parts: SpendMany,
     ) -> CreateUploadResponse:
         """Sign the recorded upload again, as at its creation: the same key, URL and deadline.
 
-        A multipart upload answers the same plan with part URLs signed now (its first ones may
-        have expired while the upload has not), and never starts a second storage upload.
+        Only the record is read: no storage call (no HEAD, no ListParts, no second
+        CreateMultipartUpload). A single upload's URL is the first answer's own, signed again, so
+        it costs nothing; a multipart upload answers the same plan with part URLs signed now (its
+        first ones may have expired while the upload has not), one ``upload_parts`` unit each.
         """
         if record.status != "pending":
             raise UploadNotPending(
@@ -408,17 +426,25 @@ class Lifecycle:
         if grant.key != record.key or (multipart is None) != (grant.multipart is None):
             raise Conflict("the target's configuration changed since this upload began; use a new key")
         if multipart is not None:
-            return self._resign_parts(record, grant, shaped, signing)
+            return self._resign_parts(record, grant, shaped, signing, spend_parts)
         expires_at = _epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
         if expires_at <= now:
             raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
         return grant.model_copy(update={"expires_in": expires_at - now})
 
     def _resign_parts(
-        self, record: UploadRecord, grant: CreateUploadResponse, target: Target, signing: SigningContext
+        self,
+        record: UploadRecord,
+        grant: CreateUploadResponse,
+        target: Target,
+        signing: SigningContext,
+        spend_parts: SpendMany,
     ) -> CreateUploadResponse:
         assert record.multipart is not None and grant.multipart is not None
         numbers = [part.part_number for part in grant.multipart.parts]
+        if numbers:
+            # Fresh URLs are fresh capabilities: they cost what /parts charges for them.
+            spend_parts(record.target, len(numbers))
         parts, expires_at, expires_in = self._signed_parts(record, target, signing, numbers, None)
         return grant.model_copy(
             update={
@@ -585,17 +611,65 @@ class Lifecycle:
         A multipart upload is assembled first (``_assemble``: ListParts checked against the plan
         and the client's ``parts``, then CompleteMultipartUpload); the HEAD of the result is then
         compared exactly like a single upload's object.
+
+        With an Idempotency-Key, a replay answers from the record alone (``_claim_completion``).
         """
         record = self._get(owner, upload_id)
-        self._spend_once(
-            owner,
-            idempotency_key,
-            fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": dict(body or {})}),
-            upload_id,
-            lambda: spend(record.target),
-        )
         if parts is not None and record.multipart is None:
             raise NotMultipart("this upload is a single PUT or POST; complete it without parts")
+        if idempotency_key is None:
+            spend(record.target)
+            return self._complete(owner, upload_id, record, objects, parts)
+        print_ = fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": dict(body or {})})
+        claim = Claim(owner, key_digest(idempotency_key), print_, upload_id, _epoch(self._clock()))
+        held = self._claim_completion(claim)
+        if isinstance(held, CompleteUploadResponse):
+            return held
+        try:
+            spend(record.target)
+            return self._complete(owner, upload_id, record, objects, parts)
+        except BaseException:
+            # Whatever failed, a retry must do the work again (and pay for it): free the key.
+            self._release(held)
+            raise
+
+    def _claim_completion(self, claim: Claim) -> Claim | CompleteUploadResponse:
+        """The claim this completion now holds, or the answer to a replay, from the record alone.
+
+        A claim outlives its request only when the request succeeded (a failure releases it, so
+        a retry does the work again and spends again). A replay that finds one therefore finds a
+        completed record, answered as it is, or a request still running: 409
+        ``idempotency_in_progress``, with no storage call, until the claim is stale (its request
+        died without releasing it) and one retry takes it over. A record that reached another
+        end meanwhile (aborted, deleted, ...) says so.
+        """
+        store = self._require()
+        existing = store.claim(claim, ttl=claim.claimed_at + WINDOW_SECONDS)
+        if existing is None:
+            return claim
+        if not hmac.compare_digest(existing.fingerprint, claim.fingerprint):
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        record = self._get(claim.owner, claim.upload_id)  # again: the first may have finished since
+        if record.status == "complete":
+            return completion(record)
+        self._require_pending(record)
+        now = claim.claimed_at
+        if now - existing.claimed_at < STALE_CLAIM_SECONDS or not store.take_over(
+            existing, now=now, ttl=now + WINDOW_SECONDS
+        ):
+            raise IdempotencyInProgress(
+                "a request with this Idempotency-Key is still in progress; retry shortly", retry_after=1
+            )
+        return dataclasses.replace(existing, claimed_at=now)
+
+    def _complete(
+        self,
+        owner: str,
+        upload_id: str,
+        record: UploadRecord,
+        objects: ObjectsFor,
+        parts: Sequence[ClaimedPart] | None,
+    ) -> CompleteUploadResponse:
         for _ in range(MAX_ROUNDS):
             if record.status == "complete":
                 return completion(record)
@@ -777,26 +851,6 @@ class Lifecycle:
             return False
         self._emit(moved)
         return True
-
-    def _spend_once(
-        self, owner: str, key: str | None, print_: str, upload_id: str, spend: Callable[[], None]
-    ) -> None:
-        """Spend, unless this is a retry of a request with the same Idempotency-Key."""
-        if key is None:
-            spend()
-            return
-        now = _epoch(self._clock())
-        claim = Claim(owner, key_digest(key), print_, upload_id, now)
-        existing = self._require().claim(claim, ttl=now + WINDOW_SECONDS)
-        if existing is None:
-            try:
-                spend()
-            except BaseException:
-                self._release(claim)
-                raise
-            return
-        if not hmac.compare_digest(existing.fingerprint, claim.fingerprint):
-            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
 
     def _release(self, claim: Claim) -> None:
         # Best effort: a claim that stays behind only makes the retry wait STALE_CLAIM_SECONDS.

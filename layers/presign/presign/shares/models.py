@@ -57,7 +57,13 @@ class CreateShareRequest(_Input):
         description="visitors must send it in a POST body; stored only as an Argon2id hash",
     )
     filename: str | None = Field(
-        default=None, min_length=1, max_length=255, description="the name to save as"
+        default=None,
+        min_length=1,
+        max_length=255,
+        description=(
+            "the name to save as: it keeps the key's extension (inline: or takes one of the stored "
+            "type's) and is never active or executable, else 422 unsafe_filename"
+        ),
     )
     disposition: Literal["attachment", "inline"] | None = Field(
         default=None,

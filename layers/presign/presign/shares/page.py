@@ -52,10 +52,14 @@ def page_headers(storage_origin: str | None) -> dict[str, str]:
     }
 
 
-def password_page(filename: str, *, problem: str | None = None) -> str:
+# What the form calls the file. Never its name: until the password is accepted, the page tells a
+# visitor (or whoever holds a leaked link) nothing about what is behind it.
+NEUTRAL_TITLE = "Protected file"
+
+
+def password_page(*, problem: str | None = None) -> str:
     """The form (no ``action``: it posts to the page's own address). ``problem``: a wrong password,
-    a lock; shown above the form."""
-    name = html.escape(filename, quote=True)
+    a lock; shown above the form. It names no file (``NEUTRAL_TITLE``)."""
     notice = f'<p class="e" role="alert">{html.escape(problem)}</p>' if problem else ""
     return (
         "<!doctype html>"
@@ -63,7 +67,7 @@ def password_page(filename: str, *, problem: str | None = None) -> str:
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="robots" content="noindex,nofollow">'
         f"<title>Password required</title><style>{_STYLE}</style></head><body>"
-        f"<h1>{name}</h1><p>This file is protected by a password.</p>{notice}"
+        f"<h1>{NEUTRAL_TITLE}</h1><p>This file is protected by a password.</p>{notice}"
         '<form method="post"><label for="password">Password</label>'
         '<input id="password" name="password" type="password" required autofocus '
         'autocomplete="current-password" maxlength="1024">'

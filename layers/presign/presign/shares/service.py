@@ -40,6 +40,7 @@ from presign.errors import (
     UploadNotComplete,
 )
 from presign.expiry import choose_expiry
+from presign.filenames import check_filename, served_filename
 from presign.keys import Namespace, normalize_key, require_within, user_prefix
 from presign.lifecycle.ids import is_upload_id
 from presign.lifecycle.store import ObjectStore, RecordStore
@@ -214,6 +215,10 @@ class Shares:
         if password is not None:
             self._check_password_policy(password)
         disposition = request.disposition or "attachment"
+        if request.filename and disposition == "attachment":
+            # An attachment signs no type: the name keeps the key's extension (checked before
+            # anything is spent); an inline one may take its HEAD's type's, below.
+            check_filename(request.filename, key)
         policy = target.share
         lifetime = min(request.expires_in or policy.default_expiry, policy.max_expiry)
         spend()
@@ -229,6 +234,8 @@ class Shares:
             response_overrides(
                 DownloadsRequest(keys=key, disposition="inline", content_type=facts.content_type), target
             )
+            if request.filename:
+                check_filename(request.filename, key, facts.content_type)
         password_hash = self.hasher.hash(password) if password is not None else None
 
         now = self._clock()
@@ -429,7 +436,9 @@ class Shares:
         disposition, query = response_overrides(
             DownloadsRequest(keys=share.key, disposition=share.disposition, content_type=content_type), target
         )
-        query["response-content-disposition"] = content_disposition(disposition, share.served_name())
+        # A share made before filenames were checked may hold an unsafe one: the key's name then.
+        name = served_filename(share.served_name(), share.key, content_type)
+        query["response-content-disposition"] = content_disposition(disposition, name)
         query["response-cache-control"] = cache_control_for(target, share.key)
         now = signing.now()
         expires_in = choose_expiry(
