@@ -25,7 +25,15 @@ from presign.clock import system_clock
 from tests.integration.conftest import Client
 from tests.realserver.conftest import ACCESS_KEY, BUCKET, SECRET_KEY
 from tests.support.functions import function_env, load_function, settings_document
-from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, moto_with_tables, point_at, with_records
+from tests.support.lifecycle import (
+    UPLOADS_TABLE,
+    Caller,
+    body,
+    fresh_sub,
+    moto_with_tables,
+    point_at,
+    with_records,
+)
 
 pytestmark = pytest.mark.realserver
 MiB = 1024**2
@@ -64,7 +72,7 @@ def caller(seaweed: SeaweedFS, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
     env["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
     uploads = Client(load_function("uploads", monkeypatch, env))
     lifecycle = Client(load_function("lifecycle", monkeypatch, env))
-    return Caller(uploads, lifecycle, sub=f"mp-{id(uploads)}")
+    return Caller(uploads, lifecycle, sub=fresh_sub("mp"))
 
 
 @pytest.fixture
