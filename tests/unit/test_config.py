@@ -33,9 +33,15 @@ def test_defaults_are_safe() -> None:
         ({"bucket": "Bad_Bucket"}, "targets.main.bucket"),
         ({"endpoint_url": "ftp://x"}, "targets.main.endpoint_url"),
         ({"endpoint_url": "https://user:pw@host"}, "targets.main.endpoint_url"),
-        ({"endpoint_url": "http://minio.internal:9000"}, "targets.main.endpoint_url: Value error, must use https"),
+        (
+            {"endpoint_url": "http://minio.internal:9000"},
+            "targets.main.endpoint_url: Value error, must use https",
+        ),
         ({"endpoint_url": "http://10.0.0.5:9000"}, "targets.main.endpoint_url: Value error, must use https"),
-        ({"endpoint_url": "http://localhost.evil.example"}, "targets.main.endpoint_url: Value error, must use https"),
+        (
+            {"endpoint_url": "http://localhost.evil.example"},
+            "targets.main.endpoint_url: Value error, must use https",
+        ),
         ({"endpoint_url": "http://128.0.0.1"}, "targets.main.endpoint_url: Value error, must use https"),
         ({"endpoint_url": "https://s3.example.com", "allow_plain_http": True}, "targets.main.endpoint_url"),
         ({"endpoint_url": "http://127.0.0.1:9000", "allow_plain_http": True}, "targets.main.endpoint_url"),
