@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
+from tests.e2e.devstack import allow_in_the_buckets_cors
 
 pytestmark = pytest.mark.realserver
 
@@ -426,14 +427,16 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def blank_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def blank_origin(dev: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A page on an origin of its own (not the API's, not the storage's): every call is CORS."""
     d = tmp_path_factory.mktemp("blank")
     (d / "index.html").write_text("<!doctype html><title>recipes</title>", "utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(d)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    allow_in_the_buckets_cors(dev, origin)
+    yield origin
     server.shutdown()
     server.server_close()
 

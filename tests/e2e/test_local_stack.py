@@ -371,7 +371,8 @@ def test_a_request_reaches_its_handler_as_a_v2_event(emulator: Emulator) -> None
 def test_duplicate_headers_are_comma_joined_and_response_headers_pass_through(emulator: Emulator) -> None:
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as sock:
         sock.sendall(
-            b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Dup: one\r\nX-Dup: two\r\nConnection: close\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Dup: one\r\nX-Dup: two\r\nConnection: close\r\n\r\n"
+            % emulator.port
         )
         raw = b""
         while chunk := sock.recv(65536):
