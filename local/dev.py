@@ -214,7 +214,8 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
         f" && cmp {hello} {back} && echo 'same bytes'",
         *share_commands(py, grant, share, auth),
-        "# 11. delete it (204): the object goes, and its status says deleted",
+        "# 11. delete it (204): the object goes; reading it again answers 410 upload_deleted"
+        " (GET /uploads?status=deleted still lists it)",
         f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
         f"curl -sS {upload} {bearer}; echo",
         "# 12. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",

@@ -349,6 +349,28 @@ print(json.dumps({{"first": first, "again": again, "other": other}}))
     assert other["upload_id"] != first["upload_id"], out
 
 
+def test_the_python_recipe_resumes_from_the_stored_parts_and_knows_a_deleted_upload(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given an upload in parts with its first part stored, and another a DELETE ended
+    code = f"""
+path = {str(files["big"])!r}
+grant = pc.create_upload(path)
+first = grant["multipart"]["parts"][0]
+with open(path, "rb") as f:
+    stored = pc.storage.put(first["url"], data=f.read(first["size"]), headers=first["headers"])
+ended = pc.create_upload(path)
+pc.call("DELETE", f"/uploads/{{ended['upload_id']}}")
+# When the recipe asks what is stored, for each
+print(json.dumps({{"etag": stored.headers["ETag"], "resumed": pc.stored_parts(grant["upload_id"]),
+                  "ended": pc.stored_parts(ended["upload_id"])}}))
+"""
+    out = last_json(python_harness(dev, fresh_sub("resume"), tmp_path, code).stdout)
+    # Then the first has part 1 with the ETag its PUT answered, and the second is over (410)
+    assert out["resumed"] == {"1": out["etag"]}, out
+    assert out["ended"] is None, out
+
+
 def test_the_python_recipe_waits_out_a_503_while_dynamodb_is_down(
     dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -262,7 +262,8 @@ def test_an_aborted_upload_is_gone_from_list_multipart_uploads(caller: Caller, a
 
     assert response["statusCode"] == 204, response["body"]
     assert granted["key"] not in in_progress()
-    assert body(caller.status(granted["upload_id"]))["status"] == "aborted"
+    gone = caller.status(granted["upload_id"])
+    assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_aborted"), gone
     # A part URL of the aborted upload no longer stores anything
     late = put_part(granted["multipart"]["parts"][1], chunk(2))
     assert late.status_code == 404, (late.status_code, late.text)
