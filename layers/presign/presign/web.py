@@ -134,10 +134,29 @@ def principal_log_id(sub: str) -> str:
 
 
 def status_for(exc: errors.PresignError) -> HTTPStatus:
-    for cls in type(exc).__mro__:
+    return _status_of(type(exc))
+
+
+def _status_of(kind: type[errors.PresignError]) -> HTTPStatus:
+    for cls in kind.__mro__:
         if cls in _STATUS:
             return _STATUS[cls]
     return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def error_codes() -> list[str]:
+    """Every ``error.code`` a response can carry, for the OpenAPI document's enum: the code of
+    each ``PresignError`` class (wherever it is defined, once imported) whose status is not 500,
+    and ``internal_error`` for those that are. The codes the web layer answers itself (a body
+    that fails validation, a route that does not exist, ...) are those classes' codes too."""
+    codes = {errors.PresignError.code}
+    pending: list[type[errors.PresignError]] = [errors.PresignError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        if _status_of(kind) != HTTPStatus.INTERNAL_SERVER_ERROR:
+            codes.add(kind.code)
+    return sorted(codes)
 
 
 def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, str]]:
@@ -158,7 +177,7 @@ def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, 
     elif isinstance(exc, errors.MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
-        return status, "internal_error", "internal error", {}
+        return status, errors.PresignError.code, "internal error", {}
     return status, exc.code, exc.message, headers
 
 
@@ -537,21 +556,21 @@ class Api:
         return self.error(status, code, message, headers)
 
     def _invalid_body(self, exc: RequestValidationError) -> Response[str]:
-        return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
+        return self.error(HTTPStatus.BAD_REQUEST, errors.InvalidRequest.code, _validation_message(exc))
 
     def _not_json(self, exc: RequestUnsupportedContentType) -> Response[str]:
         return self.error(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, errors.UnsupportedMediaType.code, "send application/json"
         )
 
     def _no_route(self, exc: NotFoundError) -> Response[str]:
-        return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+        return self.error(HTTPStatus.NOT_FOUND, errors.NotFound.code, "no such route")
 
     def _unexpected(self, exc: Exception) -> Response[str]:
         # The traceback goes to the log (we never log events, so no token or URL goes with it);
         # the client learns nothing about our internals.
         self.logger.exception("unhandled error")
-        return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+        return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, errors.PresignError.code, "internal error")
 
     # -- request plumbing ------------------------------------------------------------------
     def protect(self, route_key: str, action: str) -> None:
