@@ -162,6 +162,24 @@ def test_an_upload_a_delete_ended_is_gone_but_stays_listed(
     assert {stranger.status(i)["statusCode"] for i in answers} == {404}
 
 
+def test_a_parts_list_beyond_its_max_items_is_413_as_the_document_says(stack: Callable[..., Caller]) -> None:
+    from presign.multipart.plan import MAX_PARTS
+
+    # Given a completion listing one part more than the schema's maxItems (10,000)
+    caller = stack()
+    grant = created(caller)
+    parts = [{"part_number": n, "etag": '"' + "0" * 32 + '"'} for n in range(1, MAX_PARTS + 2)]
+    # When it is sent
+    response = caller.complete(grant["upload_id"], {"parts": parts})
+    # Then its bytes are refused before it is parsed (413, not 400), which the document says
+    assert (response["statusCode"], body(response)["error"]["code"]) == (413, "payload_too_large"), response
+    document = json.loads((ROOT / "layers" / "presign" / "presign" / "openapi.json").read_text("utf-8"))
+    operation = document["paths"]["/uploads/{upload_id}/complete"]["post"]
+    assert "maxItems" in operation["responses"]["413"]["description"], operation["responses"]["413"]
+    parts_schema = document["components"]["schemas"]["CompleteUploadRequest"]["properties"]["parts"]
+    assert "max_body_bytes" in json.dumps(parts_schema), parts_schema
+
+
 def test_a_cursor_is_bound_to_its_caller_and_filter(stack: Callable[..., Caller]) -> None:
     alice = stack()
     for _ in range(3):

@@ -94,15 +94,35 @@ def _response_headers(status: int) -> dict[str, Any]:
     return headers
 
 
-def openapi_responses(status: int, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
+def link(path: str, method: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link from a success to the operation ``method path``, each path parameter
+    taken from a field of the response body (``upload_id="upload_id"``): what a stateful fuzzer
+    follows to chain calls on one resource, and what tells a reader where an id leads."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "parameters": {name: f"$response.body#/{field}" for name, field in parameters.items()},
+    }
+
+
+def openapi_responses(
+    status: int,
+    model: type[BaseModel] | None,
+    description: str,
+    *,
+    links: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[int, Any]:
     """The ``responses`` of a route for the OpenAPI document: its success model (None for a
-    response without a body, such as 204) and our errors, each with the headers it carries."""
+    response without a body, such as 204) with its ``links``, and our errors, each with the
+    headers it carries."""
     from presign.models import ErrorResponse  # only the routes that document a model pay for them
 
     error = {"application/json": {"model": ErrorResponse}}
     success: dict[str, Any] = {"description": description, "headers": _response_headers(status)}
-    if model is not None:
-        success["content"] = {"application/json": {"model": model}}
+    # Without a model, no body (a 204): an empty content, or Powertools documents the return type.
+    success["content"] = {"application/json": {"model": model}} if model is not None else {}
+    if links:
+        success["links"] = dict(links)
     return {
         status: success,
         **{
@@ -118,8 +138,12 @@ _DOCUMENTED_ERRORS = {
     403: "outside the caller's namespace or scope",
     404: "not found: a target this deployment does not configure, or no such upload (another caller's upload is 404 too)",
     409: "conflicts with the upload's state, or the idempotent request is in progress",
-    410: "the upload expired or was deleted",
-    413: "too large",
+    410: "gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it)",
+    413: (
+        "too large: a declared size over the target's maximum, or a request body over the deployment's "
+        "max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list "
+        "far beyond its maxItems is 413 for its bytes, not 400"
+    ),
     415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target, or not by its storage provider (unsupported_by_provider)",
     429: "rate limited (see Retry-After)",
