@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -108,24 +108,33 @@ def dev_config(endpoint_url: str, *, bucket: str = BUCKET, key_prefix: str = DEV
     }
 
 
-# A browser reads each part's ETag from the PUT's answer only if the bucket's CORS rule exposes it
-# (a multipart completion needs them). The README shows the same rule for AWS S3, R2 and others.
-DEV_BUCKET_CORS = {
-    "CORSRules": [
-        {
-            "AllowedOrigins": ["*"],  # any page on this machine; a deployment names its SPAs' origins
-            "AllowedMethods": ["GET", "HEAD", "PUT", "POST", "DELETE"],  # DELETE: Uppy's aborts
-            "AllowedHeaders": ["*"],
-            "ExposeHeaders": ["ETag"],
-            "MaxAgeSeconds": 3600,
-        }
-    ]
-}
+def dev_bucket_cors(origins: Sequence[str]) -> dict[str, Any]:
+    """The dev bucket's CORS rule: the pages of ``origins`` (the examples' own, nothing else, as a
+    deployment names its SPAs') may send and read presigned requests. A browser reads each part's
+    ETag from the PUT's answer only if the rule exposes it (a multipart completion needs them).
+    The README shows the same rule for AWS S3, R2 and others."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": list(origins),
+                "AllowedMethods": ["GET", "HEAD", "PUT", "POST", "DELETE"],  # DELETE: Uppy's aborts
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["ETag"],
+                "MaxAgeSeconds": 3600,
+            }
+        ]
+    }
 
 
-def set_bucket_cors(s3: SeaweedFS, bucket: str = BUCKET) -> None:
+def page_origins(web_url: str) -> list[str]:
+    """The origins a page of the examples' server has: the address make dev prints, and the same
+    port as ``localhost`` (both names the server answers, local.servers.local_hosts)."""
+    return [web_url, web_url.replace("://127.0.0.1:", "://localhost:", 1)]
+
+
+def set_bucket_cors(s3: SeaweedFS, origins: Sequence[str], bucket: str = BUCKET) -> None:
     """PutBucketCors on the dev bucket (SeaweedFS supports it, and answers preflights with it)."""
-    s3.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=DEV_BUCKET_CORS)
+    s3.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=dev_bucket_cors(origins))
 
 
 # Parts of an abandoned multipart upload stay (and are billed) until someone aborts it: the cleanup
@@ -223,7 +232,8 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
         f" && cmp {hello} {back} && echo 'same bytes'",
         *share_commands(py, grant, share, auth),
-        "# 11. delete it (204): the object goes, and its status says deleted",
+        "# 11. delete it (204): the object goes; reading it again answers 410 upload_deleted"
+        " (GET /uploads?status=deleted still lists it)",
         f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
         f"curl -sS {upload} {bearer}; echo",
         "# 12. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",
@@ -393,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
                     data_dir / "seaweedfs", access_key=access_key, secret_key=secret_key, buckets=[BUCKET]
                 )
             )
-            set_bucket_cors(s3)
+            # First: its origin is the one the bucket's CORS allows (and the doctor checks).
+            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
+            set_bucket_cors(s3, page_origins(web.base_url))
             set_bucket_lifecycle(s3)
             moto = stack.enter_context(MotoServer(log_dir=data_dir / "moto"))
             issuer = stack.enter_context(LocalIssuer()) if args.auth == "oidc" else None
@@ -407,8 +419,6 @@ def main(argv: list[str] | None = None) -> int:
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
-            # Started first: its origin is the one the bucket's CORS must allow (and the doctor checks).
-            web = stack.enter_context(StaticServer(EXAMPLES, args.web_port))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),

@@ -12,6 +12,11 @@ included), and without one is 404 ``{"message":"Not Found"}``; a body over 10 MB
 goes to stderr, like Lambda's log); OPTIONS preflights are answered from the API's
 ``CorsConfiguration`` (or permissively for localhost origins when there is none).
 
+Not API Gateway's, but this machine's: a request whose ``Host`` is not ``127.0.0.1:<port>`` or
+``localhost:<port>`` is refused with 403 before anything runs (a page cannot reach the emulator
+through a name of its own that resolves to 127.0.0.1, DNS rebinding), and the access log shows
+a share link's path as ``/s/***``: its id is the link's secret.
+
 Functions that no HttpApi event reaches (the scheduled cleanup) are served as Lambda's Invoke API
 serves them, at ``POST /2015-03-31/functions/{FunctionName}/invocations`` (as ``sam local
 start-lambda`` does): the body is the event, the answer the handler's result
@@ -51,6 +56,7 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, unquote
 
 from local.cfn import TEMPLATE, load_template
+from local.servers import local_hosts
 
 HOST = "127.0.0.1"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -633,6 +639,16 @@ def _to_response(result: Any) -> Response:
 # -------------------------------------------------------------------------------------- HTTP server
 
 
+# A share link's path is its secret (GET /s/{share_id} hands out the file): the access log keeps
+# the route, never the id, nor what follows it (a query string, the rest of a request line).
+_SHARE_PATH = re.compile(r"/s/[^\s\"']+")
+
+
+def redact(line: str) -> str:
+    """An access log line without share ids: ``/s/abc...`` becomes ``/s/***``."""
+    return _SHARE_PATH.sub("/s/***", line)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     emulator: Emulator
@@ -657,7 +673,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.emulator.quiet:
-            sys.stderr.write(f"[emulator] {self.address_string()} {format % args}\n")
+            sys.stderr.write(f"[emulator] {self.address_string()} {redact(format % args)}\n")
 
 
 class Emulator:
@@ -693,6 +709,7 @@ class Emulator:
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._hosts: frozenset[str] = frozenset()  # set by start(), once the port is known
         for layer in reversed(self.api.layer_dirs):
             if str(layer) not in sys.path:
                 sys.path.insert(0, str(layer))
@@ -723,6 +740,7 @@ class Emulator:
             ) from exc
         server.emulator = self
         self._server = server
+        self._hosts = local_hosts(self.port) | {f"{self.host}:{self.port}"}
         self._thread = threading.Thread(target=server.serve_forever, name="apigw-emulator", daemon=True)
         self._thread.start()
         return self
@@ -816,6 +834,10 @@ class Emulator:
         header_items = list(req.headers.items())
         lower = {k.lower(): v for k, v in header_items}
         origin = lower.get("origin")
+        if lower.get("host", "").lower() not in self._hosts:
+            # Refused before the body is read or anything runs, with no CORS header to read it by.
+            _write(req, method, _gateway_error(403, "Forbidden: not a Host this server answers"), close=True)
+            return
         try:
             body, too_big = _read_body(req, lower)
         except ValueError:

@@ -73,6 +73,13 @@ def build() -> dict[str, Any]:
     for path in PUBLIC_PATHS:
         for operation in document["paths"].get(path, {}).values():
             operation["security"] = []
+    # A response without a body (204, 302) is given an empty content, which keeps Powertools from
+    # documenting the handler's return type as one; the document then says nothing about a body.
+    for item in document["paths"].values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                if response.get("content") == {}:
+                    del response["content"]
     # A route that takes an HTML form as well as JSON (presign.web.Api.accept_form) says so.
     for path, method in FORM_BODIES:
         content = document["paths"][path][method]["requestBody"]["content"]

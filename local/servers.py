@@ -46,6 +46,7 @@ __all__ = [
     "aws_env",
     "find_weed",
     "free_ports",
+    "local_hosts",
     "port_is_free",
 ]
 
@@ -55,6 +56,16 @@ class ServerError(RuntimeError):
 
 
 # --------------------------------------------------------------------------------------------- ports
+
+
+def local_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values a server on 127.0.0.1:``port`` answers: its own names, nothing else.
+
+    A page on another site can point a name it controls at 127.0.0.1 (DNS rebinding) and then
+    read the answers as its own origin's; its requests still carry that name in ``Host``. (The
+    servers bind 127.0.0.1 only, so ``[::1]`` never reaches them.)
+    """
+    return frozenset({f"{HOST}:{port}", f"localhost:{port}"})
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -469,8 +480,19 @@ for sig in (signal.SIGINT, signal.SIGTERM):
 app = DomainDispatcherApplication(create_backend_app)
 app.debug = True
 lock = threading.Lock()
+# Its own names only (DNS rebinding), and no browser at all: boto3 sends no Origin, a page's
+# cross-origin request always does. MOTO_DISABLE_GLOBAL_CORS keeps moto's CORS headers off too.
+hosts = {f"{host}:{port}", f"localhost:{port}"}
+
+def refuse(start_response, why):
+    start_response("403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", str(len(why)))])
+    return [why]
 
 def serialized(environ, start_response):
+    if environ.get("HTTP_HOST", "").lower() not in hosts:
+        return refuse(start_response, b"not a Host this server answers")
+    if "HTTP_ORIGIN" in environ:
+        return refuse(start_response, b"no cross-origin requests: this server is for SDKs, not pages")
     with lock:
         result = app(environ, start_response)
         try:
@@ -486,7 +508,9 @@ class MotoServer(ManagedProcess):
     """moto's HTTP server in its own process: DynamoDB, Secrets Manager, SSM, ... on loopback.
 
     ``serialize=True`` (the default) handles one request at a time, so single-item writes are
-    atomic as in DynamoDB; ``serialize=False`` runs plain ``python -m moto.server``.
+    atomic as in DynamoDB, and refuses (403) a ``Host`` that is not its own and any request
+    with an ``Origin`` (a browser's); ``serialize=False`` runs plain ``python -m moto.server``.
+    Neither sends CORS headers.
     """
 
     name = "moto server"
@@ -527,6 +551,8 @@ class MotoServer(ManagedProcess):
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # moto answers every origin's CORS request by default ("*"): a page must read nothing here.
+        env["MOTO_DISABLE_GLOBAL_CORS"] = "true"
         return env
 
     def _wait_ready(self, deadline: float) -> None:

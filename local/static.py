@@ -2,7 +2,9 @@
 
 ``make dev`` serves them from an origin of their own (another port), so every request the pages
 make to the API is cross-origin and goes through CORS exactly as it would from a deployed SPA.
-Bound to 127.0.0.1 only; no directory listings; nothing outside the served folder.
+Bound to 127.0.0.1 only; no directory listings; nothing outside the served folder; a request
+whose ``Host`` is not this server's own (``127.0.0.1:<port>``, ``localhost:<port>``) is refused,
+so a page on another site cannot read these files through a name it points at 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from local.cfn import ROOT
+from local.servers import local_hosts
 
 EXAMPLES = ROOT / "examples"
 
@@ -28,6 +31,16 @@ mimetypes.add_type("application/json", ".map")
 class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        address = self.server.server_address
+        assert isinstance(address, tuple)  # an (address, port) socket: bound to 127.0.0.1
+        if (self.headers.get("Host") or "").lower() not in local_hosts(int(address[1])):
+            self.send_error(403, "not a Host this server answers")
+            return False
+        return True
 
     def list_directory(self, path: Any) -> None:
         self.send_error(404, "no listings")

@@ -15,8 +15,19 @@ export class ApiError extends Error {
     this.retryAfter = retryAfter; // seconds, for a 429 or 503 that said so
   }
 
+  // 410 for an upload a DELETE ended (from another tab or device): its record stays in the list,
+  // as aborted (deleted before it completed) or deleted; the upload itself cannot go on.
+  get ended() {
+    return this.status === 410 && ["upload_aborted", "upload_deleted"].includes(this.code);
+  }
+
   // What a person reads: the API's own message, and for 429/503 when to try again.
   describe() {
+    if (this.ended) {
+      return this.code === "upload_aborted"
+        ? "This upload was deleted before it completed: pick the file again for a new upload."
+        : "This upload was deleted.";
+    }
     let text = this.message;
     if (this.retryAfter !== null) {
       const at = new Date(Date.now() + this.retryAfter * 1000).toLocaleTimeString();

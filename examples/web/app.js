@@ -280,9 +280,24 @@ async function resumeFromList() {
     $("transfer").hidden = false;
     $("transfer-name").textContent = file.name;
     const grant = {upload_id: item.upload_id, expires_at: null, multipart: {...item.multipart, parts: []}};
-    const upload = track(file, grant);
-    await drive(() => upload.run({resume: true}));
+    await resume(track(file, grant));
   });
+}
+
+// Resuming reads GET /uploads/{id} first: an upload deleted meanwhile (another tab, another
+// device) answers 410, and then there is nothing to resume: say so, and show the list as it is.
+async function resume(upload) {
+  try {
+    await drive(() => upload.run({resume: true}));
+  } catch (error) {
+    if (error instanceof ApiError && error.ended) {
+      transfer = null;
+      showState(error.code === "upload_aborted" ? "aborted" : "deleted", "bad");
+      $("pause-btn").hidden = $("resume-btn").hidden = true;
+      await refreshUploads();
+    }
+    throw error;
+  }
 }
 
 async function drive(run) {
@@ -473,8 +488,7 @@ function start() {
   $("notice-close").addEventListener("click", clearError);
   $("upload-form").addEventListener("submit", upload);
   $("pause-btn").addEventListener("click", () => transfer && transfer.pause());
-  $("resume-btn").addEventListener("click", () =>
-    action($("resume-btn"), () => drive(() => transfer.run({resume: true}))));
+  $("resume-btn").addEventListener("click", () => action($("resume-btn"), () => resume(transfer)));
   $("resume-file").addEventListener("change", resumeFromList);
   $("uploads-refresh").addEventListener("click", () => action($("uploads-refresh"), () => refreshUploads()));
   $("status-filter").addEventListener("change", () => action($("uploads-refresh"), () => refreshUploads()));

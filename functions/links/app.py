@@ -77,6 +77,7 @@ RESPONSES: dict[int, Any] = {
     },
     302: {
         "description": "to a presigned GET of the file, valid for at most 60 seconds",
+        "content": {},  # no body: an empty content, or Powertools documents the return type
         "headers": {
             **cache_control(),
             "Location": {"description": "the presigned GET", "required": True, "schema": {"type": "string"}},

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from presign.runtime import Budget
 from presign.shares.models import CreateShareRequest, CreateShareResponse, ShareInfo, ShareList
 from presign.shares.wiring import audit_log, build_shares, object_stores
-from presign.web import NO_STORE, Api, json_response, openapi_responses
+from presign.web import NO_STORE, Api, json_response, link, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
@@ -57,7 +57,18 @@ class _Manage:
         self.budget.spend("share_manage")
 
 
-@app.post("/shares", responses=openapi_responses(201, CreateShareResponse, "the share link, shown once"))
+# Where a new share leads: its handle to the owner's routes, its id to the public link.
+SHARE_LINKS = {
+    "GetShare": link("/shares/{share_id}", "get", share_id="handle"),
+    "RevokeShare": link("/shares/{share_id}", "delete", share_id="handle"),
+    "OpenLink": link("/s/{share_id}", "get", share_id="share_id"),
+}
+
+
+@app.post(
+    "/shares",
+    responses=openapi_responses(201, CreateShareResponse, "the share link, shown once", links=SHARE_LINKS),
+)
 def create_share(request: CreateShareRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)

@@ -22,7 +22,7 @@ from presign.models import CreateUploadRequest, CreateUploadResponse
 from presign.multipart.models import RenewPartsResponse
 from presign.multipart.requests import RenewPartsRequest
 from presign.signing_context import SigningContext
-from presign.web import Api, json_response, openapi_responses
+from presign.web import Api, json_response, link, openapi_responses
 
 logger = Logger()
 metrics = Metrics()
@@ -43,7 +43,18 @@ lifecycle = build_lifecycle(
 objects = object_stores(api.runtime)
 
 
-@app.post("/uploads", responses=openapi_responses(201, CreateUploadResponse, "upload URL issued"))
+# Where an upload id leads (OpenAPI links: a stateful fuzzer follows them, docs show them).
+UPLOAD_LINKS = {
+    "GetUpload": link("/uploads/{upload_id}", "get", upload_id="upload_id"),
+    "DeleteUpload": link("/uploads/{upload_id}", "delete", upload_id="upload_id"),
+    "CompleteUpload": link("/uploads/{upload_id}/complete", "post", upload_id="upload_id"),
+}
+
+
+@app.post(
+    "/uploads",
+    responses=openapi_responses(201, CreateUploadResponse, "upload URL issued", links=UPLOAD_LINKS),
+)
 def post_upload(request: CreateUploadRequest) -> Any:
     principal = api.principal()
     target_name, target = api.runtime.target(request.target)

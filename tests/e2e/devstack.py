@@ -136,3 +136,25 @@ def require_examples_built() -> None:
         "examples/uppy/vendor/aws-s3.js",
     ):
         assert (ROOT / path).is_file(), f"{path} is missing: run `make examples` (make test does)"
+
+
+def allow_in_the_buckets_cors(state: dict[str, Any], origin: str) -> None:
+    """Name ``origin`` in the dev bucket's CORS rule, as a deployment names each of its SPAs'
+    origins (make dev's rule names its examples' origin only): for a test's own page."""
+    import boto3
+    from botocore.config import Config
+
+    env = state["doctor"]["env"]  # the stack's own target and storage keys (its state file)
+    config = json.loads(env["PRESIGN_CONFIG"])
+    target = config["targets"][config["default_target"]]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=target["endpoint_url"],
+        region_name=target["region"],
+        aws_access_key_id=env["PRESIGN_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["PRESIGN_S3_SECRET_ACCESS_KEY"],
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    rules = s3.get_bucket_cors(Bucket=target["bucket"])["CORSRules"]
+    rules[0]["AllowedOrigins"].append(origin)
+    s3.put_bucket_cors(Bucket=target["bucket"], CORSConfiguration={"CORSRules": rules})

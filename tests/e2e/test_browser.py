@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
-from tests.e2e.devstack import DevStack, launch_chromium
+from tests.e2e.devstack import DevStack, allow_in_the_buckets_cors, launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
@@ -29,13 +29,15 @@ def stack(dev_stack: DevStack) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def page_origin() -> Iterator[str]:
+def page_origin(stack: dict[str, Any]) -> Iterator[str]:
     handler = partial(SimpleHTTPRequestHandler, directory=str(PAGE_DIR))
     handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    allow_in_the_buckets_cors(stack, origin)
+    yield origin
     server.shutdown()
     server.server_close()
 

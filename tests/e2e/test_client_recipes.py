@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
+from tests.e2e.devstack import allow_in_the_buckets_cors
 
 pytestmark = pytest.mark.realserver
 
@@ -348,6 +349,28 @@ print(json.dumps({{"first": first, "again": again, "other": other}}))
     assert other["upload_id"] != first["upload_id"], out
 
 
+def test_the_python_recipe_resumes_from_the_stored_parts_and_knows_a_deleted_upload(
+    dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
+) -> None:
+    # Given an upload in parts with its first part stored, and another a DELETE ended
+    code = f"""
+path = {str(files["big"])!r}
+grant = pc.create_upload(path)
+first = grant["multipart"]["parts"][0]
+with open(path, "rb") as f:
+    stored = pc.storage.put(first["url"], data=f.read(first["size"]), headers=first["headers"])
+ended = pc.create_upload(path)
+pc.call("DELETE", f"/uploads/{{ended['upload_id']}}")
+# When the recipe asks what is stored, for each
+print(json.dumps({{"etag": stored.headers["ETag"], "resumed": pc.stored_parts(grant["upload_id"]),
+                  "ended": pc.stored_parts(ended["upload_id"])}}))
+"""
+    out = last_json(python_harness(dev, fresh_sub("resume"), tmp_path, code).stdout)
+    # Then the first has part 1 with the ETag its PUT answered, and the second is over (410)
+    assert out["resumed"] == {"1": out["etag"]}, out
+    assert out["ended"] is None, out
+
+
 def test_the_python_recipe_waits_out_a_503_while_dynamodb_is_down(
     dev: dict[str, Any], files: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -426,14 +449,16 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def blank_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def blank_origin(dev: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A page on an origin of its own (not the API's, not the storage's): every call is CORS."""
     d = tmp_path_factory.mktemp("blank")
     (d / "index.html").write_text("<!doctype html><title>recipes</title>", "utf-8")
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(d)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    allow_in_the_buckets_cors(dev, origin)
+    yield origin
     server.shutdown()
     server.server_close()
 

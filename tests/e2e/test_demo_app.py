@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -192,8 +193,8 @@ def test_the_demo_app_does_every_flow_from_another_origin(dev_stack: DevStack, t
             expect(page.locator(f"#uploads-list li[data-upload-id='{ids['form.pdf']}']")).to_have_attribute(
                 "data-status", "deleted"
             )
-            gone = requests.get(f"{api}/uploads/{ids['form.pdf']}", headers=auth, timeout=10).json()
-            assert gone["status"] == "deleted", gone
+            gone = requests.get(f"{api}/uploads/{ids['form.pdf']}", headers=auth, timeout=10)
+            assert (gone.status_code, gone.json()["error"]["code"]) == (410, "upload_deleted"), gone.text
 
             # Share with a password, good for two downloads; copy the link
             page.click(f"#uploads-list li[data-upload-id='{ids['notes.txt']}'] button.share")
@@ -316,6 +317,52 @@ def storage_origin(dev_stack: DevStack) -> str:
 
 
 SAVED_KEY = "presign-demo.sign-in"  # examples/web/app.js SAVED
+
+
+def test_resuming_an_upload_deleted_elsewhere_says_so_and_lists_it_as_it_is(
+    dev_stack: DevStack, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=30_000)
+    token = dev_stack.token(f"resumer-{uuid.uuid4().hex[:8]}")
+    api, auth = dev_stack.base_url, {"Authorization": f"Bearer {token}"}
+    big = tmp_path / "left.bin"  # 9 MiB: above make dev's threshold, two parts
+    big.write_bytes(os.urandom(9 * 1024 * 1024))
+    fragment = urllib.parse.urlencode({"api": api, "token": token}, safe=":/")
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            context.add_init_script("window.PRESIGN_DEMO_TEST = {pauseAfterParts: 1};")
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{dev_stack.web_url}/web/#{fragment}")
+            page.click("#sign-in-btn")
+            # Given a multipart upload paused after its first part, on screen and pending in the list
+            page.set_input_files("#file", big)
+            page.check("input[name=method][value=multipart]")
+            page.click("#upload-btn")
+            expect(page.locator("#transfer-state")).to_have_text("paused")
+            page.click("#uploads-refresh")
+            pending = page.locator("#uploads-list li[data-status=pending]")
+            expect(pending).to_have_count(1)
+            upload_id = pending.get_attribute("data-upload-id")
+            # When another tab deletes it, and this one presses Resume
+            deleted = requests.delete(f"{api}/uploads/{upload_id}", headers=auth, timeout=10)
+            assert deleted.status_code == 204, deleted.text
+            page.click("#resume-btn")
+            # Then the app says the upload is over (the API's 410) and shows the list as it is now
+            expect(page.locator("#notice-text")).to_contain_text("410 upload_aborted")
+            expect(page.locator("#notice-text")).to_contain_text("deleted before it completed")
+            expect(page.locator("#transfer-state")).to_have_text("aborted")
+            expect(page.locator("#resume-btn")).to_be_hidden()
+            item = page.locator(f"#uploads-list li[data-upload-id='{upload_id}']")
+            expect(item).to_have_attribute("data-status", "aborted")
+            expect(item.locator("button.resume")).to_have_count(0)
+        finally:
+            browser.close()
 
 
 def test_a_link_naming_another_api_does_not_get_the_saved_token(dev_stack: DevStack) -> None:

@@ -86,7 +86,7 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
             and listed["items"][0]["status"] == "complete"
         )
         assert "same bytes" in out and "DELETE -> HTTP 204" in out, out
-        assert after["status"] == "deleted", after
+        assert after["error"]["code"] == "upload_deleted", after
         # And the file above the threshold went in three parts, completed, and came back whole
         assert out.count("PUT part ") == 3 and "PUT part 3/3 (2097152 bytes) -> HTTP 200" in out, out
         assert big_completed["status"] == "complete" and big_completed["size"] == 12582912, big_completed

@@ -242,6 +242,47 @@ def test_moto_server_serves_dynamodb_to_two_threads_atomically(moto_server: Moto
     assert counts == {"2"}  # no lost update
 
 
+def test_moto_server_answers_its_own_host_and_no_page(moto_server: MotoServer) -> None:
+    # Given the moto server make dev runs, and what boto3 sends it (its Host, no Origin)
+    url, port = f"{moto_server.endpoint_url}/moto-api/data.json", moto_server.port
+    # When a request names another Host (DNS rebinding), carries an Origin (a page), or is a preflight
+    answers = {
+        "ours": requests.get(url, timeout=10),
+        "localhost": requests.get(url, headers={"Host": f"localhost:{port}"}, timeout=10),
+        "rebound": requests.get(url, headers={"Host": "evil.example"}, timeout=10),
+        "rebound, our port": requests.get(url, headers={"Host": f"evil.example:{port}"}, timeout=10),
+        "a page": requests.get(url, headers={"Origin": "http://evil.example"}, timeout=10),
+        "a preflight": requests.options(
+            url,
+            headers={"Origin": "http://127.0.0.1:8081", "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        ),
+    }
+    # Then only its own names without an Origin are served, and no answer carries a CORS header
+    got = {name: r.status_code for name, r in answers.items()}
+    assert got == {
+        "ours": 200,
+        "localhost": 200,
+        "rebound": 403,
+        "rebound, our port": 403,
+        "a page": 403,
+        "a preflight": 403,
+    }, got
+    cors = {
+        name: [h for h in r.headers if h.lower().startswith("access-control-")] for name, r in answers.items()
+    }
+    assert all(not headers for headers in cors.values()), cors
+    # And an SDK still works (boto3 sends the Host of its endpoint_url and no Origin)
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=moto_server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    assert "TableNames" in ddb.list_tables()
+
+
 def test_aws_env_sends_dynamodb_secrets_and_ssm_to_moto_but_not_s3(
     moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -330,7 +371,8 @@ def test_a_request_reaches_its_handler_as_a_v2_event(emulator: Emulator) -> None
 def test_duplicate_headers_are_comma_joined_and_response_headers_pass_through(emulator: Emulator) -> None:
     with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as sock:
         sock.sendall(
-            b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Dup: one\r\nX-Dup: two\r\nConnection: close\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Dup: one\r\nX-Dup: two\r\nConnection: close\r\n\r\n"
+            % emulator.port
         )
         raw = b""
         while chunk := sock.recv(65536):
@@ -364,6 +406,56 @@ def test_unknown_routes_are_404_like_api_gateway(emulator: Emulator) -> None:
         resp = requests.request(method, f"{emulator.base_url}{path}", timeout=10)
         assert resp.status_code == 404, (method, path, resp.status_code, resp.text)
         assert resp.json() == {"message": "Not Found"}, (method, path)
+
+
+def test_the_emulator_answers_its_own_host_only(emulator: Emulator) -> None:
+    # Given a route that answers, When it is asked under the emulator's names and under others
+    port = emulator.port
+
+    def status(host: str) -> int:
+        return requests.get(f"{emulator.base_url}/plain", headers={"Host": host}, timeout=10).status_code
+
+    got = {host: status(host) for host in (
+        f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}",
+        "evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}", "127.0.0.1",
+    )}  # fmt: skip
+    # Then a name of the page's own that resolves to 127.0.0.1 (DNS rebinding) gets nothing
+    assert got == {
+        f"127.0.0.1:{port}": 200,
+        f"localhost:{port}": 200,
+        f"LOCALHOST:{port}": 200,
+        "evil.example": 403,
+        f"evil.example:{port}": 403,
+        f"127.0.0.1:{port + 1}": 403,
+        "127.0.0.1": 403,
+    }, got
+    refused = requests.get(
+        f"{emulator.base_url}/plain",
+        headers={"Host": "evil.example", "Origin": "http://evil.example"},
+        timeout=10,
+    )
+    assert refused.json() == {"message": "Forbidden: not a Host this server answers"}, refused.text
+    assert not [h for h in refused.headers if h.lower().startswith("access-control-")], refused.headers
+
+
+def test_the_access_log_never_shows_a_share_links_id(capfd: pytest.CaptureFixture[str]) -> None:
+    # Given the emulator with its access log on (make dev's), and a link's id, a secret
+    secret = "Zq8sVf3kLp0-share-id-" + os.urandom(6).hex()
+    with Emulator(FIXTURE_TEMPLATE, quiet=False) as api:
+        capfd.readouterr()
+        # When the link is opened (GET and POST, with a query), and a malformed request names it
+        for method in ("GET", "POST"):
+            requests.request(method, f"{api.base_url}/s/{secret}?password=x", timeout=10)
+        with socket.create_connection(("127.0.0.1", api.port), timeout=10) as raw:
+            raw.sendall(f"GET /s/{secret} HTTP/1.1 extra\r\nHost: 127.0.0.1:{api.port}\r\n\r\n".encode())
+            raw.recv(4096)
+        # (http.server writes a request's line before its answer: all are logged by now)
+        logged = capfd.readouterr().err
+    # Then the log shows the route, never the id or what followed it
+    lines = [line for line in logged.splitlines() if "/s/" in line]
+    assert len(lines) >= 3, logged
+    assert secret not in logged and "password" not in logged, logged
+    assert all("/s/***" in line for line in lines), lines
 
 
 def test_a_default_route_takes_every_request_no_other_route_matches(tmp_path: Path) -> None:

@@ -6,8 +6,11 @@ refused, auth that is really enforced, unsupported methods, missing headers...),
 MAX_EXAMPLES examples each plus schemathesis' coverage cases, with a fixed seed and
 deterministic generation. The stack is template.yaml in the emulator over SeaweedFS (with an
 identities file) and a moto server; a valid dev token comes from an auth provider, so
-schemathesis also knows what to leave out when it checks that auth is enforced. 429s are
-expected (the upload limit of `make dev`: 5 at once) and must conform like any other answer.
+schemathesis also knows what to leave out when it checks that auth is enforced. 429s may come
+(every limit but the upload one is `make dev`'s) and must conform like any other answer.
+
+Then the stateful phase: scenarios that follow the document's links from a created upload or
+share to its routes, with the stateful checks (a deleted resource must not read as present).
 
 A failure prints schemathesis' own report: the check, the response and a curl line that
 reproduces it. The request models publish the patterns they enforce (presign/models.py), so a
@@ -21,6 +24,7 @@ import secrets
 from collections import Counter
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
 import schemathesis
@@ -58,6 +62,9 @@ OPERATIONS = {
 }
 SEED = 20261122
 MAX_EXAMPLES = 300
+# Stateful phase: this many scenarios of at most STATEFUL_STEPS calls each, chained by the links.
+STATEFUL_SCENARIOS = 100
+STATEFUL_STEPS = 6
 CONFIG = {
     "seed": SEED,
     "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
@@ -67,21 +74,26 @@ CONFIG = {
         # schema but not the 256 KB limit); the contract documents 413 for exactly that.
         # Schema-valid bodies that a target's policy refuses (size over its maximum, a type it
         # does not take, inline for a type it does not show inline) are documented answers of
-        # the deployment, not of the schema. A 400 for schema-valid data stays a failure.
+        # the deployment, not of the schema. So is 410 for an upload a DELETE ended (the links
+        # lead the stateful phase there). A 400 for schema-valid data stays a failure.
         "positive_data_acceptance": {
-            "expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 413, 415, 422, 429, "5xx"]
+            "expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 410, 413, 415, 422, 429, "5xx"]
         },
         "negative_data_rejection": {
             "expected-statuses": [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
         },
     },
-    # Examples, coverage and fuzzing; the document has no links for stateful runs to follow.
-    "phases": {"stateful": {"enabled": False}},
+    # Examples, coverage and fuzzing per operation (test_the_api_conforms_to_its_document), and
+    # scenarios that follow the document's links (test_stateful_scenarios_follow_the_links).
+    "phases": {"stateful": {"max-steps": STATEFUL_STEPS}},
 }
 JWT_SECRET = secrets.token_urlsafe(48)
 
 ANSWERS: Counter[tuple[str, int]] = Counter()
 FAILURES: Counter[str] = Counter()
+# (operation, status) of each call a stateful scenario made, and which call came after which.
+STATEFUL: Counter[tuple[str, int]] = Counter()
+CHAINS: Counter[tuple[str, str]] = Counter()
 
 
 # The document the meta function serves is this file (the first test checks that the stack
@@ -111,6 +123,9 @@ def stack_config(seaweed: SeaweedFS) -> dict[str, Any]:
     # the document calls valid is not refused by a deployment's choice (413/415/422 of policy).
     config = dev_config(seaweed.endpoint_url, bucket=BUCKET)
     config["targets"]["local"]["upload"] = {"content_types": ["*/*"], "max_size": MAX_OBJECT_BYTES}
+    # make dev's upload limit (5 at once) would turn most POST /uploads into 429s, and a scenario
+    # that starts with a 429 follows no link. Every other action keeps its limit.
+    config["rate_limits"] = {"actions": {"upload": {"rate": 6000, "period": 60, "burst": 1000}}}
     return config
 
 
@@ -132,6 +147,81 @@ def test_the_api_conforms_to_its_document(case: Case, stack: Stack) -> None:
     except FailureGroup as group:
         FAILURES.update(f"{operation} {type(f).checks} {f.title}" for f in group.exceptions)
         raise
+
+
+def test_stateful_scenarios_follow_the_links(stack: Stack) -> None:
+    """Scenarios of calls chained by the document's links (POST /uploads -> GET, DELETE and
+    /complete of the new upload; POST /shares -> its owner's routes and its public link), with
+    every check, the stateful ones too: a resource a DELETE answered 2xx for must not be read
+    back as if it were there (use_after_free), one just created must be found (availability)."""
+
+    class Scenarios(schema.as_state_machine()):  # type: ignore[misc, valid-type]
+        previous: str | None = None
+
+        def setup(self) -> None:
+            self.previous = None
+
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            return {"base_url": stack.base_url}
+
+        def after_call(self, response: Any, case: Case) -> None:
+            super().after_call(response, case)
+            operation = case.operation.label
+            STATEFUL[(operation, response.status_code)] += 1
+            if self.previous is not None:
+                CHAINS[(self.previous, f"{operation} {response.status_code}")] += 1
+            self.previous = f"{operation} {response.status_code}"
+
+    try:
+        Scenarios.run(
+            settings=hypothesis.settings(
+                max_examples=STATEFUL_SCENARIOS,
+                stateful_step_count=STATEFUL_STEPS,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[hypothesis.Phase.generate],
+                suppress_health_check=list(hypothesis.HealthCheck),
+            )
+        )
+    except FailureGroup as group:
+        FAILURES.update(f"stateful {type(f).checks} {f.title}" for f in group.exceptions)
+        raise
+    summary = {"answers": sorted(STATEFUL.items()), "chains": len(CHAINS)}
+    print(f"schemathesis stateful: {summary}")
+    # The links were followed: uploads were created, then deleted (a 204 needs a real id), read
+    # back as gone (410), and read while there (200)
+    assert STATEFUL[("POST /uploads", 201)] > 0, summary
+    assert ("POST /uploads 201", "DELETE /uploads/{upload_id} 204") in CHAINS, sorted(CHAINS)
+    assert STATEFUL[("GET /uploads/{upload_id}", 410)] > 0, summary
+    assert STATEFUL[("GET /uploads/{upload_id}", 200)] > 0, summary
+
+
+def test_the_document_links_each_new_resource_to_its_routes() -> None:
+    document = json.loads(DOCUMENT_PATH.read_text(encoding="utf-8"))
+
+    def targets(path: str) -> dict[str, tuple[str, dict[str, str]]]:
+        links = document["paths"][path]["post"]["responses"]["201"]["links"]
+        return {name: (link["operationRef"], link["parameters"]) for name, link in links.items()}
+
+    assert targets("/uploads") == {
+        "GetUpload": ("#/paths/~1uploads~1{upload_id}/get", {"upload_id": "$response.body#/upload_id"}),
+        "DeleteUpload": ("#/paths/~1uploads~1{upload_id}/delete", {"upload_id": "$response.body#/upload_id"}),
+        "CompleteUpload": (
+            "#/paths/~1uploads~1{upload_id}~1complete/post",
+            {"upload_id": "$response.body#/upload_id"},
+        ),
+    }
+    assert targets("/shares") == {
+        "GetShare": ("#/paths/~1shares~1{share_id}/get", {"share_id": "$response.body#/handle"}),
+        "RevokeShare": ("#/paths/~1shares~1{share_id}/delete", {"share_id": "$response.body#/handle"}),
+        "OpenLink": ("#/paths/~1s~1{share_id}/get", {"share_id": "$response.body#/share_id"}),
+    }
+    # Every link leads to an operation of the document
+    for path in ("/uploads", "/shares"):
+        for ref, _ in targets(path).values():
+            where, method = ref.removeprefix("#/paths/").rsplit("/", 1)
+            assert method in document["paths"][where.replace("~1", "/").replace("~0", "~")], ref
 
 
 def test_every_operation_was_exercised() -> None:

@@ -87,6 +87,8 @@ def test_uppy_uploads_a_single_put_and_a_multipart_file_through_the_api(
             page.on("request", lambda r: seen.append((r.method, r.url)))
             problems: list[str] = []
             page.on("pageerror", lambda e: problems.append(str(e)))
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
             page.goto(f"{stack['web_url']}/uppy/#api={api}&token={token}")
             page.wait_for_function("() => window.uppy !== undefined")
             assert "token" not in page.url, page.url  # the page dropped the fragment
@@ -97,11 +99,25 @@ def test_uppy_uploads_a_single_put_and_a_multipart_file_through_the_api(
                 [["small.txt", "text/plain", SMALL], ["large.bin", "application/octet-stream", LARGE]],
             )
             page.screenshot(path=str(tmp_path / "uppy.png"), full_page=True)  # to look at when it fails
+            # The page's CSP runs scripts of its own origin (and its import map) only
+            page.evaluate(
+                "() => { const s = document.createElement('script');"
+                " s.textContent = 'window.inlineRan = true'; document.body.append(s); }"
+            )
+            inline_ran = page.evaluate("() => window.inlineRan === true")
+            policy = page.evaluate(
+                "() => document.querySelector('meta[http-equiv=Content-Security-Policy]')?.content ?? null"
+            )
         finally:
             browser.close()
 
     # Then both were uploaded and completed, as the page tells
     assert result["successful"] == 2 and not problems, (result, problems)
+    # ... under the same kind of CSP as the other pages, which let it do all that and nothing inline
+    assert policy and "default-src 'none'" in policy and "'unsafe-inline'" not in policy, policy
+    assert not inline_ran, "an inline script ran: the Uppy page's CSP is missing"
+    violations = [line for line in console if "Content Security Policy" in line]
+    assert len(violations) == 1 and "inline" in violations[0].lower(), violations  # the probe's, only
     small, large = result["files"]
     for file, size in ((small, SMALL), (large, LARGE)):
         assert file["error"] is None, file
@@ -172,6 +188,7 @@ def test_a_file_removed_mid_upload_is_aborted(stack: dict[str, Any]) -> None:
                   for (let i = 0; i < 200; i++) {
                     const r = await fetch(`${api}/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
                     const body = await r.json();
+                    if (r.status === 410) return body.error.code; // a DELETE ended it
                     if (body.status !== "pending") return body.status;
                     await new Promise((done) => setTimeout(done, 50));
                   }
@@ -183,4 +200,4 @@ def test_a_file_removed_mid_upload_is_aborted(stack: dict[str, Any]) -> None:
             browser.close()
 
     assert result["uploadId"] and result["successful"] == 0 and result["left"] == 0, result
-    assert status == "aborted", status
+    assert status == "upload_aborted", status

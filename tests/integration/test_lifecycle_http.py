@@ -24,7 +24,15 @@ from presign.lifecycle.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.functions import ROOT, function_env, load_function, settings_document
 from tests.support.http_stubs import Seen, StubServer, aws_error, forward
-from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, moto_with_tables, point_at, with_records
+from tests.support.lifecycle import (
+    UPLOADS_TABLE,
+    Caller,
+    body,
+    fresh_sub,
+    moto_with_tables,
+    point_at,
+    with_records,
+)
 from tests.support.memory import MemoryObjects
 
 UPLOAD = {"filename": "notes.txt", "content_type": "text/plain", "size": 11}
@@ -57,7 +65,7 @@ def stack(moto: MotoServer, storage: MemoryObjects, monkeypatch: pytest.MonkeyPa
         uploads = Client(load_function("uploads", monkeypatch, env))
         lifecycle = Client(load_function("lifecycle", monkeypatch, env))
         monkeypatch.setattr(lifecycle.module, "objects", lambda target: storage)
-        return Caller(uploads, lifecycle, sub=f"user-{id(uploads)}")
+        return Caller(uploads, lifecycle, sub=fresh_sub("user"))
 
     return make
 
@@ -116,6 +124,60 @@ def test_the_list_filters_by_status_across_pages(
     assert got == list(reversed(ids[::3])), (aborted, rest)
     assert {i["status"] for i in aborted["items"] + rest["items"]} == {"aborted"}
     assert len(pending["items"]) == 8 and pending.get("cursor") is None
+
+
+def test_an_upload_a_delete_ended_is_gone_but_stays_listed(
+    stack: Callable[..., Caller], storage: MemoryObjects
+) -> None:
+    # Given a pending upload and a completed one, both deleted
+    caller = stack()
+    pending = created(caller)["upload_id"]
+    done = created(caller)
+    storage.objects[done["key"]] = stored()
+    assert caller.complete(done["upload_id"])["statusCode"] == 200
+    for upload_id in (pending, done["upload_id"]):
+        assert caller.delete(upload_id)["statusCode"] == 204
+
+    # When each is read again
+    answers = {upload_id: caller.status(upload_id) for upload_id in (pending, done["upload_id"])}
+
+    # Then each is 410 in the contract's shape, saying which way it ended ...
+    got = {
+        upload_id: (a["statusCode"], body(a)["error"]["code"], a["headers"].get("Cache-Control"))
+        for upload_id, a in answers.items()
+    }
+    assert got == {
+        pending: (410, "upload_aborted", "no-store"),
+        done["upload_id"]: (410, "upload_deleted", "no-store"),
+    }, answers
+    # ... a second DELETE still answers 204 (the key is deleted again), and the list keeps both
+    assert caller.delete(pending)["statusCode"] == 204
+    listed = {
+        status: [i["upload_id"] for i in body(caller.list(status=status))["items"]]
+        for status in ("aborted", "deleted")
+    }
+    assert listed == {"aborted": [pending], "deleted": [done["upload_id"]]}, listed
+    # ... and another caller still gets 404 for both: nothing says they exist
+    stranger = caller.as_user(fresh_sub("stranger"))
+    assert {stranger.status(i)["statusCode"] for i in answers} == {404}
+
+
+def test_a_parts_list_beyond_its_max_items_is_413_as_the_document_says(stack: Callable[..., Caller]) -> None:
+    from presign.multipart.plan import MAX_PARTS
+
+    # Given a completion listing one part more than the schema's maxItems (10,000)
+    caller = stack()
+    grant = created(caller)
+    parts = [{"part_number": n, "etag": '"' + "0" * 32 + '"'} for n in range(1, MAX_PARTS + 2)]
+    # When it is sent
+    response = caller.complete(grant["upload_id"], {"parts": parts})
+    # Then its bytes are refused before it is parsed (413, not 400), which the document says
+    assert (response["statusCode"], body(response)["error"]["code"]) == (413, "payload_too_large"), response
+    document = json.loads((ROOT / "layers" / "presign" / "presign" / "openapi.json").read_text("utf-8"))
+    operation = document["paths"]["/uploads/{upload_id}/complete"]["post"]
+    assert "maxItems" in operation["responses"]["413"]["description"], operation["responses"]["413"]
+    parts_schema = document["components"]["schemas"]["CompleteUploadRequest"]["properties"]["parts"]
+    assert "max_body_bytes" in json.dumps(parts_schema), parts_schema
 
 
 def test_a_cursor_is_bound_to_its_caller_and_filter(stack: Callable[..., Caller]) -> None:
@@ -332,7 +394,8 @@ def test_a_throttled_completion_is_503_and_the_record_stays_pending(
         assert grant["key"] not in storage.objects
         assert body(after.status(grant["upload_id"]))["status"] == "complete"
         assert after.delete(grant["upload_id"])["statusCode"] == 204
-        assert body(after.status(grant["upload_id"]))["status"] == "deleted"
+        gone = after.status(grant["upload_id"])
+        assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_deleted"), gone
 
 
 def test_storage_down_is_503_and_changes_nothing(
@@ -457,4 +520,6 @@ def test_each_route_spends_its_own_action(
     others = {"upload_status": caller.status, "upload_list": lambda _: caller.list()}
     for name, other in others.items():
         if name != action:
-            assert other(grant["upload_id"])["statusCode"] == 200, name
+            # (after its DELETE, the upload's status is 410 upload_aborted: answered, not refused)
+            expected = 410 if (action, name) == ("upload_abort", "upload_status") else 200
+            assert other(grant["upload_id"])["statusCode"] == expected, name

@@ -14,7 +14,15 @@ import pytest
 from local.servers import MotoServer
 from tests.integration.conftest import Client
 from tests.support.functions import function_env, load_function, settings_document
-from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, moto_with_tables, point_at, with_records
+from tests.support.lifecycle import (
+    UPLOADS_TABLE,
+    Caller,
+    body,
+    fresh_sub,
+    moto_with_tables,
+    point_at,
+    with_records,
+)
 from tests.support.memory import MemoryObjects
 
 UPLOAD = {"filename": "notes.txt", "content_type": "text/plain", "size": 11}
@@ -39,7 +47,7 @@ def stack(moto: MotoServer, storage: MemoryObjects, monkeypatch: pytest.MonkeyPa
         uploads = Client(load_function("uploads", monkeypatch, env))
         lifecycle = Client(load_function("lifecycle", monkeypatch, env))
         monkeypatch.setattr(lifecycle.module, "objects", lambda target: storage)
-        return Caller(uploads, lifecycle, sub=sub or f"user-{id(uploads)}")
+        return Caller(uploads, lifecycle, sub=sub or fresh_sub("user"))
 
     return make
 

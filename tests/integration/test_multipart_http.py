@@ -17,7 +17,15 @@ from presign.errors import DependencyUnavailable
 from presign.ratelimit.limiter import subject_digest
 from tests.integration.conftest import Client
 from tests.support.functions import function_env, load_function, settings_document
-from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, moto_with_tables, point_at, with_records
+from tests.support.lifecycle import (
+    UPLOADS_TABLE,
+    Caller,
+    body,
+    fresh_sub,
+    moto_with_tables,
+    point_at,
+    with_records,
+)
 from tests.support.memory import MemoryObjects
 
 MiB = 1024**2
@@ -47,7 +55,7 @@ def stack(moto: MotoServer, storage: MemoryObjects, monkeypatch: pytest.MonkeyPa
         lifecycle = Client(load_function("lifecycle", monkeypatch, env))
         for client in (uploads, lifecycle):
             monkeypatch.setattr(client.module, "objects", lambda target: storage)
-        return Caller(uploads, lifecycle, sub=f"user-{id(uploads)}")
+        return Caller(uploads, lifecycle, sub=fresh_sub("user"))
 
     return make
 

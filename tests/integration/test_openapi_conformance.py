@@ -219,3 +219,24 @@ def test_the_headers_a_client_acts_on_are_documented(operation: tuple[str, str, 
     assert headers(401).get("WWW-Authenticate") is True
     # Only a missing scope carries a challenge on a 403, a key outside the prefix does not.
     assert headers(403).get("WWW-Authenticate") is False
+
+
+def test_answers_without_a_body_document_none() -> None:
+    # Given the responses that never carry a body: 204 (DELETE) and the redirects (GET/POST /s/...)
+    bodiless = [
+        (method.upper(), path, status, response)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        for status, response in operation["responses"].items()
+        if status == "204" or status.startswith("3")
+    ]
+    # Then they include DELETE /uploads/{id}, DELETE /shares/{id} and both redirects ...
+    assert {(m, p, s) for m, p, s, _ in bodiless} >= {
+        ("DELETE", "/uploads/{upload_id}", "204"),
+        ("DELETE", "/shares/{share_id}", "204"),
+        ("GET", "/s/{share_id}", "302"),
+        ("POST", "/s/{share_id}", "302"),
+    }, bodiless
+    # ... and none of them documents a body (a client generator would wait for a JSON one)
+    documented = [(m, p, s, r["content"]) for m, p, s, r in bodiless if "content" in r]
+    assert documented == [], documented

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_CORS, DEV_BUCKET_LIFECYCLE
+from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors
 from local.servers import MotoServer, SeaweedFS
 from presign.doctor.checks import CHECKS, DOCTOR_SEGMENT
 from tests.realserver.conftest import ACCESS_KEY, SECRET_KEY
@@ -41,7 +41,7 @@ def admin(seaweed: SeaweedFS) -> Any:
 def bucket(admin: Any, moto: MotoServer) -> Iterator[str]:
     fresh_tables(moto)
     name = fresh_bucket(admin, prefix="doctor")
-    admin.put_bucket_cors(Bucket=name, CORSConfiguration=DEV_BUCKET_CORS)
+    admin.put_bucket_cors(Bucket=name, CORSConfiguration=dev_bucket_cors([ORIGIN]))
     admin.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration=DEV_BUCKET_LIFECYCLE)
     yield name
     listed = admin.list_objects_v2(Bucket=name).get("Contents", [])

@@ -1,7 +1,7 @@
 """``python -m presign.doctor`` judged by a real SeaweedFS started with an identities file.
 
 Each test gets a bucket of its own (CORS and lifecycle rules are per bucket), configured like
-``make dev``'s (``local.dev.dev_config``, ``DEV_BUCKET_CORS``, ``DEV_BUCKET_LIFECYCLE``) unless the
+``make dev``'s (``local.dev.dev_config``, ``dev_bucket_cors``, ``DEV_BUCKET_LIFECYCLE``) unless the
 test changes one thing, and runs the command line as a user would, reading its printed lines.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_CORS, DEV_BUCKET_LIFECYCLE, dev_config
+from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
 from local.servers import SeaweedFS
 from presign.doctor.checks import CHECKS, DOCTOR_SEGMENT
 from presign.doctor.cli import main
@@ -26,6 +26,7 @@ from tests.realserver.conftest import ACCESS_KEY, SECRET_KEY
 pytestmark = pytest.mark.realserver
 
 ORIGIN = "http://127.0.0.1:8081"
+DEV_BUCKET_CORS = dev_bucket_cors([ORIGIN])  # make dev's rule, for its examples' origin
 ALL_CHECKS = ("clock", "credentials", *CHECKS)
 
 

@@ -194,7 +194,8 @@ def test_delete_of_a_pending_upload_with_an_object_is_204_and_aborted(caller: Ca
 
     assert response["statusCode"] == 204, response["body"]
     assert not exists(admin, granted["key"])
-    assert body(caller.status(granted["upload_id"]))["status"] == "aborted"
+    gone = caller.status(granted["upload_id"])
+    assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_aborted"), gone
     completed = caller.complete(granted["upload_id"])
     assert completed["statusCode"] == 409 and body(completed)["error"]["code"] == "upload_not_pending"
 
@@ -207,7 +208,8 @@ def test_delete_of_a_completed_upload_deletes_the_object(caller: Caller, admin: 
     assert caller.delete(granted["upload_id"])["statusCode"] == 204
 
     assert not exists(admin, granted["key"])
-    assert body(caller.status(granted["upload_id"]))["status"] == "deleted"
+    gone = caller.status(granted["upload_id"])
+    assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_deleted"), gone
     assert caller.complete(granted["upload_id"])["statusCode"] == 410
     assert caller.delete(granted["upload_id"])["statusCode"] == 204  # idempotent
 

@@ -25,7 +25,15 @@ from presign.clock import system_clock
 from tests.integration.conftest import Client
 from tests.realserver.conftest import ACCESS_KEY, BUCKET, SECRET_KEY
 from tests.support.functions import function_env, load_function, settings_document
-from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, moto_with_tables, point_at, with_records
+from tests.support.lifecycle import (
+    UPLOADS_TABLE,
+    Caller,
+    body,
+    fresh_sub,
+    moto_with_tables,
+    point_at,
+    with_records,
+)
 
 pytestmark = pytest.mark.realserver
 MiB = 1024**2
@@ -64,7 +72,7 @@ def caller(seaweed: SeaweedFS, moto: MotoServer, monkeypatch: pytest.MonkeyPatch
     env["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
     uploads = Client(load_function("uploads", monkeypatch, env))
     lifecycle = Client(load_function("lifecycle", monkeypatch, env))
-    return Caller(uploads, lifecycle, sub=f"mp-{id(uploads)}")
+    return Caller(uploads, lifecycle, sub=fresh_sub("mp"))
 
 
 @pytest.fixture
@@ -254,7 +262,8 @@ def test_an_aborted_upload_is_gone_from_list_multipart_uploads(caller: Caller, a
 
     assert response["statusCode"] == 204, response["body"]
     assert granted["key"] not in in_progress()
-    assert body(caller.status(granted["upload_id"]))["status"] == "aborted"
+    gone = caller.status(granted["upload_id"])
+    assert (gone["statusCode"], body(gone)["error"]["code"]) == (410, "upload_aborted"), gone
     # A part URL of the aborted upload no longer stores anything
     late = put_part(granted["multipart"]["parts"][1], chunk(2))
     assert late.status_code == 404, (late.status_code, late.text)
@@ -318,27 +327,36 @@ def caller_owner(caller: Caller) -> str:
     return subject_digest(caller.sub)
 
 
-def test_make_devs_bucket_cors_rule_exposes_etag_to_a_page_on_another_origin(seaweed: SeaweedFS) -> None:
-    # Given the rule make dev sets (SeaweedFS supports PutBucketCors)
-    from local.dev import DEV_BUCKET_CORS, set_bucket_cors
+def test_make_devs_bucket_cors_rule_serves_the_examples_origin_only(seaweed: SeaweedFS) -> None:
+    # Given the rule make dev sets for its examples' origin (SeaweedFS supports PutBucketCors)
+    from local.dev import dev_bucket_cors, page_origins, set_bucket_cors
 
-    set_bucket_cors(seaweed, BUCKET)
-    assert seaweed.client().get_bucket_cors(Bucket=BUCKET)["CORSRules"][0]["ExposeHeaders"] == ["ETag"]
+    pages = page_origins("http://127.0.0.1:5173")
+    set_bucket_cors(seaweed, pages, BUCKET)
+    rule = seaweed.client().get_bucket_cors(Bucket=BUCKET)["CORSRules"][0]
+    assert rule["AllowedOrigins"] == ["http://127.0.0.1:5173", "http://localhost:5173"], rule
+    assert rule["ExposeHeaders"] == ["ETag"], rule
 
-    # When a browser on another origin asks before a part PUT, Then the rule answers, ETag exposed
+    # When a browser asks before a part PUT, from the examples' origin and from any other
     url = seaweed.client().generate_presigned_url(
         "upload_part", Params={"Bucket": BUCKET, "Key": "cors/k", "UploadId": "x", "PartNumber": 1}
     )
-    preflight = requests.options(
-        url,
-        headers={"Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "PUT"},
-        timeout=10,
-    )
-    assert preflight.status_code == 200, preflight.text
-    assert preflight.headers.get("Access-Control-Expose-Headers") == "ETag", preflight.headers
-    assert preflight.headers.get("Access-Control-Max-Age") == str(
-        DEV_BUCKET_CORS["CORSRules"][0]["MaxAgeSeconds"]
-    ), preflight.headers
+
+    def preflight(origin: str) -> requests.Response:
+        return requests.options(
+            url, headers={"Origin": origin, "Access-Control-Request-Method": "PUT"}, timeout=10
+        )
+
+    ours, evil = preflight("http://127.0.0.1:5173"), preflight("http://evil.example")
+
+    # Then the rule answers ours, ETag exposed, and gives another site nothing to read by
+    assert ours.status_code == 200, ours.text
+    assert ours.headers.get("Access-Control-Allow-Origin") == "http://127.0.0.1:5173", ours.headers
+    assert ours.headers.get("Access-Control-Expose-Headers") == "ETag", ours.headers
+    assert ours.headers.get("Access-Control-Max-Age") == str(
+        dev_bucket_cors(pages)["CORSRules"][0]["MaxAgeSeconds"]
+    ), ours.headers
+    assert "Access-Control-Allow-Origin" not in evil.headers, (evil.status_code, evil.headers)
 
 
 # -- POST /uploads/{upload_id}/sign: ListParts, CompleteMultipartUpload, AbortMultipartUpload sent by

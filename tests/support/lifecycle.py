@@ -4,6 +4,7 @@ uploads and lifecycle functions wired to it (records on, the uploads table set).
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,12 @@ def point_at(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in aws_env(moto.endpoint_url).items():
         monkeypatch.setenv(name, value)
     rate_limit_client.cache_clear()
+
+
+def fresh_sub(prefix: str) -> str:
+    """A caller no other test has been: rate-limit tables outlive a test, and a sub made from
+    ``id(...)`` comes back once CPython reuses the address (tests/unit/test_test_callers.py)."""
+    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def body(response: dict[str, Any]) -> Any:

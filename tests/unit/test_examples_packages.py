@@ -7,6 +7,8 @@ install script. These check the files it trusts, so a hand edit cannot slip thro
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -62,3 +64,20 @@ def test_the_banner_points_both_pages_at_the_stack() -> None:
     lines = example_pages("http://127.0.0.1:8081", "http://127.0.0.1:8080", "tok.en.x")
     assert lines[0].split()[-1] == "http://127.0.0.1:8081/uppy/#api=http://127.0.0.1:8080&token=tok.en.x"
     assert lines[1].split()[-1] == "http://127.0.0.1:8081/reference/#api=http://127.0.0.1:8080&token=tok.en.x"
+
+
+def test_the_uppy_page_allows_its_import_map_by_hash_and_no_other_inline_script() -> None:
+    # The import map must be inline (browsers load no external one), so the CSP names its hash;
+    # an edit of the map without the hash would leave Uppy unresolved in the browser.
+    page = (EXAMPLES / "uppy" / "index.html").read_text("utf-8")
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert policy is not None, "examples/uppy/index.html has no Content-Security-Policy"
+    directives = dict(d.strip().split(" ", 1) for d in policy[1].split(";"))
+    import_map = re.search(r'<script type="importmap">(.*?)</script>', page, re.S)
+    assert import_map is not None
+    digest = base64.b64encode(hashlib.sha256(import_map[1].encode()).digest()).decode()
+    assert directives["script-src"] == f"'self' 'sha256-{digest}'", directives
+    assert directives["default-src"] == "'none'" and directives["style-src"] == "'self'", directives
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
+    assert inline == [' type="importmap"'], inline  # every other script is a file
+    assert "<style" not in page and " style=" not in page

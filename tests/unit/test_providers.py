@@ -43,7 +43,7 @@ AUTH = {"issuer": "https://i", "audience": "a", "secrets": [{"source": "env", "n
 NEEDS: dict[str, dict[str, Any]] = {
     "aws": {},
     "r2": {"account_id": ACCOUNT},
-    "minio": {"endpoint_url": "http://minio.internal:9000"},
+    "minio": {"endpoint_url": "https://minio.internal:9000"},
     "seaweedfs": {"endpoint_url": "http://127.0.0.1:8333"},
     "filebase": {},
     "b2": {"region": "us-west-004"},
@@ -57,7 +57,7 @@ NEEDS: dict[str, dict[str, Any]] = {
 EXPECTED_ENDPOINT = {
     "aws": None,
     "r2": f"https://{ACCOUNT}.r2.cloudflarestorage.com",
-    "minio": "http://minio.internal:9000",
+    "minio": "https://minio.internal:9000",
     "seaweedfs": "http://127.0.0.1:8333",
     "filebase": "https://s3.filebase.com",
     "b2": "https://s3.us-west-004.backblazeb2.com",

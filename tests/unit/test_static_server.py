@@ -49,3 +49,30 @@ def test_a_taken_port_is_an_error_not_a_second_server() -> None:
         port = int(first.base_url.rsplit(":", 1)[1])
         with pytest.raises(OSError):
             StaticServer(Path(), port)
+
+
+def test_answers_its_own_host_only(tmp_path: Path) -> None:
+    # Given the examples' server with a page
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    with StaticServer(tmp_path) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+
+        def status(host: str) -> int:
+            request = urllib.request.Request(f"{server.base_url}/index.html", headers={"Host": host})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as resp:
+                    return int(resp.status)
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        # When it is asked under its own names and under a page's (DNS rebinding)
+        got = {host: status(host) for host in (f"127.0.0.1:{port}", f"localhost:{port}", "evil.example",
+                                                 f"evil.example:{port}")}  # fmt: skip
+
+    # Then only its own names are served
+    assert got == {
+        f"127.0.0.1:{port}": 200,
+        f"localhost:{port}": 200,
+        "evil.example": 403,
+        f"evil.example:{port}": 403,
+    }, got

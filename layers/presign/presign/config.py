@@ -11,7 +11,15 @@ import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from presign.cleanup.settings import CleanupSettings
 from presign.errors import ConfigurationError
@@ -244,6 +252,10 @@ class Target(_Model):
 
     # Default: "aws" without an endpoint_url, "generic" with one (presign.providers.fill_defaults).
     provider: ProviderName = "aws"
+    # Plain http to a host outside loopback: URLs, signatures and files in clear text on the
+    # network. Only explicitly, for a store inside a private network; warned about at every cold
+    # start (``plain_http_warnings``). Declared before endpoint_url, whose check reads it.
+    allow_plain_http: bool = False
     endpoint_url: str | None = None  # None: AWS S3's regional endpoint, or the provider's template
     region: str = Field(default="us-east-1", pattern=r"^[a-z0-9\-]{2,32}$")
     # For an endpoint template that needs it: R2's account id, IBEE's project id.
@@ -266,11 +278,21 @@ class Target(_Model):
 
     @field_validator("endpoint_url")
     @classmethod
-    def _endpoint(cls, url: str | None) -> str | None:
+    def _endpoint(cls, url: str | None, info: ValidationInfo) -> str | None:
         if url is None:
             return None
         if not re.match(r"^https?://[A-Za-z0-9.\-\[\]:]+(:\d+)?/?$", url):
             raise ValueError("must be scheme://host[:port], without a path, query or credentials")
+        plain = urlsplit(url).scheme.lower() == "http" and not is_loopback(urlsplit(url).hostname)
+        allowed = info.data.get("allow_plain_http", False)
+        if plain and not allowed:
+            raise ValueError(
+                "must use https: presigned URLs, their signatures and the files would cross the network "
+                "in clear text (plain http only for loopback: 127.0.0.0/8, [::1], localhost, "
+                "*.localhost; inside a private network, set allow_plain_http: true on the target)"
+            )
+        if allowed and not plain:
+            raise ValueError("allow_plain_http is only for a plain http endpoint outside loopback; remove it")
         return url.rstrip("/")
 
     @field_validator("bucket")
@@ -311,6 +333,12 @@ class Target(_Model):
                     f"cdn.cache_control.{kind}: the kind needs a key_prefix of its own (such as "
                     f"'{kind}s/'), or its files cannot be told apart from the others"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _plain_http_needs_an_endpoint(self) -> Target:
+        if self.allow_plain_http and self.endpoint_url is None:
+            raise ValueError("allow_plain_http is only for a plain http endpoint_url; remove it")
         return self
 
     @model_validator(mode="after")
@@ -574,6 +602,29 @@ class Settings(_Model):
             return chosen, self.targets[chosen]
         except KeyError:
             raise KeyError(chosen) from None
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1, localhost and *.localhost (RFC 6761: names that never leave the machine)."""
+    import ipaddress
+
+    name = (host or "").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_targets(settings: Settings) -> dict[str, str]:
+    """The targets that talk plain http outside loopback (``allow_plain_http``), with their
+    endpoints: logged at every cold start, so the choice stays visible as long as it is made."""
+    return {
+        name: target.endpoint_url
+        for name, target in settings.targets.items()
+        if target.allow_plain_http and target.endpoint_url is not None
+    }
 
 
 def _problem(err: Any) -> str:

@@ -174,6 +174,18 @@ class UploadGone(Gone):
     code = "upload_gone"
 
 
+class UploadAborted(Gone):
+    """The upload was aborted (``DELETE`` while pending): its record stays listed, as ``aborted``."""
+
+    code = "upload_aborted"
+
+
+class UploadDeleted(Gone):
+    """The upload was deleted after it completed: its record stays listed, as ``deleted``."""
+
+    code = "upload_deleted"
+
+
 class UploadMismatch(Unprocessable):
     """The stored object is not what the upload declared; the object has been deleted."""
 

@@ -249,8 +249,19 @@ class DownloadsRequest(_Input):
         return [self.keys] if isinstance(self.keys, str) else list(self.keys)
 
 
+def _error_code_enum(schema: dict[str, Any]) -> None:
+    # Generated from the exception classes when the document is made (make openapi), so a new
+    # error class is in the contract once the document is regenerated; never at cold start.
+    from presign.web import error_codes
+
+    schema["enum"] = error_codes()
+
+
+ERROR_CODE_DESCRIPTION = "what went wrong, for programs: one of the enum, which may grow"
+
+
 class ItemError(BaseModel):
-    code: str
+    code: str = Field(description=ERROR_CODE_DESCRIPTION, json_schema_extra=_error_code_enum)
     message: str
 
 
@@ -267,7 +278,7 @@ class DownloadsResponse(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str
+    code: str = Field(description=ERROR_CODE_DESCRIPTION, json_schema_extra=_error_code_enum)
     message: str
     request_id: str
 

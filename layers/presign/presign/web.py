@@ -94,15 +94,35 @@ def _response_headers(status: int) -> dict[str, Any]:
     return headers
 
 
-def openapi_responses(status: int, model: type[BaseModel] | None, description: str) -> dict[int, Any]:
+def link(path: str, method: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link from a success to the operation ``method path``, each path parameter
+    taken from a field of the response body (``upload_id="upload_id"``): what a stateful fuzzer
+    follows to chain calls on one resource, and what tells a reader where an id leads."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "parameters": {name: f"$response.body#/{field}" for name, field in parameters.items()},
+    }
+
+
+def openapi_responses(
+    status: int,
+    model: type[BaseModel] | None,
+    description: str,
+    *,
+    links: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[int, Any]:
     """The ``responses`` of a route for the OpenAPI document: its success model (None for a
-    response without a body, such as 204) and our errors, each with the headers it carries."""
+    response without a body, such as 204) with its ``links``, and our errors, each with the
+    headers it carries."""
     from presign.models import ErrorResponse  # only the routes that document a model pay for them
 
     error = {"application/json": {"model": ErrorResponse}}
     success: dict[str, Any] = {"description": description, "headers": _response_headers(status)}
-    if model is not None:
-        success["content"] = {"application/json": {"model": model}}
+    # Without a model, no body (a 204): an empty content, or Powertools documents the return type.
+    success["content"] = {"application/json": {"model": model}} if model is not None else {}
+    if links:
+        success["links"] = dict(links)
     return {
         status: success,
         **{
@@ -118,8 +138,12 @@ _DOCUMENTED_ERRORS = {
     403: "outside the caller's namespace or scope",
     404: "not found: a target this deployment does not configure, or no such upload (another caller's upload is 404 too)",
     409: "conflicts with the upload's state, or the idempotent request is in progress",
-    410: "the upload expired or was deleted",
-    413: "too large",
+    410: "gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it)",
+    413: (
+        "too large: a declared size over the target's maximum, or a request body over the deployment's "
+        "max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list "
+        "far beyond its maxItems is 413 for its bytes, not 400"
+    ),
     415: "content type not allowed, or a request body that is not application/json",
     422: "not possible for this target, or not by its storage provider (unsupported_by_provider)",
     429: "rate limited (see Retry-After)",
@@ -134,10 +158,29 @@ def principal_log_id(sub: str) -> str:
 
 
 def status_for(exc: errors.PresignError) -> HTTPStatus:
-    for cls in type(exc).__mro__:
+    return _status_of(type(exc))
+
+
+def _status_of(kind: type[errors.PresignError]) -> HTTPStatus:
+    for cls in kind.__mro__:
         if cls in _STATUS:
             return _STATUS[cls]
     return HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def error_codes() -> list[str]:
+    """Every ``error.code`` a response can carry, for the OpenAPI document's enum: the code of
+    each ``PresignError`` class (wherever it is defined, once imported) whose status is not 500,
+    and ``internal_error`` for those that are. The codes the web layer answers itself (a body
+    that fails validation, a route that does not exist, ...) are those classes' codes too."""
+    codes = {errors.PresignError.code}
+    pending: list[type[errors.PresignError]] = [errors.PresignError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        if _status_of(kind) != HTTPStatus.INTERNAL_SERVER_ERROR:
+            codes.add(kind.code)
+    return sorted(codes)
 
 
 def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, str]]:
@@ -158,7 +201,7 @@ def describe(exc: errors.PresignError) -> tuple[HTTPStatus, str, str, dict[str, 
     elif isinstance(exc, errors.MethodNotAllowed):
         headers["Allow"] = ", ".join(exc.allowed)
     if status == HTTPStatus.INTERNAL_SERVER_ERROR:
-        return status, "internal_error", "internal error", {}
+        return status, errors.PresignError.code, "internal error", {}
     return status, exc.code, exc.message, headers
 
 
@@ -564,21 +607,21 @@ class Api:
         return self.error(status, code, message, headers)
 
     def _invalid_body(self, exc: RequestValidationError) -> Response[str]:
-        return self.error(HTTPStatus.BAD_REQUEST, "invalid_request", _validation_message(exc))
+        return self.error(HTTPStatus.BAD_REQUEST, errors.InvalidRequest.code, _validation_message(exc))
 
     def _not_json(self, exc: RequestUnsupportedContentType) -> Response[str]:
         return self.error(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, errors.UnsupportedMediaType.code, "send application/json"
         )
 
     def _no_route(self, exc: NotFoundError) -> Response[str]:
-        return self.error(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+        return self.error(HTTPStatus.NOT_FOUND, errors.NotFound.code, "no such route")
 
     def _unexpected(self, exc: Exception) -> Response[str]:
         # The traceback goes to the log (we never log events, so no token or URL goes with it);
         # the client learns nothing about our internals.
         self.logger.exception("unhandled error")
-        return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+        return self.error(HTTPStatus.INTERNAL_SERVER_ERROR, errors.PresignError.code, "internal error")
 
     # -- request plumbing ------------------------------------------------------------------
     def protect(self, route_key: str, action: str) -> None:

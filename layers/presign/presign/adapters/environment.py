@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from presign.adapters.aws_parameters import fetch_secret, fetch_ssm_parameter
-from presign.config import EnvSecret, SecretRef, Settings, parse_settings
+from presign.config import EnvSecret, SecretRef, Settings, parse_settings, plain_http_targets
 from presign.errors import ConfigurationError
 
 CONFIG_VAR = "PRESIGN_CONFIG"
 CONFIG_PARAMETER_VAR = "PRESIGN_CONFIG_PARAMETER"
+_log = logging.getLogger(__name__)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -20,7 +22,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if bool(inline) == bool(parameter):
         raise ConfigurationError(f"set exactly one of {CONFIG_VAR} or {CONFIG_PARAMETER_VAR}")
     document = inline or fetch_ssm_parameter(parameter)
-    return parse_settings(document)
+    settings = parse_settings(document)
+    for name, endpoint in plain_http_targets(settings).items():
+        _log.warning(
+            "targets.%s.endpoint_url is plain http outside loopback (allow_plain_http): presigned "
+            "URLs, their signatures and the files cross the network unencrypted",
+            name,
+            extra={"target": name, "endpoint_url": endpoint},
+        )
+    return settings
 
 
 def secret_resolver(environ: Mapping[str, str]) -> SecretResolver:

@@ -24,7 +24,9 @@ class CompleteUploadRequest(BaseModel):
         max_length=MAX_PARTS,
         description=(
             "multipart: every part of the plan with the ETag its PUT answered; left out, the parts the "
-            "storage holds are completed if they match the plan"
+            "storage holds are completed if they match the plan. The whole body counts against "
+            "max_body_bytes (256 KiB by default, 413 above it): about 4,000 parts fit; for more, "
+            "complete without a list"
         ),
     )
 

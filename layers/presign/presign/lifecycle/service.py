@@ -32,6 +32,8 @@ from presign.errors import (
     PartsMissing,
     UnknownPart,
     Unprocessable,
+    UploadAborted,
+    UploadDeleted,
     UploadGone,
     UploadMismatch,
     UploadNotPending,
@@ -773,8 +775,14 @@ class Lifecycle:
     # -- GET / DELETE /uploads/{upload_id}, GET /uploads ---------------------------------------
 
     def status(self, owner: str, upload_id: str, *, spend: Spend) -> UploadRecord:
+        """The caller's upload, unless a ``DELETE`` ended it: then 410, as for any deleted thing
+        (its record stays in ``GET /uploads?status=aborted|deleted``, the list's business)."""
         record = self._get(owner, upload_id)
         spend(record.target)
+        if record.status == "aborted":
+            raise UploadAborted("this upload was aborted (DELETE); GET /uploads?status=aborted lists it")
+        if record.status == "deleted":
+            raise UploadDeleted("this upload was deleted (DELETE); GET /uploads?status=deleted lists it")
         return record
 
     @staticmethod
