@@ -137,21 +137,21 @@ def cmd_upload(client: Client, args: argparse.Namespace, out: Reporter) -> Any:
 
 
 def cmd_resume(client: Client, args: argparse.Namespace, out: Reporter) -> Any:
-    upload_id = args.upload_id
-    if upload_id is None:
-        records = client.interrupted()
-        if not records:
-            from presign_client.errors import ResumeError
+    from presign_client.errors import ResumeError
 
-            raise ResumeError("nothing to resume: no interrupted upload of this API and caller here")
-        if len(records) > 1:
-            lines = "\n".join(f"  {r.upload_id}  {r.path}" for r in records)
-            raise UsageError(f"{len(records)} interrupted uploads: name one\n{lines}")
-        upload_id = records[0].upload_id
-    record = client.store.by_upload_id(client.scope, upload_id) if client.store and upload_id else None
-    label = Path(record.path).name if record else str(upload_id)
-    with out.bar(label, record.size if record else 0) as on_progress:
-        completed = client.resume(str(upload_id), concurrency=args.concurrency, on_progress=on_progress)
+    records = client.interrupted()
+    if args.upload_id is not None:
+        records = [r for r in records if r.upload_id == args.upload_id]
+        if not records:
+            raise ResumeError(f"no interrupted upload {args.upload_id} to resume here")
+    if not records:
+        raise ResumeError("nothing to resume: no interrupted upload of this API and caller here")
+    if len(records) > 1:
+        lines = "\n".join(f"  {r.upload_id or '(create unanswered)'}  {r.path}" for r in records)
+        raise UsageError(f"{len(records)} interrupted uploads: name one\n{lines}")
+    record = records[0]
+    with out.bar(Path(record.path).name, record.size) as on_progress:
+        completed = client.resume(record, concurrency=args.concurrency, on_progress=on_progress)
     out.result(completed, _describe_upload(completed))
     return completed
 

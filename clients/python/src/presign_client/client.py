@@ -124,16 +124,21 @@ class Client:
 
     def resume(
         self,
-        upload_id: str,
+        upload: str | ResumeRecord,
         *,
         concurrency: int | None = None,
         on_progress: ProgressCallback | None = None,
         stop: threading.Event | None = None,
     ) -> dict[str, Any]:
-        """Continue an interrupted upload of this machine's (from its resume record)."""
-        record = self.store.by_upload_id(self.scope, upload_id) if self.store is not None else None
+        """Continue an interrupted upload of this machine's: by upload id, or one of
+        ``interrupted()`` (whose create may never have been answered: no id yet)."""
+        if isinstance(upload, ResumeRecord):
+            record: ResumeRecord | None = upload
+        else:
+            record = self.store.by_upload_id(self.scope, upload) if self.store is not None else None
         if record is None:
-            raise ResumeError(f"no interrupted upload {upload_id} to resume here")
+            raise ResumeError(f"no interrupted upload {upload} to resume here")
+        upload_id = record.upload_id or "(not created yet)"
         try:
             source = PathSource(record.path)
         except OSError as exc:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -46,7 +48,10 @@ class Reporter:
             unit_scale=True,
             unit_divisor=1024,
             file=self.stderr,
-            dynamic_ncols=True,
+            # Follow the window's width, unless the terminal reports none (0 columns: a bare
+            # pseudo-terminal), where tqdm would draw nothing; then $COLUMNS, or 80.
+            dynamic_ncols=_width(self.stderr) > 0,
+            ncols=None if _width(self.stderr) > 0 else shutil.get_terminal_size().columns,
             mininterval=0.1,
             miniters=1,  # draw on any update (tqdm would otherwise learn to skip some)
             leave=True,
@@ -91,3 +96,10 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _width(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0

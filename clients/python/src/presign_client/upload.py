@@ -29,7 +29,9 @@ from presign_client.errors import (
     GoneError,
     Interrupted,
     NotFoundError,
+    RateLimitedError,
     ResumeError,
+    UnavailableError,
     UploadRejected,
 )
 from presign_client.parts import PartUrls
@@ -166,9 +168,15 @@ class Uploader:
                 "POST", "/uploads", record.request, idempotency_key=record.idempotency_key, stop=stop
             )
         except (GoneError, ConflictError) as exc:
-            if record.upload_id is None and exc.code not in ("upload_gone", "upload_not_pending"):
-                raise
-            raise Stale(exc.message) from None  # a replay of an upload whose URL has expired
+            if exc.code in ("upload_gone", "upload_not_pending"):
+                raise Stale(exc.message) from None  # a replay of an upload whose URL has expired
+            self._forget(record)
+            raise
+        except (RateLimitedError, UnavailableError):
+            raise  # not created, or not known to be: the record stays, a resume replays the create
+        except ApiError:
+            self._forget(record)  # refused: there is nothing to resume
+            raise
         record.upload_id = grant["upload_id"]
         record.key = grant["key"]
         plan = grant.get("multipart")
