@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from presign_client.api import Api, path_of
@@ -252,28 +251,48 @@ class Uploader:
         stop: threading.Event | None,
         upload_id: str,
     ) -> None:
-        """``send`` each number on ``concurrency`` threads; the first failure stops the rest."""
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="presign-part")
-        futures: list[Future[None]] = [pool.submit(send, n) for n in numbers]
+        """``send`` each number on ``concurrency`` threads; the first failure stops the rest.
+
+        Daemon threads, not a ThreadPoolExecutor: on Ctrl-C the program must end now, not when
+        the storage answers the PUTs in flight (an executor's threads are joined at exit). A
+        body being sent stops at its next block (``Body.read`` watches ``halt``).
+        """
+        queue = list(reversed(numbers))
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def work() -> None:
+            while not halt.is_set():
+                with lock:
+                    if not queue:
+                        return
+                    n = queue.pop()
+                try:
+                    send(n)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    with lock:
+                        errors.append(exc)
+                    halt.set()
+
+        workers = [
+            threading.Thread(target=work, name=f"presign-part-{i}", daemon=True)
+            for i in range(min(self.concurrency, len(numbers)))
+        ]
+        for worker in workers:
+            worker.start()
         try:
-            pending = set(futures)
-            while pending:
-                if stop is not None and stop.is_set():
-                    halt.set()
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-                if any(f.exception() is not None for f in done):
-                    halt.set()
-                    break
+            for worker in workers:
+                while worker.is_alive():
+                    if stop is not None and stop.is_set():
+                        halt.set()
+                    worker.join(0.2)
         except KeyboardInterrupt:  # Ctrl-C in the main thread: stop the parts, keep the record
             halt.set()
-            pool.shutdown(wait=True, cancel_futures=True)
             raise
-        pool.shutdown(wait=True, cancel_futures=True)
-        errors = [e for f in futures if f.done() and not f.cancelled() and (e := f.exception())]
         real = [e for e in errors if not isinstance(e, Interrupted)]
         if real:
             raise real[0]
-        if errors or (stop is not None and stop.is_set()):
+        if errors or halt.is_set():
             raise Interrupted(upload_id)
 
     def _complete(
