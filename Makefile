@@ -136,7 +136,7 @@ build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Mak
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
-bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
+bench: venv $(SAM) clients ## benchmarks, each figure as a ratio against a baseline of the same run
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -265,3 +265,23 @@ def test_a_share_is_not_sent_again_after_its_answer_was_lost(flaky: str) -> None
     with pytest.raises(errors.NetworkError):
         api.call("POST", "/shares", {"key": "k"}, resend_without_answer=False)
     assert len(_Flaky.keys) == 1  # a second link would have been made
+
+
+def test_the_docs_exit_code_table_is_the_commands() -> None:
+    doc = (client_codes.ROOT / "docs" / "clients.md").read_text("utf-8")
+    section = doc.split("## Python client and CLI", 1)[1].split("\n## ", 1)[0]
+    table = section.split("**Exit codes**", 1)[1].split("\n\n", 2)[1]
+    documented = {
+        int(line.split("|")[1]) for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()
+    }
+    constants = {
+        cli.OK,
+        cli.FAILED,
+        cli.USAGE,
+        cli.AUTH,
+        cli.REFUSED,
+        cli.NOT_FOUND,
+        cli.UNAVAILABLE,
+        cli.INTERRUPTED,
+    }
+    assert documented == constants, (documented, constants)

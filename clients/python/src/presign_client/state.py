@@ -73,7 +73,6 @@ class ResumeRecord:
     #: The create's exact body: a replay with another body would be refused (422).
     request: dict[str, Any]
     upload_id: str | None = None
-    key: str | None = None
     multipart: bool | None = None
     part_size: int | None = None
     part_count: int | None = None

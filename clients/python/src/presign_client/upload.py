@@ -177,7 +177,6 @@ class Uploader:
             self._forget(record)  # refused: there is nothing to resume
             raise
         record.upload_id = grant["upload_id"]
-        record.key = grant["key"]
         plan = grant.get("multipart")
         record.multipart = plan is not None
         if plan is not None:
