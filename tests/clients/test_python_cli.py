@@ -168,3 +168,32 @@ def test_exit_codes_say_what_went_wrong(
     assert all(r.stdout == "" for r in (no_config, bad_token, unknown, refused, nothing, missing_file))
     # and the token never appears in what the command printed
     assert caller.token not in "".join(r.stderr for r in (bad_token, unknown, refused))
+
+
+def test_an_empty_file_a_refused_guess_and_an_unwritable_state_dir(
+    caller: Caller, make_file: Callable[[str, int], Path], tmp_path: Path
+) -> None:
+    # Given an empty file, a file whose name makes a type the dev target refuses (text/html),
+    # and a state directory that cannot be made (its parent is a file)
+    empty = make_file("empty.txt", 0)
+    page = make_file("page.html", 300)
+    blocked = make_file("not-a-directory", 1)
+
+    # When each is uploaded
+    got_empty = caller.run("upload", str(empty), "--json").ok().document()
+    refused = caller.run("upload", str(page), "--json")
+    no_state = caller.run(
+        "upload",
+        str(make_file("anyway.txt", 10)),
+        "--json",
+        env=caller.env(PRESIGN_STATE_DIR=str(blocked / "state")),
+    ).ok()
+
+    # Then the empty file completed with size 0; the page was refused (exit 4) with what to do;
+    # and the upload without a place for its resume record went through, saying it cannot resume
+    assert (got_empty["status"], got_empty["size"]) == ("complete", 0), got_empty
+    assert refused.code == 4 and "unsupported_content_type" in refused.stderr, refused
+    assert "guessed from the file's name: give one with --content-type" in refused.stderr, refused
+    assert refused.stdout == "" and caller.records() == [], refused  # nothing to resume
+    assert no_state.document()["status"] == "complete"
+    assert "cannot keep a resume record" in no_state.stderr and "will not resume" in no_state.stderr, no_state

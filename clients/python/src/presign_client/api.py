@@ -114,7 +114,7 @@ class Api:
                 wait = retry.next(None, growing=True)
                 if wait is None:
                     raise NetworkError(f"{method} {path}: no answer ({type(exc).__name__})") from exc
-                self._note(f"{method} {path}: no answer ({type(exc).__name__}): retrying in {wait:.1f} s")
+                self.note(f"{method} {path}: no answer ({type(exc).__name__}): retrying in {wait:.1f} s")
                 retry.sleep(wait)
                 continue
             if answer.ok:
@@ -130,7 +130,7 @@ class Api:
             wait = retry.next(error.retry_after, growing=growing)
             if wait is None:
                 raise error
-            self._note(
+            self.note(
                 f"{method} {path}: {error.status} {error.code}, Retry-After "
                 f"{_seconds(error.retry_after)}: retrying in {wait:.1f} s"
             )
@@ -148,7 +148,8 @@ class Api:
             fallback=answer.reason or "",
         )
 
-    def _note(self, text: str) -> None:
+    def note(self, text: str) -> None:
+        """A line for ``on_retry`` (what happened, never a URL or a token)."""
         if self.on_retry is not None:
             self.on_retry(text)
 

@@ -326,6 +326,9 @@ def _message(exc: BaseException, client: Client, args: argparse.Namespace) -> st
         return f"interrupted; resume with: presign resume {upload_id or ''}".rstrip()
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
+    code = getattr(exc, "code", None)
+    if code == "unsupported_content_type" and args.command == "upload" and not args.content_type:
+        return f"{exc} (the type was guessed from the file's name: give one with --content-type)"
     return str(exc)
 
 

@@ -27,6 +27,7 @@ from presign_client.state import ResumeRecord, ResumeStore, scope_of, token_subj
 from presign_client.storage import Storage
 from presign_client.upload import Uploader
 
+OCTET_STREAM = "application/octet-stream"
 Status = Literal["pending", "complete", "rejected", "aborted", "expired", "deleted"]
 
 
@@ -98,7 +99,7 @@ class Client:
             name = filename or source.name
             request: dict[str, Any] = {
                 "filename": name,
-                "content_type": content_type or mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "content_type": content_type or mimetypes.guess_type(name)[0] or OCTET_STREAM,
                 "size": source.size,
             }
             optional = {
@@ -109,9 +110,9 @@ class Client:
                 "multipart": multipart,
             }
             request.update({k: v for k, v in optional.items() if v is not None})
-            fingerprint = (
-                _fingerprint(source.fingerprint(), request) if isinstance(source, PathSource) else None
-            )
+            fingerprint = None
+            if isinstance(source, PathSource):
+                fingerprint = _fingerprint(source.fingerprint(), request)
             return self._uploader(concurrency).upload(
                 source, request, fingerprint=fingerprint, path=path, on_progress=on_progress, stop=stop
             )

@@ -321,8 +321,16 @@ class Uploader:
         return completed
 
     def _save(self, record: ResumeRecord) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.save(record)
+        except OSError as exc:  # a read-only home, a full disk: upload anyway, without resume
+            self.api.note(
+                f"cannot keep a resume record in {self.store.directory} ({exc.strerror}):"
+                " this upload will not resume after an interruption"
+            )
+            self.store = None
 
     def _forget(self, record: ResumeRecord) -> None:
         if self.store is not None:
