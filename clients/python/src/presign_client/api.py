@@ -124,9 +124,10 @@ class Api:
             retryable = retryable or (error.status in (502, 504) and resend_without_answer)
             if not retryable:
                 raise error
-            # 429 says exactly when; without Retry-After (API Gateway's own throttling), a 503
-            # or an in-progress claim, back off further with each attempt.
-            growing = error.status != 429 or error.retry_after is None
+            # 429 and an in-progress claim say when (the claim is taken over once 30 s old: a
+            # steady 1 s beat finds that moment); a 503, or no Retry-After at all (API Gateway's
+            # own throttling), backs off further with each attempt.
+            growing = error.status >= 500 or error.retry_after is None
             wait = retry.next(error.retry_after, growing=growing)
             if wait is None:
                 raise error

@@ -1,10 +1,10 @@
 """When to try again: the contract's retry rules (docs/clients.md, "Retries"), shared by the API
 and the storage calls.
 
-* ``429``: wait what ``Retry-After`` says (the same request is admitted then), plus up to 1 s of
-  jitter so that many clients do not come back at once;
-* ``503``, ``409 idempotency_in_progress``, an answer without ``Retry-After``: ``Retry-After``
-  (if any) plus full jitter that grows with each attempt, capped at 30 s;
+* ``429`` and ``409 idempotency_in_progress``: wait what ``Retry-After`` says (the same request
+  is admitted then), plus up to 1 s of jitter so that many clients do not come back at once;
+* ``503``, or an answer without ``Retry-After``: ``Retry-After`` (if any) plus full jitter that
+  grows with each attempt, capped at 30 s;
 * no answer at all (refused, reset, timed out): full jitter, growing, capped;
 * all of it bounded by **time** (``patience`` seconds from the first failure), never by a count:
   the service keeps a failed ``Idempotency-Key`` claim for 30 s, so a few quick attempts would
