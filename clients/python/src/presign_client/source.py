@@ -106,11 +106,11 @@ class Body:
         return self._length
 
     def read(self, size: int = -1) -> bytes:
-        if self._stop is not None and self._stop.is_set():
-            raise Interrupted(self._upload_id)
         count = self._left if size is None or size < 0 else min(size, self._left)
         if count <= 0:
-            return b""
+            return b""  # all sent: the answer is worth waiting for, even when stopping
+        if self._stop is not None and self._stop.is_set():
+            raise Interrupted(self._upload_id)
         data = self._source.read_at(self._offset, count)
         if not data:
             raise OSError("the file got shorter while it was being uploaded")

@@ -44,6 +44,18 @@ STALE = ("aborted", "expired", "deleted")
 COMPLETED_FIELDS = ("upload_id", "key", "size", "content_type", "etag", "status")
 
 
+class _Halt(threading.Event):
+    """Set by the first failure; and set, as far as anyone asks, once the caller's ``stop`` is
+    (a part that is about to start, or a body between two blocks, sees it at once)."""
+
+    def __init__(self, stop: threading.Event | None) -> None:
+        super().__init__()
+        self._stop = stop
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self._stop is not None and self._stop.is_set())
+
+
 class Stale(Exception):
     """The record names an upload that cannot go on (internal: a fresh upload follows)."""
 
@@ -77,13 +89,13 @@ class Uploader:
         stop: threading.Event | None,
     ) -> Completed:
         """Continue this file's interrupted upload with these options if there is one, else start."""
-        record = None
-        if self.store is not None and fingerprint is not None:
-            record = self.store.find(self.scope, fingerprint)
+        if fingerprint is None:
+            self.store = None  # a file object: no path to come back to, so no record
+        record = self.store.find(self.scope, fingerprint) if self.store and fingerprint else None
         if record is not None:
             try:
                 return self._go(record, source, on_progress, stop)
-            except Stale:
+            except (Stale, GoneError):  # gone meanwhile (its lifetime ended): start afresh
                 self._forget(record)
         record = ResumeRecord(
             scope=self.scope,
@@ -220,7 +232,7 @@ class Uploader:
         for n in stored:
             progress.done(n, sizes[n])
         missing = [n for n in range(1, count + 1) if n not in stored]
-        halt = threading.Event()  # set by the first failure, or by the caller's stop
+        halt = _Halt(stop)
         urls = PartUrls(self.api, upload_id, missing, first_urls, stop=halt)
         lock = threading.Lock()
 
@@ -298,6 +310,8 @@ class Uploader:
         self, record: ResumeRecord, parts: list[dict[str, Any]] | None, stop: threading.Event | None
     ) -> Completed:
         upload_id = str(record.upload_id)
+        if stop is not None and stop.is_set():
+            raise Interrupted(upload_id)  # everything may be sent: still, stopping was asked
         body: dict[str, Any] = {"parts": parts} if parts is not None else {}
         try:
             completed: Completed = self.api.call(
