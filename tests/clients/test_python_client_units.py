@@ -285,3 +285,12 @@ def test_the_docs_exit_code_table_is_the_commands() -> None:
         cli.INTERRUPTED,
     }
     assert documented == constants, (documented, constants)
+
+
+def test_the_common_options_go_before_or_after_the_command() -> None:
+    parser = cli._parser()
+    before = parser.parse_args(["--url", "http://a", "--json", "upload", "f"])
+    after = parser.parse_args(["upload", "f", "--url", "http://a", "--json"])
+    neither = parser.parse_args(["upload", "f"])
+    assert (before.url, before.json) == (after.url, after.json) == ("http://a", True)
+    assert neither.json is False and neither.patience == 120.0

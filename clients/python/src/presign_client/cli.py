@@ -43,24 +43,46 @@ class UsageError(Exception):
     pass
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--url", default=os.environ.get("PRESIGN_URL"), help="the API (default: $PRESIGN_URL)"
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The options every command takes, before or after the command's name. The command's own
+    copy has no defaults (``SUPPRESS``), so that it does not overwrite a value given before it."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--url", default=default(os.environ.get("PRESIGN_URL")), help="the API (default: $PRESIGN_URL)"
     )
-    common.add_argument(
+    parser.add_argument(
         "--token",
-        default=os.environ.get("PRESIGN_TOKEN"),
+        default=default(os.environ.get("PRESIGN_TOKEN")),
         help="bearer token (default: $PRESIGN_TOKEN; prefer the variable: arguments show in ps)",
     )
-    common.add_argument("--json", action="store_true", help="print the result as one JSON document")
-    common.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
-    common.add_argument(
-        "--state-dir", help="resume records (default: $PRESIGN_STATE_DIR, $XDG_STATE_HOME/presign)"
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="print the result as one JSON document"
     )
-    common.add_argument(
-        "--patience", type=float, default=120.0, help="seconds to keep retrying a failing request (120)"
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=default(False),
+        help="no progress bar, even on a terminal",
     )
+    parser.add_argument(
+        "--state-dir",
+        default=default(None),
+        help="resume records (default: $PRESIGN_STATE_DIR, $XDG_STATE_HOME/presign)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=float,
+        default=default(120.0),
+        help="seconds to keep retrying a failing request (120)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, defaults=False)
 
     parser = argparse.ArgumentParser(
         prog="presign",
@@ -68,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failed, 2 usage, 3 auth, 4 refused, 5 not found or gone, "
         "6 unavailable (retry later), 130 interrupted (presign resume goes on).",
     )
+    _global_options(parser, defaults=True)
     parser.add_argument("--version", action="version", version=f"presign {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
