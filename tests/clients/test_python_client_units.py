@@ -294,3 +294,36 @@ def test_the_common_options_go_before_or_after_the_command() -> None:
     neither = parser.parse_args(["upload", "f"])
     assert (before.url, before.json) == (after.url, after.json) == ("http://a", True)
     assert neither.json is False and neither.patience == 120.0
+
+
+class _PartsApi:
+    """An in-memory /parts: answers a URL per asked part, naming the call it came from."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[int]] = []
+
+    def call(self, method: str, path: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        self.asked.append(list(body["part_numbers"]))
+        call = len(self.asked)
+        return {
+            "parts": [{"part_number": n, "url": f"u{call}-{n}", "headers": {}} for n in body["part_numbers"]]
+        }
+
+
+def test_part_urls_come_100_at_a_time_and_an_expired_batch_is_renewed_together() -> None:
+    from presign_client.parts import PartUrls
+
+    api = _PartsApi()
+    first = [{"part_number": n, "url": f"first-{n}", "headers": {}} for n in range(1, 101)]
+    urls = PartUrls(api, "up", list(range(1, 251)), first)  # type: ignore[arg-type]  (a fake Api)
+
+    assert urls.get(1).url == "first-1" and api.asked == []
+    assert urls.get(101).url == "u1-101" and api.asked == [list(range(101, 201))]
+    urls.get(201)
+    assert api.asked[-1] == list(range(201, 251))
+    urls.get(2)
+    # part 2's URL (from the create's answer) expired: it is renewed with the parts of that
+    # answer not yet started (3..100), in one call
+    assert urls.renew(2).url == "u3-2"
+    assert api.asked[-1] == [2, *range(3, 101)]
+    assert urls.get(3).url == "u3-3"
