@@ -10,7 +10,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples
+.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,34 @@ examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
 
 examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
 
+# The Python client (clients/python), installed as its users install it: `pip install
+# ./clients/python` into a virtualenv of its own, on the oldest Python it supports (3.11), so the
+# tests run the `presign` command a user gets, not the source tree. Rebuilt when a source changes.
+CLIENT_VENV := .venv-client
+CLIENT_PYTHON ?= $(shell command -v python3.11)
+CLIENT_SOURCES := clients/python/pyproject.toml clients/python/README.md \
+	$(shell find clients/python/src -name '*.py' -o -name py.typed 2>/dev/null)
+$(CLIENT_VENV)/.installed: $(CLIENT_SOURCES)
+	@test -n "$(CLIENT_PYTHON)" || { echo "make clients-python: python3.11 is needed (pyenv's or the machine's)" >&2; exit 1; }
+	@$(CLIENT_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the client is tested on its oldest Python, 3.11; found " + sys.version'
+	rm -rf $(CLIENT_VENV)
+	$(CLIENT_PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/pip install --quiet ./clients/python
+	@touch $@
+
+client-codes: venv ## regenerate the Python client's list of the contract's error codes
+	$(BIN)/python -m local.client_codes
+
+clients-python: venv $(CLIENT_VENV)/.installed ## the Python client: codes current, ruff, mypy --strict, a wheel in clients/python/dist, `presign` in .venv-client
+	$(BIN)/python -m local.client_codes --check
+	$(BIN)/ruff check clients/python
+	$(BIN)/ruff format --check clients/python
+	cd clients/python && $(CURDIR)/$(BIN)/mypy
+	$(CLIENT_VENV)/bin/pip wheel --quiet --no-deps --wheel-dir clients/python/dist ./clients/python
+	$(CLIENT_VENV)/bin/presign --version
+
+clients: clients-python ## build and check the first-party clients
+
 dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy)
 
@@ -78,7 +106,7 @@ token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=
 	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \
 		$(foreach claim,$(CLAIMS),--claim '$(claim)')
 
-test: venv $(SAM) examples lint openapi-check template ## every check and every test, as CI runs them
+test: venv $(SAM) examples clients lint openapi-check template ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
@@ -109,8 +137,8 @@ build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Mak
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
-bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
+bench: venv $(SAM) clients ## benchmarks, each figure as a ratio against a baseline of the same run
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor
+	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor $(CLIENT_VENV) clients/python/dist

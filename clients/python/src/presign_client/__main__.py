@@ -1,0 +1,5 @@
+"""``python -m presign_client``: the ``presign`` command line."""
+
+from presign_client.cli import run
+
+run()
