@@ -11,10 +11,13 @@ import json
 import os
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from local.cfn import ROOT
 from local.storage_proxy import Exchange
@@ -91,7 +94,9 @@ class Driver:
             **self.extra_env,
         }
 
-    def start(self, plan: dict[str, Any], *, script: Path = DRIVER, cwd: Path | None = None) -> subprocess.Popen[str]:
+    def start(
+        self, plan: dict[str, Any], *, script: Path = DRIVER, cwd: Path | None = None
+    ) -> subprocess.Popen[str]:
         return subprocess.Popen(
             ["node", str(script)], cwd=cwd or self.state.parent, env={**self.env(), "PLAN": json.dumps(plan)},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -105,7 +110,11 @@ class Driver:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        run = Run([json.loads(line) for line in stdout.splitlines() if line.startswith("{")], stderr, proc.returncode)
+        run = Run(
+            [json.loads(line) for line in stdout.splitlines() if line.startswith("{")],
+            stderr,
+            proc.returncode,
+        )
         assert run.returncode == 0, f"node exited {run.returncode}:\n{run}"
         return run
 
@@ -142,3 +151,22 @@ def moto_pid(stack: DevStack) -> int:
 def random_file(path: Path, size: int) -> Path:
     path.write_bytes(os.urandom(size))
     return path
+
+
+def driver(stack: DevStack, tmp_path: Path, name: str) -> Driver:
+    """A caller of its own (make dev's upload limit, 5 at once, is per sub), with its own home."""
+    home = tmp_path / f"home-{name}"
+    (home / "state").mkdir(parents=True)
+    return Driver(stack, f"js-{name}-{uuid.uuid4().hex[:8]}", home / "state")
+
+
+def api(stack: DevStack, sub: str, method: str, path: str, **kw: Any) -> requests.Response:
+    auth = {"Authorization": f"Bearer {stack.token(sub)}"}
+    return requests.request(method, f"{stack.base_url}{path}", headers=auth, timeout=30, **kw)
+
+
+def uploads_of(stack: DevStack, sub: str) -> list[dict[str, Any]]:
+    answer = api(stack, sub, "GET", "/uploads?limit=100")
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items

@@ -16,27 +16,26 @@ import json
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from local.dev import DEV_UPLOAD_LIMIT
 from local.proxy_control import ProxyControl
 from local.storage_proxy import Fault, StorageProxy
-from tests.e2e.devstack import DevStack, run_dev
+from tests.e2e.devstack import DevStack
 from tests.e2e.jsclient import (
     MiB,
-    Driver,
+    api,
+    driver,
     moto_pid,
     part_puts,
     random_file,
     read_lines,
     require_client_built,
     stored_parts,
+    uploads_of,
 )
 
 pytestmark = pytest.mark.realserver
@@ -46,10 +45,9 @@ FOUR_PARTS = 17 * MiB  # 5 + 5 + 5 + 2 MiB
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+def stack(proxied_dev_stack: DevStack) -> DevStack:
     require_client_built()
-    with run_dev(tmp_path_factory.mktemp("dev-js"), "--storage-proxy") as running:
-        yield running
+    return proxied_dev_stack
 
 
 @pytest.fixture
@@ -59,25 +57,6 @@ def proxy(stack: DevStack) -> Iterator[ProxyControl]:
     control.clear()
     yield control
     control.set_faults([])
-
-
-def driver(stack: DevStack, tmp_path: Path, name: str) -> Driver:
-    """A caller of its own (make dev's upload limit, 5 at once, is per sub), with its own home."""
-    home = tmp_path / f"home-{name}"
-    (home / "state").mkdir(parents=True)
-    return Driver(stack, f"js-{name}-{uuid.uuid4().hex[:8]}", home / "state")
-
-
-def api(stack: DevStack, sub: str, method: str, path: str, **kw: Any) -> requests.Response:
-    auth = {"Authorization": f"Bearer {stack.token(sub)}"}
-    return requests.request(method, f"{stack.base_url}{path}", headers=auth, timeout=30, **kw)
-
-
-def uploads_of(stack: DevStack, sub: str) -> list[dict[str, Any]]:
-    answer = api(stack, sub, "GET", "/uploads?limit=100")
-    assert answer.status_code == 200, answer.text
-    items: list[dict[str, Any]] = answer.json()["items"]
-    return items
 
 
 # ---------------------------------------------------------------------------------- the whole flow
@@ -111,7 +90,9 @@ def test_a_file_is_uploaded_completed_and_downloaded_back_identical(
 # ------------------------------------------------------------------------------------------ retries
 
 
-def test_the_storages_503_and_429_are_waited_out(stack: DevStack, proxy: ProxyControl, tmp_path: Path) -> None:
+def test_the_storages_503_and_429_are_waited_out(
+    stack: DevStack, proxy: ProxyControl, tmp_path: Path
+) -> None:
     # Given a storage that answers the first part PUT 503 and the next 429, each with Retry-After: 1
     proxy.set_faults([
         {"action": "status", "status": 503, "retry_after": 1, "method": "PUT", "query": "partNumber", "times": 1},
@@ -128,10 +109,14 @@ def test_the_storages_503_and_429_are_waited_out(stack: DevStack, proxy: ProxyCo
     waits = [(e["status"], e["wait"]) for e in run.of("retry")]
     assert [status for status, _ in waits] == [503, 429], run
     assert all(wait >= 1000 for _, wait in waits), waits
-    assert part_puts(proxy.log()) == [(1, 503), (1, 429), (1, 200), (2, 200), (3, 200)], part_puts(proxy.log())
+    assert part_puts(proxy.log()) == [(1, 503), (1, 429), (1, 200), (2, 200), (3, 200)], part_puts(
+        proxy.log()
+    )
 
 
-def test_the_apis_429_is_waited_out_as_retry_after_says(stack: DevStack, proxy: ProxyControl, tmp_path: Path) -> None:
+def test_the_apis_429_is_waited_out_as_retry_after_says(
+    stack: DevStack, proxy: ProxyControl, tmp_path: Path
+) -> None:
     # Given a caller who has spent make dev's whole burst of uploads
     client = driver(stack, tmp_path, "limited")
     body = {"filename": "x.txt", "content_type": "text/plain", "size": 1}
@@ -184,7 +169,9 @@ def test_the_apis_503_while_dynamodb_is_down_is_waited_out(
 def test_an_expired_part_url_is_renewed(stack: DevStack, proxy: ProxyControl, tmp_path: Path) -> None:
     # Given part URLs that live 1 s, and a storage that keeps the first part waiting 2 s (a 503
     # with Retry-After: 2), so its URL has expired when it is sent again
-    proxy.set_faults([{"action": "status", "status": 503, "retry_after": 2, "method": "PUT", "query": "partNumber"}])
+    proxy.set_faults(
+        [{"action": "status", "status": 503, "retry_after": 2, "method": "PUT", "query": "partNumber"}]
+    )
     client = driver(stack, tmp_path, "expiry")
     path = random_file(tmp_path / "big.bin", BIG)
 
@@ -194,7 +181,9 @@ def test_an_expired_part_url_is_renewed(stack: DevStack, proxy: ProxyControl, tm
     # Then the storage refused the expired URL (403), the client renewed it through /parts and
     # completed with fresh URLs
     assert run.result["status"] == "complete", run
-    assert run.of("expired") == [{"type": "expired", "uploadId": run.result["upload_id"], "partNumber": 1}], run
+    assert run.of("expired") == [{"type": "expired", "uploadId": run.result["upload_id"], "partNumber": 1}], (
+        run
+    )
     assert run.of("renewed") and run.of("renewed")[0]["partNumbers"][0] == 1, run
     puts = part_puts(proxy.log())
     assert puts[:2] == [(1, 503), (1, 403)] and sorted(stored_parts(proxy.log())) == [1, 2, 3], puts
@@ -217,7 +206,9 @@ def test_an_interrupted_upload_resumes_in_a_new_process_and_sends_only_the_missi
     (record_file,) = client.records()
     record = record_file.read_text("utf-8")
     assert json.loads(record)["upload_id"] == interrupted["uploadId"], record
-    assert "http" not in record and "X-Amz" not in record and client.stack.token(client.sub) not in record, record
+    assert "http" not in record and "X-Amz" not in record and client.stack.token(client.sub) not in record, (
+        record
+    )
     assert oct(record_file.stat().st_mode & 0o777) == "0o600", oct(record_file.stat().st_mode)
     mark = proxy.log()[-1].seq + 1
 
@@ -226,7 +217,9 @@ def test_an_interrupted_upload_resumes_in_a_new_process_and_sends_only_the_missi
 
     # Then it continued the same upload: only parts 3 and 4 reached the storage, and it completed
     assert second.result["upload_id"] == interrupted["uploadId"], second
-    assert second.of("resumed") == [{"type": "resumed", "uploadId": interrupted["uploadId"], "storedParts": [1, 2]}]
+    assert second.of("resumed") == [
+        {"type": "resumed", "uploadId": interrupted["uploadId"], "storedParts": [1, 2]}
+    ]
     assert sorted(part_puts(proxy.log(since=mark))) == [(3, 200), (4, 200)], part_puts(proxy.log(since=mark))
     assert (tmp_path / "back.bin").read_bytes() == path.read_bytes()
     assert second.progress[1] and second.progress[2] == FOUR_PARTS, second.progress
@@ -252,7 +245,9 @@ def test_a_single_put_interrupted_mid_body_resumes_by_replaying_its_create(
 
     # Then the replayed create named the same upload (one upload only), one whole PUT was stored
     assert second.result["upload_id"] == first.error["uploadId"], second
-    assert second.of("resumed") == [{"type": "resumed", "uploadId": first.error["uploadId"], "storedParts": []}]
+    assert second.of("resumed") == [
+        {"type": "resumed", "uploadId": first.error["uploadId"], "storedParts": []}
+    ]
     puts = [(e.status, e.bytes_in) for e in proxy.log(since=mark) if e.method == "PUT"]
     assert puts == [(200, size)], puts
     assert [u["upload_id"] for u in uploads_of(stack, client.sub)] == [first.error["uploadId"]]
@@ -304,9 +299,17 @@ def test_a_create_whose_answer_is_dropped_is_retried_into_one_upload_and_one_uni
     assert [(e["status"], e["code"]) for e in run.of("retry")] == [(0, "network")], run
     assert [u["upload_id"] for u in uploads_of(stack, client.sub)] == [run.result["upload_id"]]
     # and one unit of the limit was spent: a probe spends the next one and sees what is left
-    probe = api(stack, client.sub, "POST", "/uploads", json={"filename": "p.txt", "content_type": "text/plain", "size": 1})
+    probe = api(
+        stack,
+        client.sub,
+        "POST",
+        "/uploads",
+        json={"filename": "p.txt", "content_type": "text/plain", "size": 1},
+    )
     assert probe.status_code == 201, probe.text
-    assert int(probe.headers["RateLimit-Remaining"]) in remaining_after(2, time.time() - dropped_at), probe.headers
+    assert int(probe.headers["RateLimit-Remaining"]) in remaining_after(2, time.time() - dropped_at), (
+        probe.headers
+    )
 
 
 def remaining_after(spent: int, elapsed: float) -> set[int]:
@@ -336,7 +339,11 @@ def test_the_rest_of_the_api_with_the_contracts_error_codes(stack: DevStack, tmp
     assert out["share"] == {"handle": out["shares"][0], "max_downloads": 2, "url_is_link": True}, out
     assert out["revoked"] == "revoked", out
     errors = out["errors"]
-    assert (errors["unknown"]["name"], errors["unknown"]["status"], errors["unknown"]["code"]) == ("ApiError", 404, "not_found")
+    assert (errors["unknown"]["name"], errors["unknown"]["status"], errors["unknown"]["code"]) == (
+        "ApiError",
+        404,
+        "not_found",
+    )
     assert (errors["html"]["status"], errors["html"]["code"]) == (415, "unsupported_content_type"), errors
     assert (errors["outside"]["status"], errors["outside"]["code"]) == (403, "forbidden"), errors
     assert out["deleted"] in ("deleted",) or out["deleted"]["status"] == 410, out
