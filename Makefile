@@ -68,7 +68,11 @@ examples/web/vendor/presign-client.js: clients/js/dist/presign-client.min.js
 	mkdir -p examples/web/vendor
 	cp $< $@
 
-examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js clients-js examples/web/vendor/presign-client.js ## install examples/' npm packages from the lock, bundle Uppy, copy the client's bundle
+# examples/react: useUpload() with React from examples' lock (the hook's peer), the client from clients/js/dist.
+examples/react/vendor/app.js: $(EXAMPLES_INSTALLED) clients/js/dist/presign-client.min.js examples/react/app.js examples/react/build.mjs
+	cd examples && node react/build.mjs
+
+examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js clients-js examples/web/vendor/presign-client.js examples/react/vendor/app.js ## install examples/' npm packages from the lock, bundle Uppy and the React page, copy the client's bundle
 
 # The first-party TypeScript client (clients/js, @presign/client): its dev tools (TypeScript 5,
 # openapi-typescript, esbuild) from clients/js/package-lock.json only, no install scripts. It has no
@@ -143,4 +147,4 @@ bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of t
 
 clean:
 	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor \
-		examples/web/vendor clients/js/node_modules clients/js/dist
+		examples/web/vendor examples/react/vendor clients/js/node_modules clients/js/dist
