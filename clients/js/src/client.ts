@@ -131,6 +131,10 @@ export function createClientWith<Input>(platform: Platform<Input>, options: Clie
       let found = await store.get(storeKey);
       // A record of another request for the same file (another kind, target, metadata) is not this upload.
       if (found && JSON.stringify(found.request) !== JSON.stringify(request)) found = undefined;
+      // An upload named by its id, of which this store has no record: continued from what the API says.
+      if (o.uploadId && found?.upload_id !== o.uploadId) {
+        found = { v: 1, idempotency_key: randomKey(), request, upload_id: o.uploadId, parts: [], created_at: new Date().toISOString() };
+      }
       for (let fresh = 0; ; fresh++) {
         const record: ResumeRecord = found ?? {
           v: 1,

@@ -1,7 +1,7 @@
 // One upload, start to end: the create (with its Idempotency-Key), the bytes (one PUT, or parts in
 // parallel with renewed URLs), the completion; and the same steps continued from a resume record.
 import type { Call } from "./api.js";
-import { ApiError, Interrupted, StorageError, storageError, UploadRejected } from "./errors.js";
+import { ApiError, Interrupted, PresignError, StorageError, storageError, UploadRejected } from "./errors.js";
 import { sha256, type Platform, type PutAnswer, type Source } from "./platform.js";
 import { retrying, type RetryOptions } from "./retry.js";
 import type { ResumeRecord, ResumeStore } from "./store.js";
@@ -15,8 +15,9 @@ import type {
 } from "./types.js";
 
 export type UploadEvent =
-  /** The API made the upload (or named the one a replayed create had made). */
-  | { type: "created"; uploadId: string; multipart: boolean }
+  /** The API made the upload (or named the one a replayed create had made): `parts` is its plan's
+   * part count, 0 for a single PUT. */
+  | { type: "created"; uploadId: string; parts: number }
   /** An upload of this file was found pending and goes on; `storedParts` are not sent again. */
   | { type: "resumed"; uploadId: string; storedParts: number[] }
   /** A part is stored. */
@@ -52,6 +53,9 @@ export interface UploadOptions {
   /** Aborting it interrupts the upload: the resume record is kept and nothing is deleted. */
   signal?: AbortSignal;
   onEvent?: (event: UploadEvent) => void;
+  /** Continue this pending upload (from `client.uploads.list()`, another device) when this
+   * browser or machine has no resume record of it: the file must be the one it was made for. */
+  uploadId?: string;
 }
 
 /** The completion body holds every part's ETag: past this many parts, complete without a list (the
@@ -151,6 +155,9 @@ export class Transfer {
       if (status.status === "complete") return this.finish(status as unknown as CompletedUpload);
       if (status.status === "rejected") throw await this.rejected(status);
       if (status.status !== "pending") throw new Stale();
+      if (status.size !== this.t.source.size) {
+        throw new PresignError(`this file (${this.t.source.size} bytes) is not the one upload ${this.id} is for (${status.size} bytes)`);
+      }
       plan = status.multipart;
       const checksums = new Map(record.parts.map((p) => [p.part_number, p.checksum_sha256]));
       for (const part of status.multipart?.parts ?? []) {
@@ -169,7 +176,7 @@ export class Transfer {
       if (!record.upload_id) {
         record.upload_id = grant.upload_id;
         await this.save();
-        this.t.emit({ type: "created", uploadId: grant.upload_id, multipart: !!grant.multipart });
+        this.t.emit({ type: "created", uploadId: grant.upload_id, parts: grant.multipart?.part_count ?? 0 });
       }
       plan = grant.multipart;
     }

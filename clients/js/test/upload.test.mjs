@@ -190,3 +190,24 @@ test("an upload completed meanwhile (by the storage's events) resolves to its re
   assert.deepEqual([done.upload_id, done.status], ["up1", "complete"]);
   assert.equal(service.puts.length, 1);
 });
+
+test("an upload named by its id continues without a record; another file for it is refused", async () => {
+  const service = new FakeService();
+  const file = fileOf(16);
+  const controller = new AbortController();
+  await assert.rejects(
+    service.client().upload(file, { concurrency: 1, signal: controller.signal, onEvent: (e) => e.type === "part" && controller.abort() }),
+    Interrupted,
+  );
+  const elsewhere = new FakeService();
+  Object.assign(elsewhere, { uploads: service.uploads, keys: service.keys }); // the same API, another device's store
+  const events = [];
+  const done = await elsewhere.client().upload(file, { uploadId: "up1", onEvent: (e) => events.push(e) });
+  assert.equal(done.upload_id, "up1");
+  assert.deepEqual(events.find((e) => e.type === "resumed").storedParts, [1]);
+  assert.deepEqual(elsewhere.puts.map(([, n]) => n).sort(), [2, 3, 4]);
+
+  const third = new FakeService();
+  third.create({ filename: "x", content_type: "a/b", size: 12 }, "k");
+  await assert.rejects(third.client().upload(fileOf(16), { uploadId: "up1" }), /is not the one upload up1 is for/);
+});
