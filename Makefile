@@ -142,9 +142,17 @@ build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Mak
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
-bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
+# What the TypeScript client is measured against (@uppy/aws-s3, UploadThing's client), from a lock of
+# its own: never in clients/js, whose lock holds the client's own tools only.
+BENCH_JS_INSTALLED := benchmarks/js/node_modules/.package-lock.json
+$(BENCH_JS_INSTALLED): benchmarks/js/package.json benchmarks/js/package-lock.json
+	cd benchmarks/js && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+	@touch $@
+
+bench: venv $(SAM) clients $(BENCH_JS_INSTALLED) ## benchmarks, each figure as a ratio against a baseline of the same run
 	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor \
-		examples/web/vendor examples/react/vendor clients/js/node_modules clients/js/dist
+		examples/web/vendor examples/react/vendor clients/js/node_modules clients/js/dist \
+		benchmarks/js/node_modules

@@ -28,6 +28,7 @@ SUITES = (
     "bench_cdn",
     "bench_cleanup",
     "bench_coldstart",
+    "bench_clients_js",
 )
 
 
