@@ -7,6 +7,7 @@ signal, and a new process uploading the same file completes the very upload that
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.e2e.jsclient import CLIENT_JS, MiB, driver, random_file, require_clie
 pytestmark = pytest.mark.realserver
 
 ESBUILD = CLIENT_JS / "node_modules" / ".bin" / "esbuild"
+DOC = ROOT / "docs" / "clients.md"
 
 # What a user's program does: upload, interrupt on the signal once 4 MiB went out; run again.
 PROGRAM = """import { createClient } from "@presign/client";
@@ -114,3 +116,37 @@ def test_the_package_bundles_for_a_browser_without_node_modules_and_declares_rea
     assert not (ROOT / "clients" / "js" / "node_modules" / "react").exists(), (
         "React is never installed in clients/js"
     )
+
+
+def test_the_docs_node_example_runs_as_written(proxied_dev_stack: DevStack, tmp_path: Path) -> None:
+    require_client_built()
+    # Given docs/clients.md's example, in a project that installed the tarball
+    found = re.search(
+        r"^<!-- client-example: node -->\n```js\n(.*?)\n```$", DOC.read_text("utf-8"), re.M | re.S
+    )
+    assert found, "docs/clients.md has no <!-- client-example: node --> block"
+    project = tmp_path / "app"
+    npm_install(project, str(tarball()))
+    (project / "example.mjs").write_text(found[1] + "\n")
+    client = driver(proxied_dev_stack, tmp_path, "docs")
+    path = random_file(tmp_path / "cat.png", 3 * MiB)
+
+    # When it runs
+    done = subprocess.run(
+        ["node", "example.mjs", str(path)],
+        cwd=project,
+        env=client.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    # Then it printed the completed record, and progress on stderr
+    assert done.returncode == 0, done.stdout + done.stderr
+    completed = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (completed["status"], completed["size"], completed["content_type"]) == (
+        "complete",
+        3 * MiB,
+        "image/png",
+    )
+    assert "100 %" in done.stderr, done.stderr
