@@ -296,7 +296,8 @@ def test_the_demo_app_does_every_flow_from_another_origin(dev_stack: DevStack, t
                 if any(w["status"] == 429 for w in stats()["waits"]):
                     break
             limited = [w for w in stats()["waits"] if w["status"] == 429]
-            assert limited and limited[0]["code"] == "rate_limited" and limited[0]["wait"] >= 1000, stats()["waits"]
+            waits = stats()["waits"]
+            assert limited and limited[0]["code"] == "rate_limited" and limited[0]["wait"] >= 1000, waits
             assert "Busy (429 rate_limited): trying again in" in limited[0]["text"], limited
             expect(page.locator("#transfer-state")).to_have_text("complete")
             assert not [e for e in stats()["errors"] if e["status"] == 429], stats()["errors"]
