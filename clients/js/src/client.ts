@@ -6,6 +6,7 @@ import { fingerprint, randomKey, type Platform } from "./platform.js";
 import type { ResumeRecord, ResumeStore } from "./store.js";
 import type {
   CompletedUpload,
+  ErrorCode,
   CreateShareRequest,
   CreateShareResponse,
   CreateUploadRequest,
@@ -228,7 +229,9 @@ export function createClientWith<Input>(platform: Platform<Input>, options: Clie
     async downloadUrl(key, o = {}) {
       const { items } = await client.downloads({ ...o, keys: [key] });
       const item = items[0]!;
-      if (item.error || !item.url) throw new ApiError(403, item.error?.code ?? "forbidden", item.error?.message ?? "refused");
+      if (item.error || !item.url) {
+        throw new ApiError(403, (item.error?.code ?? "forbidden") as ErrorCode, item.error?.message ?? "refused");
+      }
       return item.url;
     },
     shares: {

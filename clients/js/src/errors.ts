@@ -72,7 +72,9 @@ export class Interrupted extends PresignError {
   }
 }
 
-const STATUS_CODES: Record<number, ErrorCode> = {
+// For answers without the contract's body (API Gateway's own): the code of the contract's class
+// for that status. Strings, not ErrorCode: a published enum may name only the codes routes answer.
+const STATUS_CODES: Record<number, string> = {
   400: "invalid_request",
   401: "invalid_token",
   403: "forbidden",
@@ -100,7 +102,8 @@ export function apiError(status: number, body: unknown, retryAfterHeader: string
   const error = answer.error ?? {};
   return new ApiError(
     status,
-    error.code ?? STATUS_CODES[status] ?? "internal_error",
+    // As the API said it (a code newer than this client's types still reaches the caller).
+    (error.code ?? STATUS_CODES[status] ?? "internal_error") as ErrorCode,
     error.message ?? answer.message ?? `HTTP ${status}`,
     error.request_id ?? null,
     retryAfter(retryAfterHeader),
