@@ -62,16 +62,20 @@ def proxy(stack: DevStack) -> Iterator[ProxyControl]:
 # ---------------------------------------------------------------------------------- the whole flow
 
 
-@pytest.mark.parametrize(("size", "parts"), [(20, None), (BIG, 3)], ids=["small", "multipart"])
+@pytest.mark.parametrize(
+    ("size", "parts", "in_memory"),
+    [(20, None, False), (BIG, 3, False), (BIG, 3, True)],
+    ids=["small", "multipart", "multipart-node-file"],
+)
 def test_a_file_is_uploaded_completed_and_downloaded_back_identical(
-    stack: DevStack, proxy: ProxyControl, tmp_path: Path, size: int, parts: int | None
+    stack: DevStack, proxy: ProxyControl, tmp_path: Path, size: int, parts: int | None, in_memory: bool
 ) -> None:
-    # Given a file, small or above make dev's 8 MiB multipart threshold
+    # Given a file, small or above make dev's 8 MiB multipart threshold, as a path or a Node File
     client = driver(stack, tmp_path, "flow")
     path = random_file(tmp_path / "photo.bin", size)
 
     # When one client.upload() runs, and the key is downloaded back
-    run = client.run({"file": str(path), "download": str(tmp_path / "back.bin")})
+    run = client.run({"file": str(path), "inMemory": in_memory, "download": str(tmp_path / "back.bin")})
 
     # Then it completed as one upload (in parts when the server said so), the bytes came back
     # the same, progress only rose to the size, and no resume record is left
@@ -85,6 +89,30 @@ def test_a_file_is_uploaded_completed_and_downloaded_back_identical(
     assert [e["type"] for e in run.events if e["type"] != "part"] == ["created"], run
     assert sorted(stored_parts(proxy.log())) == list(range(1, (parts or 0) + 1)), part_puts(proxy.log())
     assert client.records() == [], client.records()
+
+
+def test_part_checksums_are_sent_verified_and_kept_across_a_resume(
+    stack: DevStack, proxy: ProxyControl, tmp_path: Path
+) -> None:
+    # Given an upload with part checksums (SeaweedFS verifies x-amz-checksum-sha256), interrupted
+    # after its first part
+    client = driver(stack, tmp_path, "checksums")
+    path = random_file(tmp_path / "big.bin", BIG)
+    plan = {"file": str(path), "options": {"checksums": True, "concurrency": 1}}
+    first = client.run({**plan, "abortAfterPart": 1})
+    assert first.error["name"] == "AbortError", first
+    (record,) = client.records()
+    assert [bool(p["checksum_sha256"]) for p in json.loads(record.read_text())["parts"]] == [True], record
+
+    # When a new process uploads the same file
+    second = client.run({**plan, "download": str(tmp_path / "back.bin")})
+
+    # Then each part's URL was asked with its checksum (one at a time), the storage accepted them,
+    # and the completion named every part's checksum: the same bytes came back
+    assert second.result["upload_id"] == first.error["uploadId"], second
+    assert [e["partNumbers"] for e in first.of("renewed") + second.of("renewed")] == [[1], [2], [3]], second
+    assert sorted(stored_parts(proxy.log())) == [1, 2, 3], part_puts(proxy.log())
+    assert (tmp_path / "back.bin").read_bytes() == path.read_bytes()
 
 
 # ------------------------------------------------------------------------------------------ retries

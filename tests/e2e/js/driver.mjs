@@ -3,12 +3,13 @@
 //
 //   PRESIGN_CLIENT  what to import: a path to dist/node.js, or the package name
 //   PRESIGN_URL, TOKEN, XDG_STATE_HOME (where the resume records go)
-//   PLAN            JSON: {action: "upload" | "cancel" | "api", file, options, abortAfterPart,
-//                   abortAfterBytes, download}
+//   PLAN            JSON: {action: "upload" | "cancel" | "api", file, inMemory, options,
+//                   abortAfterPart, abortAfterBytes, download}
 //
 // Lines: {"event": {...}} as they happen (flushed, so a test can react to one), then
 // {"result": ...} or {"error": {name, code, status, uploadId, message}} and {"progress": [...]}.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 
 const { createClient } = await import(process.env.PRESIGN_CLIENT);
 const plan = JSON.parse(process.env.PLAN);
@@ -41,7 +42,9 @@ try {
   } else if (plan.action === "api") {
     say({ result: await apiTour(plan) });
   } else {
-    const done = await client.upload(plan.file, options);
+    // {inMemory: true}: a Node File of the bytes, as a program that has them in memory uploads them
+    const input = plan.inMemory ? new File([await readFile(plan.file)], basename(plan.file)) : plan.file;
+    const done = await client.upload(input, options);
     say({ result: done });
     if (plan.download) {
       const response = await fetch(await client.downloadUrl(done.key));
