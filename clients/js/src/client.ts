@@ -146,7 +146,7 @@ export function createClientWith<Input>(platform: Platform<Input>, options: Clie
         };
         // Kept before the create is sent: an answer lost with the process is found again by
         // replaying the same key and body.
-        if (!found) await store.set(storeKey, record);
+        if (!found) await store.set(storeKey, record).catch(() => {}); // (without a store, no resume)
         const transfer = new Transfer({
           call,
           platform: platform as Platform<never>,

@@ -120,10 +120,11 @@ export class Transfer {
     return this.t.record.upload_id!;
   }
 
-  /** Writes the record after the writes before it (they never overtake one another). */
+  /** Writes the record after the writes before it (they never overtake one another; one that
+   * failed does not stop the next). */
   save(): Promise<void> {
     const record = structuredClone(this.t.record);
-    this.saving = this.saving.then(() => this.t.store.set(this.t.storeKey, record));
+    this.saving = this.saving.catch(() => {}).then(() => this.t.store.set(this.t.storeKey, record));
     return this.saving;
   }
 
@@ -175,7 +176,7 @@ export class Transfer {
       grant = await (this.t.resumed ? this.stale(this.create()) : this.refusable(this.create()));
       if (!record.upload_id) {
         record.upload_id = grant.upload_id;
-        await this.save();
+        await this.save().catch(() => {}); // a record is for resuming: the upload goes on without one
         this.t.emit({ type: "created", uploadId: grant.upload_id, parts: grant.multipart?.part_count ?? 0 });
       }
       plan = grant.multipart;
@@ -202,7 +203,7 @@ export class Transfer {
     try {
       return await work;
     } catch (error) {
-      if (error instanceof ApiError) await this.t.store.delete(this.t.storeKey);
+      if (error instanceof ApiError) await this.t.store.delete(this.t.storeKey).catch(() => {});
       throw error;
     }
   }
@@ -221,7 +222,7 @@ export class Transfer {
   private async forget(): Promise<void> {
     this.t.urls.delete(this.id);
     await this.settled();
-    await this.t.store.delete(this.t.storeKey);
+    await this.t.store.delete(this.t.storeKey).catch(() => {}); // a stale record only costs a GET later
   }
 
   private async finish(done: CompletedUpload): Promise<CompletedUpload> {

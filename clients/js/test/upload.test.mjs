@@ -211,3 +211,22 @@ test("an upload named by its id continues without a record; another file for it 
   third.create({ filename: "x", content_type: "a/b", size: 12 }, "k");
   await assert.rejects(third.client().upload(fileOf(16), { uploadId: "up1" }), /is not the one upload up1 is for/);
 });
+
+test("a record write that fails does not stop the ones after it", async () => {
+  const service = new FakeService();
+  const real = service.store.set;
+  let writes = 0;
+  service.store.set = async (key, record) => {
+    if (++writes === 2) throw new Error("disk full, once");
+    return real(key, record);
+  };
+  const controller = new AbortController();
+  const file = fileOf(16);
+  await assert.rejects(
+    service.client().upload(file, { concurrency: 1, signal: controller.signal, onEvent: (e) => e.type === "part" && e.partNumber === 3 && controller.abort() }),
+    Interrupted,
+  );
+  const events = [];
+  await service.client().upload(file, { onEvent: (e) => events.push(e) });
+  assert.deepEqual(events.find((e) => e.type === "resumed")?.storedParts, [1, 2, 3], "the later writes landed");
+});
