@@ -6,7 +6,9 @@ with the parts the storage lacks; Cancel deletes it.
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,11 @@ def test_use_upload_pauses_resumes_the_same_upload_and_cancels(
         browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
+            # While held, parts after the first never leave the page (the network refuses them, the
+            # client retries): an upload is still under way when Pause or Cancel is clicked,
+            # whatever the machine's speed.
+            storage = f"{stack.state['storage_proxy']}/**"
+            page.route(storage, hold_parts_after_the_first)
             page.goto(signed_in_page(stack.web_url, "react", stack.base_url, token))
             events = lambda: page.evaluate("window.presignReact.events")  # noqa: E731
 
@@ -49,7 +56,8 @@ def test_use_upload_pauses_resumes_the_same_upload_and_cancels(
             upload_id = page.inner_text("#upload-id").strip()
             paused = api(stack, caller.sub, "GET", f"/uploads/{upload_id}").json()
 
-            # When it is resumed
+            # When it is resumed (the network lets every part through again)
+            page.unroute(storage)
             page.click("#resume")
             expect(page.locator("#state")).to_have_text("complete")
             resumed = [e for e in events() if e["type"] == "resumed"]
@@ -57,6 +65,7 @@ def test_use_upload_pauses_resumes_the_same_upload_and_cancels(
             expect(page.locator("#result")).to_contain_text(f"({17 * MiB} bytes)")
 
             # And another file is canceled mid-way
+            page.route(storage, hold_parts_after_the_first)
             page.set_input_files("#file", dropped)
             page.wait_for_function(
                 "(id) => window.presignReact.events.some((e) => e.type === 'part' && e.uploadId !== id)",
@@ -68,8 +77,8 @@ def test_use_upload_pauses_resumes_the_same_upload_and_cancels(
         finally:
             browser.close()
 
-    # Then the pause kept a pending upload, the resume completed that same upload from its stored parts
-    assert paused["status"] == "pending", paused
+    # Then the pause kept a pending upload (one part stored), the resume completed that same upload from its stored parts
+    assert paused["status"] == "pending" and len(paused["multipart"]["parts"]) == 1, paused
     assert len(resumed) == 1 and resumed[0]["uploadId"] == upload_id and resumed[0]["storedParts"], resumed
     done = api(stack, caller.sub, "GET", f"/uploads/{upload_id}").json()
     assert (done["status"], done["size"]) == ("complete", 17 * MiB), done
@@ -77,3 +86,11 @@ def test_use_upload_pauses_resumes_the_same_upload_and_cancels(
     assert other and other != upload_id
     gone = api(stack, caller.sub, "GET", f"/uploads/{other}")
     assert (gone.status_code, gone.json().get("status")) in ((200, "aborted"), (410, None)), gone.text
+
+
+def hold_parts_after_the_first(route: Any) -> None:
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(route.request.url).query))
+    if route.request.method == "PUT" and int(query.get("partNumber", "0")) > 1:
+        route.abort()
+    else:
+        route.continue_()
