@@ -10,7 +10,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes
+.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes clients-js clients-js-types test-clients-js
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,7 +62,40 @@ examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
 	rm -rf examples/uppy/vendor
 	cd examples && $(NPM) run --silent build
 
-examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
+# The demo app (examples/web) loads the TypeScript client's browser bundle from its own origin: the
+# static server serves examples/ only, so the bundle is copied there (vendor/, like Uppy's).
+examples/web/vendor/presign-client.js: clients/js/dist/presign-client.min.js
+	mkdir -p examples/web/vendor
+	cp $< $@
+
+# examples/react: useUpload() with React from examples' lock (the hook's peer), the client from clients/js/dist.
+examples/react/vendor/app.js: $(EXAMPLES_INSTALLED) clients/js/dist/presign-client.min.js examples/react/app.js examples/react/build.mjs
+	cd examples && node react/build.mjs
+
+examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js clients-js examples/web/vendor/presign-client.js examples/react/vendor/app.js ## install examples/' npm packages from the lock, bundle Uppy and the React page, copy the client's bundle
+
+# The first-party TypeScript client (clients/js, @presign/client): its dev tools (TypeScript 5,
+# openapi-typescript, esbuild) from clients/js/package-lock.json only, no install scripts. It has no
+# runtime dependency; React (the ./react hook's peer) is never installed there.
+CLIENTS_JS_INSTALLED := clients/js/node_modules/.package-lock.json
+$(CLIENTS_JS_INSTALLED): clients/js/package.json clients/js/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "make clients: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }
+	cd clients/js && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+	@touch $@
+
+clients/js/dist/presign-client.min.js: clients-js
+
+clients-js: $(CLIENTS_JS_INSTALLED) ## build clients/js: ES modules + .d.ts (tsc), the browser bundle, an npm pack tarball in clients/js/dist
+	cd clients/js && $(NPM) run --silent build
+	cd clients/js && $(NPM) pack --silent --pack-destination dist >/dev/null
+
+clients-js-types: $(CLIENTS_JS_INSTALLED) ## regenerate clients/js's types from openapi.json (after `make openapi`; commit them)
+	cd clients/js && $(NPM) run --silent generate
+
+test-clients-js: clients-js ## the TypeScript client's unit tests (node:test) and the check that its generated types are current
+	cd clients/js && node scripts/generate.mjs --check
+	cd clients/js && node --test test/
+
 
 # The Python client (clients/python), installed as its users install it: `pip install
 # ./clients/python` into a virtualenv of its own, on the oldest Python it supports (3.11), so the
@@ -90,7 +123,7 @@ clients-python: venv $(CLIENT_VENV)/.installed ## the Python client: codes curre
 	$(CLIENT_VENV)/bin/pip wheel --quiet --no-deps --wheel-dir clients/python/dist ./clients/python
 	$(CLIENT_VENV)/bin/presign --version
 
-clients: clients-python ## build and check the first-party clients
+clients: clients-js clients-python ## build and check the first-party clients (clients/js, clients/python; see docs/clients.md)
 
 dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy)
@@ -106,7 +139,7 @@ token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=
 	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \
 		$(foreach claim,$(CLAIMS),--claim '$(claim)')
 
-test: venv $(SAM) examples clients lint openapi-check template ## every check and every test, as CI runs them
+test: venv $(SAM) examples clients lint openapi-check template test-clients-js ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
@@ -137,8 +170,17 @@ build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Mak
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
-bench: venv $(SAM) clients ## benchmarks, each figure as a ratio against a baseline of the same run
+# What the TypeScript client is measured against (@uppy/aws-s3, UploadThing's client), from a lock of
+# its own: never in clients/js, whose lock holds the client's own tools only.
+BENCH_JS_INSTALLED := benchmarks/js/node_modules/.package-lock.json
+$(BENCH_JS_INSTALLED): benchmarks/js/package.json benchmarks/js/package-lock.json
+	cd benchmarks/js && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+	@touch $@
+
+bench: venv $(SAM) clients $(BENCH_JS_INSTALLED) ## benchmarks, each figure as a ratio against a baseline of the same run
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor $(CLIENT_VENV) clients/python/dist
+	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor \
+		examples/web/vendor examples/react/vendor clients/js/node_modules clients/js/dist \
+		benchmarks/js/node_modules $(CLIENT_VENV) clients/python/dist

@@ -29,6 +29,7 @@ SUITES = (
     "bench_cleanup",
     "bench_coldstart",
     "bench_client",
+    "bench_clients_js",
 )
 
 

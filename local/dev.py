@@ -268,10 +268,11 @@ def demo_app_url(web_url: str, base_url: str, token: str) -> str:
 
 
 def example_pages(web_url: str, base_url: str, token: str) -> list[str]:
-    """Banner lines: the Uppy example and the API reference, pointed at this stack."""
+    """Banner lines: the Uppy example, the API reference and the React hook's page, pointed at this stack."""
     return [
         f"  Uppy (examples/uppy)           {signed_in_page(web_url, 'uppy', base_url, token)}",
         f"  API reference (Swagger UI)     {signed_in_page(web_url, 'reference', base_url, token)}",
+        f"  React hook (examples/react)    {signed_in_page(web_url, 'react', base_url, token)}",
     ]
 
 

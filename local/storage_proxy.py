@@ -211,11 +211,17 @@ def _read_body(handler: BaseHTTPRequestHandler) -> bytes | None:
 class StorageProxy:
     """Forwards http://127.0.0.1:``port`` to ``upstream`` (an ``http://host:port`` endpoint)."""
 
-    def __init__(self, upstream: str, port: int = 0, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, upstream: str, port: int = 0, *, timeout: float = 60.0, rewrite_host: bool = False
+    ) -> None:
+        """``rewrite_host``: send the upstream its own ``Host`` (for an upstream that signs nothing
+        and answers its own name only, such as the API emulator); by default the client's is kept,
+        which a SigV4 signature covers."""
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.scheme != "http" or parsed.hostname is None or parsed.port is None:
             raise ValueError("the upstream must be http://host:port")
         self.upstream = (parsed.hostname, parsed.port)
+        self._host = f"{parsed.hostname}:{parsed.port}" if rewrite_host else None
         self.timeout = timeout
         self._lock = threading.Lock()
         self._log: list[Exchange] = []
@@ -329,6 +335,8 @@ class StorageProxy:
             _reset(req)
             return
         headers = [(k, v) for k, v in req.headers.items() if k.lower() not in _HOP_BY_HOP]
+        if self._host is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != "host"] + [("Host", self._host)]
         if body or "content-length" in {k.lower() for k, _ in headers}:
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers.append(("Content-Length", str(len(body))))

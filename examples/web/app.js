@@ -1,7 +1,8 @@
 // The demo app's views: sign in, upload (PUT, POST form, in parts with pause and resume), my
 // uploads (status, download, share, delete), share links (make, copy, open, list, revoke).
-import {Api, ApiError} from "./api.js";
-import {MultipartUpload, StorageError, postForm, send} from "./storage.js";
+// Every upload goes through @presign/client (vendor/presign-client.js): its create, parts, renewed
+// URLs, retries and resume; the app only shows what the client reports.
+import {ApiError, createClient, describe, ended, openShare, uploadForm} from "./api.js";
 
 const $ = id => document.getElementById(id);
 
@@ -10,6 +11,7 @@ const stats = {
   put: {progress: []},
   multipart: {expiredRefusals: 0, refusedParts: [], renewals: 0, renewedParts: 0, partsStored: 0, resumedWith: null, urlExpiresAt: null},
   errors: [],
+  waits: [], // every retry the client made: {status, code, wait}
   downloads: 0,
 };
 window.presignDemo = {stats};
@@ -18,22 +20,17 @@ window.presignDemo = {stats};
 const testing = window.PRESIGN_DEMO_TEST || {};
 
 // The only thing kept in localStorage is what the user typed to sign in (the API's URL and their
-// token), so a reload does not sign them out; "Sign out" removes it. Nothing else is stored: no
-// presigned URL, no share link, no password.
+// token), so a reload does not sign them out; "Sign out" removes it. The client keeps a resume
+// record per upload in IndexedDB (an upload id, a key, the parts stored: never a URL or a token), so
+// a reload does not lose an upload. No share link, no password is stored.
 const SAVED = "presign-demo.sign-in";
-let api = null;
+let client = null;
+let signedIn = null; // {api, token}
 
 // ------------------------------------------------------------------------------------ messages
 
 function showError(error) {
-  let text;
-  if (error instanceof ApiError) {
-    text = error.describe() + (error.status ? ` (${error.status} ${error.code})` : "");
-  } else if (error instanceof StorageError) {
-    text = error.describe();
-  } else {
-    text = String(error && error.message ? error.message : error);
-  }
+  const text = describe(error);
   stats.errors.push({status: error.status ?? null, code: error.code ?? null, text});
   $("notice-text").textContent = text;
   $("notice").hidden = false;
@@ -132,11 +129,14 @@ function subject(token) {
 async function signIn(event) {
   event.preventDefault();
   await action($("sign-in-btn"), async () => {
-    const candidate = new Api($("api-url").value.trim(), $("token").value.trim());
-    await candidate.listUploads(); // a call that needs a valid token
-    api = candidate;
-    localStorage.setItem(SAVED, JSON.stringify({api: api.base, token: api.token}));
-    $("who-name").textContent = `signed in as ${subject(api.token)}`;
+    const typed = {api: $("api-url").value.trim().replace(/\/+$/, ""), token: $("token").value.trim()};
+    // A 429 or 503 is waited out by the client; the page says so while it waits.
+    const candidate = createClient({baseUrl: typed.api, token: typed.token, onEvent: noteRetry, patience: 60_000});
+    await candidate.uploads.list({limit: 1}); // a call that needs a valid token
+    client = candidate;
+    signedIn = typed;
+    localStorage.setItem(SAVED, JSON.stringify(typed));
+    $("who-name").textContent = `signed in as ${subject(typed.token)}`;
     $("who").hidden = false;
     $("sign-in").hidden = true;
     $("app").hidden = false;
@@ -146,7 +146,7 @@ async function signIn(event) {
 
 function signOut() {
   localStorage.removeItem(SAVED);
-  api = null;
+  client = signedIn = null;
   $("token").value = "";
   $("who").hidden = true;
   $("app").hidden = true;
@@ -155,7 +155,7 @@ function signOut() {
 
 // ---------------------------------------------------------------------------------------- upload
 
-let transfer = null; // the multipart upload on screen, for pause and resume
+let transfer = null; // the upload on screen, for pause and resume: {file, options, controller}
 
 function showProgress(loaded, total) {
   const percent = total ? Math.floor((loaded / total) * 100) : 100;
@@ -167,6 +167,21 @@ function showProgress(loaded, total) {
 function showState(text, kind = "") {
   $("transfer-state").textContent = text;
   $("transfer-state").className = "badge " + kind;
+  $("pause-btn").hidden = text !== "uploading" && !text.startsWith("uploading ");
+  $("resume-btn").hidden = !["paused", "failed"].includes(text);
+}
+
+// The client waits out a 429 or 503 as Retry-After says (and a lost connection with a backoff):
+// the page says so, and the upload goes on by itself.
+function noteRetry(event) {
+  if (event.type !== "retry") return;
+  stats.waits.push({status: event.status, code: event.code, wait: event.wait});
+  const seconds = Math.ceil(event.wait / 1000);
+  const why = event.status ? `${event.status} ${event.code}` : "no answer";
+  const text = `Busy (${why}): trying again in ${seconds} s, by itself.`;
+  stats.waits.at(-1).text = text;
+  $("notice-text").textContent = text;
+  $("notice").hidden = false;
 }
 
 async function upload(event) {
@@ -176,92 +191,101 @@ async function upload(event) {
   const how = document.querySelector("input[name=method]:checked").value;
   await action($("upload-btn"), async () => {
     $("transfer").hidden = false;
-    $("pause-btn").hidden = $("resume-btn").hidden = true;
     $("transfer-name").textContent = file.name;
     showState("asking for a URL");
     showProgress(0, file.size);
-    const request = {
-      filename: file.name,
-      content_type: file.type || "application/octet-stream",
-      size: file.size,
-      method: how === "POST" ? "POST" : "PUT",
-    };
-    if (how === "multipart") {
-      request.multipart = true;
-      // Test knob: first part URLs that expire soon, so a renewal really happens.
-      if (testing.multipartExpiresIn) request.expires_in = testing.multipartExpiresIn;
-    }
-    let grant;
-    try {
-      grant = await api.createUpload(request);
-    } catch (error) {
-      showState("refused", "bad");
-      throw error;
-    }
-    if (grant.multipart) return uploadInParts(file, grant);
-
-    showState("uploading");
-    const onProgress = (loaded, total) => {
-      const percent = showProgress(loaded, total);
-      if (grant.method === "PUT") stats.put.progress.push(percent);
-    };
-    try {
-      if (grant.method === "POST") {
-        await postForm({url: grant.url, fields: grant.fields, file, onProgress});
-      } else {
-        await send({method: "PUT", url: grant.url, headers: grant.headers, body: file, onProgress});
+    if (how === "POST") {
+      showState("uploading");
+      try {
+        await uploadForm(client, file, showProgress);
+      } catch (error) {
+        showState("failed", "bad");
+        throw error;
       }
-    } catch (error) {
-      showState("failed", "bad");
-      throw error;
+      showState("complete", "good");
+      return refreshUploads();
     }
-    showProgress(file.size, file.size);
-    await finish(() => api.complete(grant.upload_id));
+    const options = {};
+    if (how === "multipart") {
+      options.multipart = true;
+      // Test knobs: first part URLs that expire soon, so a renewal really happens; and one part at
+      // a time, so a pause after part N finds no other part under way.
+      if (testing.multipartExpiresIn) options.expiresIn = testing.multipartExpiresIn;
+      if (testing.pauseAfterParts) options.concurrency = 1;
+    }
+    await run(file, options, testing.pauseAfterParts || null);
   });
 }
 
-async function finish(complete) {
-  showState("completing");
+// One run of client.upload(): a new upload, or the same file again after a pause, a failure or a
+// reload (the client continues it from its resume record: only the missing parts are sent).
+async function run(file, options, pauseAfter = null) {
+  const controller = new AbortController();
+  transfer = {file, options, controller};
+  let parts = 0;
+  showState("uploading");
   try {
-    const done = await complete();
+    const done = await client.upload(file, {
+      ...options,
+      signal: controller.signal,
+      onProgress: (sent, total) => {
+        const percent = showProgress(sent, total);
+        if (!options.multipart) stats.put.progress.push(percent);
+      },
+      onEvent: event => {
+        const m = stats.multipart;
+        if (event.type === "created" && event.parts) {
+          m.partCount = event.parts;
+          showState(`uploading ${event.parts} parts`);
+          // when the first part URLs expire, at the latest (they were signed before this moment)
+          if (options.expiresIn) m.urlExpiresAt = new Date(Date.now() + options.expiresIn * 1000).toISOString();
+        } else if (event.type === "part") {
+          m.partsStored += 1;
+          // Test knob: pause by itself once this many parts are stored, as a user's Pause would
+          if (pauseAfter !== null && ++parts >= pauseAfter) controller.abort();
+        } else if (event.type === "expired") {
+          m.expiredRefusals += 1;
+          m.refusedParts.push(event.partNumber);
+        } else if (event.type === "renewed") {
+          m.renewals += 1;
+          m.renewedParts += event.partNumbers.length;
+        } else if (event.type === "resumed") {
+          m.resumedWith = event.storedParts.length;
+        }
+      },
+    });
+    showProgress(file.size, file.size);
     showState(done.status, "good");
+    transfer = null;
+    if ($("notice-text").textContent.startsWith("Busy")) clearError(); // the wait is over
   } catch (error) {
-    showState("not completed", "bad");
+    if (controller.signal.aborted) return showState("paused", "warn"); // nothing is deleted
+    if (ended(error)) {
+      // Deleted meanwhile (another tab, another device): nothing to resume; the list shows it as it is.
+      transfer = null;
+      showState(error.code === "upload_aborted" ? "aborted" : "deleted", "bad");
+      $("pause-btn").hidden = $("resume-btn").hidden = true;
+      throw error;
+    }
+    showState("failed", "bad");
     throw error;
   } finally {
-    await refreshUploads();
+    if (!controller.signal.aborted) await refreshUploads();
   }
 }
 
-async function uploadInParts(file, grant) {
-  stats.multipart.urlExpiresAt = grant.expires_at; // when the first part URLs expire
-  stats.multipart.partCount = grant.multipart.part_count;
-  track(file, grant);
-  if (testing.pauseAfterParts) transfer.pauseAfter = testing.pauseAfterParts;
-  await drive(() => transfer.run());
+// Pause interrupts (the upload and its stored parts stay); Resume runs the same file again.
+function pause() {
+  if (transfer) transfer.controller.abort();
 }
 
-// The multipart upload on screen, with its progress bar and its Pause and Resume buttons.
-function track(file, grant) {
-  transfer = new MultipartUpload({
-    api,
-    file,
-    grant,
-    stats: stats.multipart,
-    onProgress: showProgress,
-    onState: state => {
-      showState(state === "uploading" ? `uploading ${grant.multipart.part_count} parts` : state,
-                state === "paused" ? "warn" : state === "failed" ? "bad" : "");
-      $("pause-btn").hidden = state !== "uploading";
-      $("resume-btn").hidden = !["paused", "failed"].includes(state);
-    },
-  });
-  return transfer;
+function resume() {
+  if (transfer) return action($("resume-btn"), () => run(transfer.file, transfer.options));
 }
 
-// A multipart upload left pending (a reload, a closed tab, another device): the storage keeps its
-// parts, GET /uploads/{id} lists them, and only the missing ones are sent. The file must be
-// picked again; it must be the same one (name and size), since the plan was made for it.
+// A pending upload in parts, from the list (after a reload, a closed tab, another device): pick the
+// same file again (name and size are checked) and the client continues that upload by its id,
+// sending only the parts the storage lacks.
 let resuming = null;
 
 function pickFileToResume(item) {
@@ -279,34 +303,8 @@ async function resumeFromList() {
     }
     $("transfer").hidden = false;
     $("transfer-name").textContent = file.name;
-    const grant = {upload_id: item.upload_id, expires_at: null, multipart: {...item.multipart, parts: []}};
-    await resume(track(file, grant));
+    await run(file, {multipart: true, contentType: item.content_type, uploadId: item.upload_id});
   });
-}
-
-// Resuming reads GET /uploads/{id} first: an upload deleted meanwhile (another tab, another
-// device) answers 410, and then there is nothing to resume: say so, and show the list as it is.
-async function resume(upload) {
-  try {
-    await drive(() => upload.run({resume: true}));
-  } catch (error) {
-    if (error instanceof ApiError && error.ended) {
-      transfer = null;
-      showState(error.code === "upload_aborted" ? "aborted" : "deleted", "bad");
-      $("pause-btn").hidden = $("resume-btn").hidden = true;
-      await refreshUploads();
-    }
-    throw error;
-  }
-}
-
-async function drive(run) {
-  const done = await run();
-  if (done) {
-    showState(done.status, "good");
-    transfer = null;
-    await refreshUploads();
-  }
 }
 
 // ------------------------------------------------------------------------------------ my uploads
@@ -314,10 +312,10 @@ async function drive(run) {
 let uploadsCursor = null;
 
 async function refreshUploads(more = false) {
-  if (!api) return;
-  const status = $("status-filter").value;
+  if (!client) return;
+  const status = $("status-filter").value || null;
   const cursor = more ? uploadsCursor : null;
-  const page = await api.listUploads({status, cursor});
+  const page = await client.uploads.list({status, cursor, limit: 20});
   if (!more) $("uploads-list").replaceChildren();
   for (const item of page.items) $("uploads-list").append(uploadItem(item));
   if (!page.items.length && !more) $("uploads-list").append(el("li", {class: "empty"}, "No uploads yet."));
@@ -331,15 +329,13 @@ function uploadItem(item) {
   if (item.status === "complete") {
     const download = el("button", {type: "button", class: "download"}, "Download");
     download.addEventListener("click", () => action(download, async () => {
-      const answer = await api.downloadUrl(item.key);
-      if (answer.error) throw new Error(answer.error.message);
-      follow(answer.url);
+      follow(await client.downloadUrl(item.key));
     }));
     const share = el("button", {type: "button", class: "share"}, "Share");
     share.addEventListener("click", () => openShareForm(item));
     actions.append(download, share);
   }
-  if (item.status === "pending" && item.multipart && transfer?.id !== item.upload_id) {
+  if (item.status === "pending" && item.multipart && !transfer) {
     const resume = el("button", {type: "button", class: "resume"}, "Resume");
     resume.addEventListener("click", () => pickFileToResume(item));
     actions.append(resume);
@@ -347,7 +343,7 @@ function uploadItem(item) {
   if (!["deleted", "expired", "aborted"].includes(item.status)) {
     const remove = el("button", {type: "button", class: "delete", "data-label": "Delete"}, "Delete");
     confirming(remove, "Sure? Delete", async () => {
-      await api.deleteUpload(item.upload_id);
+      await client.uploads.delete(item.upload_id);
       await refreshUploads();
     });
     actions.append(remove);
@@ -382,7 +378,7 @@ async function createShare(event) {
     const request = {key: sharing.key, expires_in: Number($("share-expiry").value)};
     if ($("share-max").value) request.max_downloads = Number($("share-max").value);
     if ($("share-password").value) request.password = $("share-password").value;
-    const made = await api.createShare(request);
+    const made = await client.shares.create(request);
     $("share-password").value = "";
     $("share-link").value = made.url;
     $("share-open").href = made.url;
@@ -405,8 +401,8 @@ async function copyLink() {
 }
 
 async function refreshShares() {
-  if (!api) return;
-  const page = await api.listShares();
+  if (!client) return;
+  const page = await client.shares.list({limit: 50});
   $("shares-list").replaceChildren();
   for (const share of page.items) $("shares-list").append(shareItem(share));
   if (!page.items.length) $("shares-list").append(el("li", {class: "empty"}, "No share links yet."));
@@ -421,7 +417,7 @@ function shareItem(share) {
   if (share.status === "active") {
     const revoke = el("button", {type: "button", class: "revoke", "data-label": "Revoke"}, "Revoke");
     confirming(revoke, "Sure? Revoke", async () => {
-      await api.revokeShare(share.handle);
+      await client.shares.revoke(share.handle);
       await refreshShares();
     });
     actions.append(revoke);
@@ -447,7 +443,7 @@ async function openLink(event) {
   await action($("open-btn"), async () => {
     $("open-result").textContent = "";
     try {
-      const granted = await api.openShare(link, needsPassword ? $("open-password").value : undefined);
+      const granted = await openShare(link, needsPassword ? $("open-password").value : undefined);
       $("open-password").value = "";
       $("open-password-row").hidden = true;
       $("open-result").textContent = "Downloading…";
@@ -487,8 +483,8 @@ function start() {
   $("sign-out").addEventListener("click", signOut);
   $("notice-close").addEventListener("click", clearError);
   $("upload-form").addEventListener("submit", upload);
-  $("pause-btn").addEventListener("click", () => transfer && transfer.pause());
-  $("resume-btn").addEventListener("click", () => action($("resume-btn"), () => resume(transfer)));
+  $("pause-btn").addEventListener("click", pause);
+  $("resume-btn").addEventListener("click", resume);
   $("resume-file").addEventListener("change", resumeFromList);
   $("uploads-refresh").addEventListener("click", () => action($("uploads-refresh"), () => refreshUploads()));
   $("status-filter").addEventListener("change", () => action($("uploads-refresh"), () => refreshUploads()));

@@ -201,3 +201,35 @@ def test_presign_rm_cancels_an_interrupted_upload_and_forgets_its_record(
     assert caller.records() == []
     again = caller.run("resume", upload_id)
     assert again.code == 5 and "no interrupted upload" in again.stderr, again
+
+
+def test_an_upload_deleted_elsewhere_is_not_made_again_and_says_so(
+    caller: Caller, proxy: ProxyControl, make_file: Callable[[str, int], Path]
+) -> None:
+    # Given an upload interrupted after its first part, then deleted from another device
+    source = make_file("deleted-elsewhere.bin", BIG_SIZE)
+    proxy.set_faults([{"action": "delay", "seconds": 30, "method": "PUT", "query": "partNumber", "times": 1}])
+    proc = caller.start("upload", str(source), "--concurrency", "1")
+    try:
+        upload_id = wait_until(lambda: upload_id_recorded(caller), "an upload id")
+        wait_until(lambda: stored_parts(caller, upload_id) == [1], "part 1 stored")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    proxy.set_faults([])
+    deleted = caller.api("DELETE", f"/uploads/{upload_id}")
+    assert deleted.status_code == 204, deleted.text
+
+    # When the same file is uploaded again
+    again = caller.run("upload", str(source))
+
+    # Then it is not silently made again: exit 5 (gone) naming the API's 410, and no record left
+    assert again.code == 5 and "upload_aborted" in again.stderr, again
+    listed = caller.api("GET", "/uploads").json()["items"]
+    assert [i["upload_id"] for i in listed] == [upload_id], listed
+    assert caller.records() == []
+    # And once more, it is a new upload
+    fresh = caller.run("upload", str(source), "--json").ok().document()
+    assert fresh["upload_id"] != upload_id and fresh["status"] == "complete", fresh

@@ -143,3 +143,11 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     origin), started as a user starts it, once for the browser tests (each uses a sub of its own)."""
     with run_dev(tmp_path_factory.mktemp("dev")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def proxied_dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    """`make dev STORAGE_PROXY=1`: the storage proxy between clients and SeaweedFS (URLs name it),
+    once for the tests that count and break what reaches the storage (each uses a sub of its own)."""
+    with run_dev(tmp_path_factory.mktemp("dev-proxy"), "--storage-proxy") as running:
+        yield running

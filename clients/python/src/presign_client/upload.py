@@ -9,9 +9,12 @@ Resume rules (the TypeScript client keeps the same):
   others (their URLs from ``/parts``);
 * a single PUT cannot have its URL renewed: it replays its create (same key, same body), which
   answers the same upload and URL while that URL lives;
-* an upload found complete is answered as it is; rejected raises ``UploadRejected``; aborted,
-  expired, deleted or unknown means the record is stale: it is dropped, and ``Client.upload``
-  starts afresh (``Client.resume`` of that id raises ``ResumeError``).
+* an upload found complete is answered as it is; rejected raises ``UploadRejected``; expired or
+  unknown means the record is stale: it is dropped, and ``Client.upload`` starts afresh
+  (``Client.resume`` of that id raises ``ResumeError``);
+* an upload a DELETE ended (``410 upload_aborted`` / ``upload_deleted``: someone stopped it from
+  another terminal or device) is never made again behind their back: the record is dropped and
+  the ``GoneError`` raised; the same ``upload`` once more starts afresh.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ from presign_client.storage import Signed, Storage
 Completed = dict[str, Any]
 STALE = ("aborted", "expired", "deleted")
 COMPLETED_FIELDS = ("upload_id", "key", "size", "content_type", "etag", "status")
+
+
+# What GET /uploads/{id} answers for an upload a DELETE ended (it was pending, or complete).
+DELETED = frozenset(("upload_aborted", "upload_deleted"))
 
 
 class _Halt(threading.Event):
@@ -95,7 +102,11 @@ class Uploader:
         if record is not None:
             try:
                 return self._go(record, source, on_progress, stop)
-            except (Stale, GoneError):  # gone meanwhile (its lifetime ended): start afresh
+            except GoneError as exc:
+                if exc.code in DELETED:
+                    raise  # someone chose to stop it: never made again behind their back
+                self._forget(record)  # gone meanwhile (its lifetime ended): start afresh
+            except Stale:
                 self._forget(record)
         record = ResumeRecord(
             scope=self.scope,
@@ -163,7 +174,12 @@ class Uploader:
     def _status(self, record: ResumeRecord) -> dict[str, Any]:
         try:
             status: dict[str, Any] = self.api.call("GET", path_of("uploads", str(record.upload_id)))
-        except (NotFoundError, GoneError) as exc:
+        except GoneError as exc:
+            if exc.code in DELETED:
+                self._forget(record)
+                raise
+            raise Stale(exc.message) from None
+        except NotFoundError as exc:
             raise Stale(exc.message) from None
         if status["status"] == "rejected":
             self._forget(record)
