@@ -205,7 +205,7 @@ export interface components {
         CompleteUploadRequest: {
             /**
              * Parts
-             * @description multipart: every part of the plan with the ETag its PUT answered; left out, the parts the storage holds are completed if they match the plan
+             * @description multipart: every part of the plan with the ETag its PUT answered; left out, the parts the storage holds are completed if they match the plan. The whole body counts against max_body_bytes (256 KiB by default, 413 above it): about 4,000 parts fit; for more, complete without a list
              */
             parts?: components["schemas"]["CompletedPart"][] | null;
         };
@@ -256,7 +256,7 @@ export interface components {
             expires_in?: number | null;
             /**
              * Filename
-             * @description the name to save as
+             * @description the name to save as: it keeps the key's extension (inline: or takes one of the stored type's) and is never active or executable, else 422 unsafe_filename
              */
             filename?: string | null;
             /**
@@ -425,7 +425,7 @@ export interface components {
             expires_in?: number | null;
             /**
              * Filename
-             * @description the name to save as; implies attachment unless disposition is inline
+             * @description the name to save as; implies attachment unless disposition is inline. It keeps each key's extension (or takes one of content_type's) and is never active or executable: a key it does not fit gets the error unsafe_filename (422)
              */
             filename?: string | null;
             /**
@@ -445,8 +445,12 @@ export interface components {
         };
         /** ErrorBody */
         ErrorBody: {
-            /** Code */
-            code: string;
+            /**
+             * Code
+             * @description what went wrong, for programs: one of the enum, which may grow
+             * @enum {string}
+             */
+            code: "conflict" | "dependency_unavailable" | "forbidden" | "gone" | "idempotency_in_progress" | "idempotency_key_reused" | "insufficient_scope" | "internal_error" | "invalid_cursor" | "invalid_request" | "invalid_token" | "method_not_allowed" | "multipart_unsupported" | "not_found" | "not_multipart" | "not_uploaded" | "object_not_found" | "parts_mismatch" | "parts_missing" | "password_invalid" | "password_policy" | "password_required" | "payload_too_large" | "payload_too_small" | "rate_limited" | "share_exhausted" | "share_expired" | "share_locked" | "share_object_gone" | "share_revoked" | "unknown_kind" | "unknown_part" | "unknown_target" | "unprocessable" | "unsafe_filename" | "unsafe_key" | "unsupported_by_provider" | "unsupported_content_type" | "unsupported_media_type" | "upload_aborted" | "upload_deleted" | "upload_gone" | "upload_mismatch" | "upload_not_complete" | "upload_not_pending";
             /** Message */
             message: string;
             /** Request Id */
@@ -463,8 +467,12 @@ export interface components {
         };
         /** ItemError */
         ItemError: {
-            /** Code */
-            code: string;
+            /**
+             * Code
+             * @description what went wrong, for programs: one of the enum, which may grow
+             * @enum {string}
+             */
+            code: "conflict" | "dependency_unavailable" | "forbidden" | "gone" | "idempotency_in_progress" | "idempotency_key_reused" | "insufficient_scope" | "internal_error" | "invalid_cursor" | "invalid_request" | "invalid_token" | "method_not_allowed" | "multipart_unsupported" | "not_found" | "not_multipart" | "not_uploaded" | "object_not_found" | "parts_mismatch" | "parts_missing" | "password_invalid" | "password_policy" | "password_required" | "payload_too_large" | "payload_too_small" | "rate_limited" | "share_exhausted" | "share_expired" | "share_locked" | "share_object_gone" | "share_revoked" | "unknown_kind" | "unknown_part" | "unknown_target" | "unprocessable" | "unsafe_filename" | "unsafe_key" | "unsupported_by_provider" | "unsupported_content_type" | "unsupported_media_type" | "upload_aborted" | "upload_deleted" | "upload_gone" | "upload_mismatch" | "upload_not_complete" | "upload_not_pending";
             /** Message */
             message: string;
         };
@@ -864,7 +872,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -875,7 +883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1024,9 +1032,7 @@ export interface operations {
                     Location: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description a body that is not JSON or the form, or without a password */
             400: {
@@ -1177,9 +1183,7 @@ export interface operations {
                     Location: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description a body that is not JSON or the form, or without a password */
             400: {
@@ -1385,7 +1389,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1396,7 +1400,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1554,7 +1558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1565,7 +1569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1721,7 +1725,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1732,7 +1736,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1823,9 +1827,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field) */
             400: {
@@ -1888,7 +1890,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -1899,7 +1901,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2060,7 +2062,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2071,7 +2073,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2229,7 +2231,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2240,7 +2242,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2396,7 +2398,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2407,7 +2409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2498,9 +2500,7 @@ export interface operations {
                     "RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description invalid body (not UTF-8 JSON, nested too deeply, a missing or wrong field) */
             400: {
@@ -2563,7 +2563,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2574,7 +2574,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2734,7 +2734,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2745,7 +2745,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2905,7 +2905,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -2916,7 +2916,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
@@ -3076,7 +3076,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description the upload expired or was deleted */
+            /** @description gone: the upload expired (upload_gone), or a DELETE ended it (upload_aborted, upload_deleted; GET /uploads still lists it) */
             410: {
                 headers: {
                     /** @description what a cache may keep */
@@ -3087,7 +3087,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description too large */
+            /** @description too large: a declared size over the target's maximum, or a request body over the deployment's max_body_bytes (256 KiB by default), refused before it is parsed, whatever it holds: a list far beyond its maxItems is 413 for its bytes, not 400 */
             413: {
                 headers: {
                     /** @description what a cache may keep */
