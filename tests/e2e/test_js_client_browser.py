@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from local.proxy_control import ProxyControl
-from tests.e2e.devstack import DevStack, launch_chromium
+from tests.e2e.devstack import DevStack, allow_in_the_buckets_cors, launch_chromium
 from tests.e2e.jsclient import BROWSER_BUNDLE, MiB, api, driver, part_puts, random_file, require_client_built
 
 pytestmark = pytest.mark.realserver
@@ -31,7 +31,7 @@ FOUR_PARTS = 17 * MiB  # make dev's plan: 5 + 5 + 5 + 2 MiB
 
 
 @pytest.fixture(scope="module")
-def page_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def page_origin(proxied_dev_stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_client_built()
     root = tmp_path_factory.mktemp("client-page")
     shutil.copy(PAGE, root / "index.html")
@@ -41,7 +41,9 @@ def page_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    allow_in_the_buckets_cors(proxied_dev_stack.state, origin)  # the page PUTs parts cross-origin
+    yield origin
     server.shutdown()
     server.server_close()
 
