@@ -1,11 +1,29 @@
 # The single entry point: CI and humans call the same targets.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+comma := ,
+# The Lambda runtime's Python (template.yaml: Runtime; layers/presign/Makefile and
+# functions/function.mk check the bytecode is compiled by it). The venvs are made with it too.
+LAMBDA_PYTHON := 3.11
+IS_LAMBDA_PYTHON := import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma) ,$(LAMBDA_PYTHON))))
+# Its interpreter: the first of these that runs and is $(LAMBDA_PYTHON). Not `command -v` alone:
+# pyenv puts a shim on PATH for every version it has, and a shim for a version that is not
+# selected exits 127. PYTHON=/path/to/python3.x on the command line takes precedence.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python$(LAMBDA_PYTHON) $$(pyenv root 2>/dev/null)/versions/$(LAMBDA_PYTHON).*/bin/python$(LAMBDA_PYTHON) python3; do \
+	"$$p" -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null && { "$$p" -c 'import sys; print(sys.executable)'; break; }; done)
+endif
+# Where it is missing, stop at once and say how to get it (Debian 12 has no python3.13 package).
+CHECK_PYTHON = test -n "$(PYTHON)" && "$(PYTHON)" -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null || { echo "presign needs \
+	Python $(LAMBDA_PYTHON) (Lambda's python$(LAMBDA_PYTHON) runtime)$(if $(PYTHON),; $(PYTHON) is not it): \
+	pyenv install $(LAMBDA_PYTHON), or PYTHON=/path/to/python$(LAMBDA_PYTHON) make ..." >&2; exit 1; }
 VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+# Each tool venv's stamp names the tool's version and the Python it runs on: a change of either
+# makes the venv anew.
+SAM_STAMP := $(SAM_VENV)/.sam-$(SAM_VERSION)-python$(LAMBDA_PYTHON)
 ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -21,7 +39,9 @@ help: ## list the targets
 # versions through a copy of it without the hashes ($(LOCK_PINS)).
 LOCK_PINS ?= $(VENV)/lock-pins.txt
 $(BIN)/.installed: requirements-dev.txt layers/presign/requirements.lock layers/presign/requirements.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "presign targets the python3.11 Lambda runtime; found " + sys.version' 
+	@$(CHECK_PYTHON)
+	@# A venv of another Python (the previous runtime's) is made anew, not patched.
+	@test ! -e $(BIN)/python || $(BIN)/python -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null || rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r layers/presign/requirements.lock
@@ -36,10 +56,16 @@ lock-pins:
 	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' layers/presign/requirements.lock > $(LOCK_PINS)
 
 # SAM CLI pins its own boto3 and friends, so it gets a virtualenv of its own.
-$(SAM): 
+$(SAM_STAMP):
+	@$(CHECK_PYTHON)
+	rm -rf $(SAM_VENV)
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+$(SAM): $(SAM_STAMP)
+	@touch -c $@
 
 venv: $(BIN)/.installed ## create .venv with every dev dependency
 
@@ -95,21 +121,25 @@ openapi-check: venv
 	$(BIN)/python -m local.openapi --check
 
 # `sam validate --lint` only runs cfn-lint; plain `sam validate` runs SAM's own transform too.
-# The build makefiles compile bytecode with PYTHON, which must be 3.11: use the venv's.
+# The build makefiles compile bytecode with PYTHON, which must be the runtime's: the venv's.
+SAM_BUILD = PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+
 template: venv $(SAM) ## cfn-lint, sam validate (with and without --lint) and sam build
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --region us-east-1
 	$(SAM) validate --lint --region us-east-1
-	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+	$(SAM_BUILD)
 
 build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Makefile)
-	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+	$(SAM_BUILD)
 
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
+# RUNTIMES=3.11,3.13: only the cold starts, on each of these Pythons side by side (each needs its
+# interpreter; see bench_coldstart.py).
 bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(if $(RUNTIMES),bench_coldstart --runtimes $(RUNTIMES))
 
 clean:
 	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor
