@@ -28,10 +28,31 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples
+.PHONY: help deps venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# What make cannot build itself: the runtime's Python (CHECK_PYTHON says how to get it) and these
+# Debian packages, each as `command:package`. chromium: the browser tests (Playwright drives it and
+# downloads no browser of its own); node + npm: the examples' packages (make examples) and the
+# Node client recipe; curl + jq: docs/clients.md's bash recipe. Root with apt-get installs what is
+# missing; anyone else is told the one command to run. Nothing missing: no apt-get at all.
+SYSTEM_PACKAGES := chromium:chromium node:nodejs npm:npm curl:curl jq:jq
+APT_GET ?= apt-get
+
+deps: ## install the Debian packages make test and make dev need (as root; otherwise say which)
+	@$(CHECK_PYTHON)
+	@missing=; for dep in $(SYSTEM_PACKAGES); do \
+		command -v "$${dep%%:*}" >/dev/null || case " $$missing " in *" $${dep#*:} "*) ;; *) missing="$${missing:+$$missing }$${dep#*:}";; esac; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v $(APT_GET) >/dev/null; then \
+		echo "make deps: missing $$missing; install them with: apt-get update && apt-get install -y $$missing (as root)" >&2; exit 1; \
+	fi; \
+	echo "make deps: apt-get install $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing
 
 # Two pip runs: pip checks hashes for a whole install once any requirement has one (a constraints
 # file with hashes counts too), and the dev tools are pinned without. First the layer's lock,
@@ -90,7 +111,7 @@ examples/uppy/vendor/aws-s3.js: $(EXAMPLES_INSTALLED)
 
 examples: $(EXAMPLES_INSTALLED) examples/uppy/vendor/aws-s3.js ## install examples/' npm packages from the lock, bundle Uppy
 
-dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
+dev: deps venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256)
 
 doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
@@ -103,7 +124,7 @@ cleanup: venv ## run the cleanup function against the running `make dev` stack (
 token: venv ## mint a dev token: make token SUB=alice
 	@$(BIN)/python -m local.token --sub $(or $(SUB),alice)
 
-test: venv $(SAM) examples lint openapi-check template ## every check and every test, as CI runs them
+test: deps venv $(SAM) examples lint openapi-check template ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))

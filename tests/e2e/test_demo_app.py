@@ -7,7 +7,7 @@ GET /uploads/{id}), another left pending by a reload and resumed from the list, 
 (copied, opened, refused with a wrong password, downloaded with the right one), its revocation (410
 after), and a 429 with its retry time. A screenshot is written to .local/artifacts/demo-app.png.
 
-Chromium is installed by .ci/run (apt-get install chromium); without it this test fails and says so.
+Chromium is installed by make deps (apt-get install chromium; make test runs it); without it this test fails and says so.
 """
 
 from __future__ import annotations
