@@ -24,6 +24,10 @@ SAM_VERSION := 1.170.0
 # Each tool venv's stamp names the tool's version and the Python it runs on: a change of either
 # makes the venv anew.
 SAM_STAMP := $(SAM_VENV)/.sam-$(SAM_VERSION)-python$(LAMBDA_PYTHON)
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)-python$(LAMBDA_PYTHON)
 ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -88,6 +92,18 @@ $(SAM_STAMP):
 $(SAM): $(SAM_STAMP)
 	@touch -c $@
 
+# checkov too: it pins boto3 and an old packaging, both of which the dev venv has newer.
+$(CHECKOV_STAMP):
+	@$(CHECK_PYTHON)
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+$(CHECKOV): $(CHECKOV_STAMP)
+	@touch -c $@
+
 venv: $(BIN)/.installed ## create .venv with every dev dependency
 
 lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest)
@@ -130,10 +146,14 @@ test: deps venv $(SAM) examples lint openapi-check template ## every check and e
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
 	$(BIN)/pytest -q tests/unit
 
-lint: venv ## ruff and mypy
+# checkov: --skip-download keeps it offline (it would fetch policies and print a traceback
+# without a network); --framework cloudformation reads the SAM template, nothing else. Every check
+# the template opts out of says why in the resource's Metadata.checkov.skip.
+lint: venv $(CHECKOV) ## ruff, mypy and checkov (template.yaml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(CHECKOV) -f template.yaml --skip-download --framework cloudformation --compact --quiet
 
 openapi: venv ## regenerate the committed OpenAPI document
 	$(BIN)/python -m local.openapi
