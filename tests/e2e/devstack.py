@@ -125,7 +125,7 @@ def run_dev(tmp: Path, *extra: str) -> Iterator[DevStack]:
 
 def launch_chromium(playwright: Any) -> Any:
     """Debian's chromium, headless, as every browser test runs it."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does, as root)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does)"
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 

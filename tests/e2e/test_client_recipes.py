@@ -440,7 +440,7 @@ def blank_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(blank_origin: str) -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does, as root)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
