@@ -47,23 +47,15 @@ class BenchError(RuntimeError):
 class Runtime:
     version: str  # "3.13"
     python: str  # an interpreter of that version
+    build_dir: Path  # where `sam build` puts its functions and layer
 
     @property
     def name(self) -> str:
         return f"python{self.version}"
 
     @property
-    def build_dir(self) -> Path:
-        """Where `sam build` puts this runtime's functions and layer."""
-        return BUILD if self.version == template_runtime() else self._own_dir / "build"
-
-    @property
     def layer_site(self) -> Path:
         return self.build_dir / "PresignLayer" / "python"
-
-    @property
-    def _own_dir(self) -> Path:
-        return ROOT / ".aws-sam" / f"bench-{self.version}"
 
 
 def template_runtime() -> str:
@@ -104,7 +96,12 @@ def find_python(version: str) -> str:
 
 
 def runtimes(versions: Iterable[str] | None = None) -> list[Runtime]:
-    return [Runtime(v, find_python(v)) for v in (versions or [template_runtime()])]
+    """Each version with its interpreter and build: `.aws-sam/build` for the template's runtime."""
+    own = template_runtime()
+    return [
+        Runtime(v, find_python(v), BUILD if v == own else ROOT / ".aws-sam" / f"bench-{v}" / "build")
+        for v in (versions or [own])
+    ]
 
 
 # --- the candidate: sam build -------------------------------------------------------------------
