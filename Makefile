@@ -3,7 +3,7 @@ SHELL := /bin/bash
 comma := ,
 # The Lambda runtime's Python (template.yaml: Runtime; layers/presign/Makefile and
 # functions/function.mk check the bytecode is compiled by it). The venvs are made with it too.
-LAMBDA_PYTHON := 3.11
+LAMBDA_PYTHON := 3.13
 IS_LAMBDA_PYTHON := import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma) ,$(LAMBDA_PYTHON))))
 # Its interpreter: the first of these that runs and is $(LAMBDA_PYTHON). Not `command -v` alone:
 # pyenv puts a shim on PATH for every version it has, and a shim for a version that is not
@@ -106,8 +106,8 @@ $(CHECKOV): $(CHECKOV_STAMP)
 
 venv: $(BIN)/.installed ## create .venv with every dev dependency
 
-lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest)
-	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE=1)
+lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest; UPGRADE="name ...": those)
+	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE="$(UPGRADE)")
 
 # The browser examples' npm packages (Uppy, Swagger UI, esbuild), exactly as the lock pins them:
 # `npm ci` installs from examples/package-lock.json only (integrity-checked, no resolution) and

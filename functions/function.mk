@@ -7,7 +7,7 @@
 # does not keep the mtimes a timestamp .pyc is checked against).
 
 # The runtime (template.yaml: Runtime); the top Makefile and layers/presign/Makefile say the same.
-LAMBDA_PYTHON ?= 3.11
+LAMBDA_PYTHON ?= 3.13
 PYTHON ?= python$(LAMBDA_PYTHON)
 
 # Everything but build files, tests and caches (a handler may grow helper modules or data).
