@@ -177,8 +177,8 @@ build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Mak
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
 
-# RUNTIMES=3.11,3.13: only the cold starts, on each of these Pythons side by side (each needs its
-# interpreter; see bench_coldstart.py).
+# RUNTIMES=3.13,3.14: only the cold starts, on each of these Pythons side by side (each needs its
+# interpreter, and the code must run on it; see bench_coldstart.py).
 bench: venv $(SAM) ## benchmarks, each figure as a ratio against a baseline of the same run
 	$(BIN)/python -m benchmarks $(if $(RUNTIMES),bench_coldstart --runtimes $(RUNTIMES))
 
