@@ -1,19 +1,62 @@
 # The single entry point: CI and humans call the same targets.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+comma := ,
+# The Lambda runtime's Python (template.yaml: Runtime; layers/presign/Makefile and
+# functions/function.mk check the bytecode is compiled by it). The venvs are made with it too.
+LAMBDA_PYTHON := 3.13
+IS_LAMBDA_PYTHON := import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma) ,$(LAMBDA_PYTHON))))
+# Its interpreter: the first of these that runs and is $(LAMBDA_PYTHON). Not `command -v` alone:
+# pyenv puts a shim on PATH for every version it has, and a shim for a version that is not
+# selected exits 127. PYTHON=/path/to/python3.x on the command line takes precedence.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python$(LAMBDA_PYTHON) $$(pyenv root 2>/dev/null)/versions/$(LAMBDA_PYTHON).*/bin/python$(LAMBDA_PYTHON) python3; do \
+	"$$p" -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null && { "$$p" -c 'import sys; print(sys.executable)'; break; }; done)
+endif
+# Where it is missing, stop at once and say how to get it (Debian 12 has no python3.13 package).
+CHECK_PYTHON = test -n "$(PYTHON)" && "$(PYTHON)" -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null || { echo "presign needs \
+	Python $(LAMBDA_PYTHON) (Lambda's python$(LAMBDA_PYTHON) runtime)$(if $(PYTHON),; $(PYTHON) is not it): \
+	pyenv install $(LAMBDA_PYTHON), or PYTHON=/path/to/python$(LAMBDA_PYTHON) make ..." >&2; exit 1; }
 VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+# Each tool venv's stamp names the tool's version and the Python it runs on: a change of either
+# makes the venv anew.
+SAM_STAMP := $(SAM_VENV)/.sam-$(SAM_VERSION)-python$(LAMBDA_PYTHON)
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION)-python$(LAMBDA_PYTHON)
 ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes clients-js clients-js-types test-clients-js
+.PHONY: help deps venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes clients-js clients-js-types test-clients-js
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# What make cannot build itself: the runtime's Python (CHECK_PYTHON says how to get it) and these
+# Debian packages, each as `command:package`. chromium: the browser tests (Playwright drives it and
+# downloads no browser of its own); node + npm: the examples' packages (make examples) and the
+# Node client recipe; curl + jq: docs/clients.md's bash recipe. Root with apt-get installs what is
+# missing; anyone else is told the one command to run. Nothing missing: no apt-get at all.
+SYSTEM_PACKAGES := chromium:chromium node:nodejs npm:npm curl:curl jq:jq
+APT_GET ?= apt-get
+
+deps: ## install the Debian packages make test and make dev need (as root; otherwise say which)
+	@$(CHECK_PYTHON)
+	@missing=; for dep in $(SYSTEM_PACKAGES); do \
+		command -v "$${dep%%:*}" >/dev/null || case " $$missing " in *" $${dep#*:} "*) ;; *) missing="$${missing:+$$missing }$${dep#*:}";; esac; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v $(APT_GET) >/dev/null; then \
+		echo "make deps: missing $$missing; install them with: apt-get update && apt-get install -y $$missing (as root)" >&2; exit 1; \
+	fi; \
+	echo "make deps: apt-get install $$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing
 
 # Two pip runs: pip checks hashes for a whole install once any requirement has one (a constraints
 # file with hashes counts too), and the dev tools are pinned without. First the layer's lock,
@@ -21,7 +64,9 @@ help: ## list the targets
 # versions through a copy of it without the hashes ($(LOCK_PINS)).
 LOCK_PINS ?= $(VENV)/lock-pins.txt
 $(BIN)/.installed: requirements-dev.txt layers/presign/requirements.lock layers/presign/requirements.txt
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "presign targets the python3.11 Lambda runtime; found " + sys.version' 
+	@$(CHECK_PYTHON)
+	@# A venv of another Python (the previous runtime's) is made anew, not patched.
+	@test ! -e $(BIN)/python || $(BIN)/python -c '$(IS_LAMBDA_PYTHON)' 2>/dev/null || rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r layers/presign/requirements.lock
@@ -36,15 +81,33 @@ lock-pins:
 	sed -e '/^ *--hash=/d' -e 's/ *\\$$//' layers/presign/requirements.lock > $(LOCK_PINS)
 
 # SAM CLI pins its own boto3 and friends, so it gets a virtualenv of its own.
-$(SAM): 
+$(SAM_STAMP):
+	@$(CHECK_PYTHON)
+	rm -rf $(SAM_VENV)
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+$(SAM): $(SAM_STAMP)
+	@touch -c $@
+
+# checkov too: it pins boto3 and an old packaging, both of which the dev venv has newer.
+$(CHECKOV_STAMP):
+	@$(CHECK_PYTHON)
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+$(CHECKOV): $(CHECKOV_STAMP)
+	@touch -c $@
 
 venv: $(BIN)/.installed ## create .venv with every dev dependency
 
-lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest)
-	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE=1)
+lock: venv ## re-resolve layers/presign/requirements.lock from its requirements.txt (UPGRADE=1: newest; UPGRADE="name ...": those)
+	$(MAKE) -C layers/presign lock UV=$(CURDIR)/$(BIN)/uv $(if $(UPGRADE),UPGRADE="$(UPGRADE)")
 
 # The browser examples' npm packages (Uppy, Swagger UI, esbuild), exactly as the lock pins them:
 # `npm ci` installs from examples/package-lock.json only (integrity-checked, no resolution) and
@@ -125,7 +188,7 @@ clients-python: venv $(CLIENT_VENV)/.installed ## the Python client: codes curre
 
 clients: clients-js clients-python ## build and check the first-party clients (clients/js, clients/python; see docs/clients.md)
 
-dev: venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
+dev: deps venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
 	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy)
 
 doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
@@ -139,16 +202,20 @@ token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=
 	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \
 		$(foreach claim,$(CLAIMS),--claim '$(claim)')
 
-test: venv $(SAM) examples clients lint openapi-check template test-clients-js ## every check and every test, as CI runs them
+test: deps venv $(SAM) examples clients lint openapi-check template test-clients-js ## every check and every test, as CI runs them
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
 	$(BIN)/pytest -q tests/unit
 
-lint: venv ## ruff and mypy
+# checkov: --skip-download keeps it offline (it would fetch policies and print a traceback
+# without a network); --framework cloudformation reads the SAM template, nothing else. Every check
+# the template opts out of says why in the resource's Metadata.checkov.skip.
+lint: venv $(CHECKOV) ## ruff, mypy and checkov (template.yaml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(CHECKOV) -f template.yaml --skip-download --framework cloudformation --compact --quiet
 
 openapi: venv ## regenerate the committed OpenAPI document
 	$(BIN)/python -m local.openapi
@@ -157,15 +224,17 @@ openapi-check: venv
 	$(BIN)/python -m local.openapi --check
 
 # `sam validate --lint` only runs cfn-lint; plain `sam validate` runs SAM's own transform too.
-# The build makefiles compile bytecode with PYTHON, which must be 3.11: use the venv's.
+# The build makefiles compile bytecode with PYTHON, which must be the runtime's: the venv's.
+SAM_BUILD = PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+
 template: venv $(SAM) ## cfn-lint, sam validate (with and without --lint) and sam build
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --region us-east-1
 	$(SAM) validate --lint --region us-east-1
-	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+	$(SAM_BUILD)
 
 build: venv $(SAM) ## sam build (ships compiled bytecode; see layers/presign/Makefile)
-	PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build
+	$(SAM_BUILD)
 
 deploy: build ## sam deploy to ENV (default dev; see samconfig.toml)
 	$(SAM) deploy --config-env $(ENV)
@@ -177,8 +246,10 @@ $(BENCH_JS_INSTALLED): benchmarks/js/package.json benchmarks/js/package-lock.jso
 	cd benchmarks/js && $(NPM) ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
 	@touch $@
 
+# RUNTIMES=3.13,3.14: only the cold starts, on each of these Pythons side by side (each needs its
+# interpreter, and the code must run on it; see bench_coldstart.py).
 bench: venv $(SAM) clients $(BENCH_JS_INSTALLED) ## benchmarks, each figure as a ratio against a baseline of the same run
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(if $(RUNTIMES),bench_coldstart --runtimes $(RUNTIMES))
 
 clean:
 	rm -rf .aws-sam .local .hypothesis .mypy_cache .ruff_cache examples/node_modules examples/uppy/vendor \

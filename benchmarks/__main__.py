@@ -50,13 +50,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("suites", nargs="*", default=list(SUITES), help=f"any of {', '.join(SUITES)}")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
+    parser.add_argument(
+        "--runtimes", help="bench_coldstart only: these Python versions side by side, e.g. 3.11,3.13"
+    )  # fmt: skip
     args = parser.parse_args()
+    # `coldstart` for `bench_coldstart`, and so on.
+    suites = [s if s.startswith("bench_") else f"bench_{s}" for s in args.suites]
+    if unknown := sorted(set(suites) - set(SUITES)):
+        parser.error(f"no such suite: {', '.join(unknown)}")
     failed = False
-    for suite in args.suites:
+    for suite in suites:
         started = time.perf_counter()
         print(f"\n== {suite}", flush=True)
+        module = importlib.import_module(f"benchmarks.{suite}")
         try:
-            rows = _rows(importlib.import_module(f"benchmarks.{suite}").run())
+            if args.runtimes and suite == "bench_coldstart":
+                rows = _rows(module.run(versions=module._versions(args.runtimes)))
+            else:
+                rows = _rows(module.run())
         except Exception as exc:  # noqa: BLE001 - report every suite, then fail once
             print(f"   FAILED: {type(exc).__name__}: {exc}")
             failed = True

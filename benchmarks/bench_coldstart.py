@@ -1,7 +1,7 @@
 """Cold start of each function as shipped, against a naive baseline measured in the same run.
 
-What one sample is: a fresh Python 3.11 process that imports the handler module and serves its
-first request (a sample event from events/, with a valid token), timed from just before the
+What one sample is: a fresh Python process of the runtime's version that imports the handler
+module and serves its first request (a sample event from events/, with a valid token), timed from just before the
 process is spawned until the response arrives. Interpreter teardown is not counted (Lambda keeps
 the process). N samples per variant, interleaved in a shuffled order each round so a noisy
 neighbour hurts every variant alike; the figure is the median.
@@ -13,9 +13,16 @@ Deployments, each measured for uploads and downloads (meta reads no configuratio
   env                the configuration inline (PresignConfig) and the secret in an environment
                      variable: what a cold start costs with no AWS reads at all.
 
+Runtimes: template.yaml's (python3.X) by default; `--runtimes 3.11,3.13` measures each of these
+side by side, every variant built for each (benchmarks/coldstart_build.py), all samples of all
+runtimes interleaved, each ratio against the baseline on the same runtime. The code must run on
+each: since the move to 3.13 it uses 3.12 syntax (PEP 695 generics), so 3.11 no longer builds;
+README's performance section has the 3.11 / 3.13 comparison taken before the move.
+
 Variants, for each route:
   candidate          `.aws-sam/build/<Function>` + `.aws-sam/build/PresignLayer/python`, i.e. the
-                     output of `sam build` (our makefiles: lean imports, unchecked-hash bytecode).
+                     output of `sam build` (our makefiles: lean imports, unchecked-hash bytecode);
+                     for another runtime than the template's, the same built for that version.
   baseline           benchmarks/baseline/app.py, naive (everything created at import, the
                      configuration and secret read with boto3 clients where the deployment keeps
                      them), shipped the way a plain `sam build` ships it: dependencies vendored
@@ -25,12 +32,12 @@ Variants, for each route:
                      imports shows apart from the gain from shipping bytecode.
 
 How Lambda's runtime is emulated (honestly, and the same way for every variant):
-  - `python3.11 -I -S -B`: no site-packages at all (-S), no PYTHON* variables or cwd on sys.path
+  - `python3.X -I -S -B`: no site-packages at all (-S), no PYTHON* variables or cwd on sys.path
     (-I), no bytecode written (-B; the Lambda filesystem is read-only). PYTHONDONTWRITEBYTECODE=1
     is set as well, for anyone reading the environment.
   - sys.path = [code dir, layer dir, runtime dir] + the standard library, in Lambda's order
     (/var/task, /opt/python, then the runtime's own packages).
-  - The runtime dir, `.aws-sam/bench-runtime`, holds only what the python3.11 runtime provides:
+  - The runtime dir, `.aws-sam/bench-runtime/3.X`, holds only what the python3.X runtime provides:
     boto3 and its dependencies (botocore, s3transfer, jmespath, python-dateutil, six, urllib3),
     copied from this interpreter's environment with their bytecode, as AWS's runtime image has it.
     Nothing else from the development virtualenv is importable, so a dependency missing from the
@@ -43,24 +50,23 @@ How Lambda's runtime is emulated (honestly, and the same way for every variant):
   - If the rate-limit table is in use (a DynamoDB write per request), the baseline makes the same
     write only when the candidate is seen making one.
 
-Usage: python benchmarks/bench_coldstart.py [--runs N] [--no-build]
+Usage: python benchmarks/bench_coldstart.py [--runs N] [--no-build] [--runtimes 3.11,3.13]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import json
-import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,25 +74,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from local.cfn import load_template  # noqa: E402 - needs ROOT on sys.path
+from benchmarks.coldstart_build import (  # noqa: E402 - needs ROOT on sys.path
+    BenchError,
+    Runtime,
+    ensure_baseline,
+    ensure_candidate,
+    ensure_runtime,
+    runtimes,
+)
+from local.cfn import load_template  # noqa: E402
 from local.emulator import TemplateResolver  # noqa: E402
 from local.servers import MotoServer, ServerError  # noqa: E402
 from local.tables import STACK_NAME, create_tables  # noqa: E402
 
-BUILD = ROOT / ".aws-sam" / "build"
-LAYER_SITE = BUILD / "PresignLayer" / "python"
-BASELINE_SRC = ROOT / "benchmarks" / "baseline"
-BASELINE_DIR = ROOT / ".aws-sam" / "bench-baseline"
-RUNTIME_DIR = ROOT / ".aws-sam" / "bench-runtime"
 EVENTS_DIR = ROOT / ".aws-sam" / "bench-events"
-LAYER_MAKEFILE = ROOT / "layers" / "presign" / "Makefile"
-LAYER_LOCK = ROOT / "layers" / "presign" / "requirements.lock"
 
 RUNS = 15
 TARGET_RATIO = 0.60
 MARKER = "@@coldstart@@ "
-# What the python3.11 Lambda runtime provides besides the standard library.
-RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 
 ISSUER = "https://auth.bench.invalid/"
 AUDIENCE = "presign-api"
@@ -97,10 +102,6 @@ TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's 
 CONFIG_PARAMETER = "/presign/bench/config"  # samconfig.toml's shape: /presign/<env>/config
 JWT_SECRET_NAME = "presign/bench/jwt"
 TABLES = {"RateLimitTable": TABLE, "UploadsTable": f"{STACK_NAME}-UploadsTable"}
-
-
-class BenchError(RuntimeError):
-    """The benchmark cannot run (no sam, no Python 3.11, a wrong answer): say why, then stop."""
 
 
 @dataclass(frozen=True)
@@ -164,135 +165,6 @@ sys.stderr.flush()
 """.replace("__MARKER__", repr(MARKER))
 
 
-# --- building what is measured ------------------------------------------------------------------
-
-
-def _python311() -> str:
-    if sys.version_info[:2] == (3, 11):
-        return sys.executable
-    found = shutil.which("python3.11")
-    if not found:
-        raise BenchError("bench_coldstart needs Python 3.11 (the Lambda runtime's bytecode format)")
-    return found
-
-
-def _newest_mtime(paths: list[Path]) -> float:
-    newest = 0.0
-    for base in paths:
-        files = [base] if base.is_file() else base.rglob("*")
-        for path in files:
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                newest = max(newest, path.stat().st_mtime)
-    return newest
-
-
-def _sources() -> list[Path]:
-    functions = {case.function for case in CASES + MORE_CASES}
-    template = load_template()
-    dirs = [ROOT / template["Resources"][name]["Properties"]["CodeUri"] for name in functions]
-    return [ROOT / "template.yaml", ROOT / "layers" / "presign", *dirs]
-
-
-def _sam() -> str | None:
-    for candidate in (os.environ.get("SAM"), str(ROOT / ".venv-sam" / "bin" / "sam"), shutil.which("sam")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def ensure_candidate(build: bool = True) -> None:
-    """Run `sam build` when the build output is missing or older than its sources."""
-    functions = {case.function for case in CASES + MORE_CASES}
-    needed = [LAYER_SITE, *(BUILD / name for name in functions)]
-    built_at = (BUILD / "template.yaml").stat().st_mtime if (BUILD / "template.yaml").exists() else 0.0
-    fresh = all(p.exists() for p in needed) and built_at >= _newest_mtime(_sources())
-    if fresh or not build:
-        if not all(p.exists() for p in needed):
-            raise BenchError("no sam build output in .aws-sam/build: run without --no-build")
-        return
-    sam = _sam()
-    if sam is None:
-        raise BenchError("sam not found (set SAM=/path/to/sam or `make build`)")
-    print("bench_coldstart: sam build (output missing or stale) ...", file=sys.stderr)
-    done = subprocess.run([sam, "build", "--parallel"], cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise BenchError(f"sam build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-
-
-def _stamp_ok(directory: Path, stamp: str) -> bool:
-    marker = directory / ".bench-stamp"
-    return marker.exists() and marker.read_text(encoding="utf-8") == stamp
-
-
-def _write_stamp(directory: Path, stamp: str) -> None:
-    (directory / ".bench-stamp").write_text(stamp, encoding="utf-8")
-
-
-def _platform_args() -> list[str]:
-    # The same wheels as the layer: read the platform from its Makefile rather than repeat it.
-    for line in LAYER_MAKEFILE.read_text(encoding="utf-8").splitlines():
-        if line.startswith("LAMBDA_PLATFORM"):
-            platform = line.split("=", 1)[1].strip()
-            break
-    else:
-        raise BenchError(f"no LAMBDA_PLATFORM in {LAYER_MAKEFILE}")
-    return ["--only-binary=:all:", "--platform", platform, "--implementation", "cp", "--python-version", "3.11"]  # fmt: skip
-
-
-def _compile(python: str, directory: Path) -> None:
-    flags = ["-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
-    subprocess.run([python, "-m", "compileall", *flags, str(directory)], check=True)
-
-
-def ensure_baseline(python: str) -> tuple[Path, Path]:
-    """The baseline without bytecode (as a plain `sam build` ships it) and with it."""
-    sources = sorted(p for p in BASELINE_SRC.iterdir() if p.is_file() and p.suffix in (".py", ".txt"))
-    stamp = json.dumps(
-        {p.name: p.read_text(encoding="utf-8") for p in [*sources, LAYER_LOCK]} | {"args": _platform_args()}
-    )
-    plain, compiled = BASELINE_DIR / "plain", BASELINE_DIR / "compiled"
-    if _stamp_ok(BASELINE_DIR, stamp) and plain.is_dir() and compiled.is_dir():
-        return plain, compiled
-    print("bench_coldstart: building the baseline ...", file=sys.stderr)
-    shutil.rmtree(BASELINE_DIR, ignore_errors=True)
-    plain.mkdir(parents=True)
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts",
-         "--root-user-action=ignore", "--no-compile", *_platform_args(), "--target", str(plain),
-         "--requirement", str(BASELINE_SRC / "requirements.txt"), "--constraint", str(LAYER_LOCK)],
-        check=True,
-    )  # fmt: skip
-    shutil.copy2(BASELINE_SRC / "app.py", plain / "app.py")
-    for cache in list(plain.rglob("__pycache__")):
-        shutil.rmtree(cache)
-    shutil.copytree(plain, compiled)
-    _compile(python, compiled)
-    _write_stamp(BASELINE_DIR, stamp)
-    return plain, compiled
-
-
-def ensure_runtime(python: str) -> Path:
-    """boto3 and its dependencies, as the python3.11 Lambda runtime provides them."""
-    dists = [importlib.metadata.distribution(name) for name in RUNTIME_DISTRIBUTIONS]
-    stamp = json.dumps({d.metadata["Name"]: d.version for d in dists})
-    if _stamp_ok(RUNTIME_DIR, stamp):
-        return RUNTIME_DIR
-    shutil.rmtree(RUNTIME_DIR, ignore_errors=True)
-    RUNTIME_DIR.mkdir(parents=True)
-    for dist in dists:
-        for file in dist.files or []:
-            if file.parts[0] == ".." or "__pycache__" in file.parts:
-                continue  # console scripts; bytecode is compiled below
-            source = Path(str(dist.locate_file(file)))
-            target = RUNTIME_DIR / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    # The runtime's files keep their mtimes, so its (default, timestamp) bytecode stays valid.
-    subprocess.run([python, "-m", "compileall", "-q", "-j", "0", str(RUNTIME_DIR)], check=True)
-    _write_stamp(RUNTIME_DIR, stamp)
-    return RUNTIME_DIR
-
-
 # --- the environment and the requests -----------------------------------------------------------
 
 
@@ -329,7 +201,7 @@ def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) ->
     return value
 
 
-def function_env(function: str, home: Path, deployment: str) -> dict[str, str]:
+def function_env(function: str, home: Path, deployment: str, runtime: str) -> dict[str, str]:
     template = load_template()
     if deployment == "default":
         params = {"PresignConfig": "", "PresignConfigParameter": CONFIG_PARAMETER, "LogLevel": "INFO"}
@@ -348,7 +220,7 @@ def function_env(function: str, home: Path, deployment: str) -> dict[str, str]:
         "HOME": str(home),  # an empty home: no ~/.aws of the developer's
         "PYTHONDONTWRITEBYTECODE": "1",
         "LAMBDA_TASK_ROOT": "/var/task",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
@@ -473,79 +345,88 @@ def _answers_right(event: str, body: dict[str, Any]) -> bool:
     return "/uploads" in body.get("paths", {})
 
 
-def run(runs: int = RUNS, build: bool = True, all_routes: bool = False) -> list[dict[str, Any]]:
+def run(
+    runs: int = RUNS, build: bool = True, all_routes: bool = False, versions: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     cases = CASES + MORE_CASES if all_routes else CASES
-    python = _python311()
-    ensure_candidate(build)
-    plain, compiled = ensure_baseline(python)
-    runtime = ensure_runtime(python)
+    measured = runtimes(versions)
+    functions = {case.function for case in cases}
+    built = {}
+    for rt in measured:
+        ensure_candidate(rt, functions, build)
+        built[rt] = (ensure_runtime(rt), *ensure_baseline(rt))
     events = write_events(_token(), cases)
     home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+    keys = [(rt, c, v) for rt in measured for c in cases for v in VARIANTS]
 
-    def paths(case: Case, variant: str) -> list[Path]:
+    def paths(rt: Runtime, case: Case, variant: str) -> list[Path]:
+        runtime_dir, plain, compiled = built[rt]
         if variant == "candidate":
-            return [BUILD / case.function, LAYER_SITE, runtime]
-        return [plain if variant == "baseline" else compiled, runtime]
+            return [rt.build_dir / case.function, rt.layer_site, runtime_dir]
+        return [plain if variant == "baseline" else compiled, runtime_dir]
 
-    samples: dict[tuple[Case, str], list[Sample]] = {(c, v): [] for c in cases for v in VARIANTS}
+    samples: dict[tuple[Runtime, Case, str], list[Sample]] = {key: [] for key in keys}
     try:
         with aws_services() as endpoint:
-            envs = {(c, v): function_env(c.function, home, c.deployment) for c in cases for v in VARIANTS}
-            for (case, variant), env in envs.items():
+            envs = {(rt, c, v): function_env(c.function, home, c.deployment, rt.name) for rt, c, v in keys}
+            for (_, case, variant), env in envs.items():
                 if variant != "candidate" and case.deployment == "env":
                     # The naive handler serves every route and reads its configuration at import.
                     env.setdefault("PRESIGN_CONFIG", _settings(ENV_SECRET))
                 for service in ("DYNAMODB", "SECRETS_MANAGER", "SSM"):
                     env[f"AWS_ENDPOINT_URL_{service}"] = endpoint
 
-            def measure(case: Case, variant: str) -> Sample:
-                event, env = events[case.event], envs[(case, variant)]
-                return cold_start(python, paths(case, variant), event, case.function, env)
+            def measure(rt: Runtime, case: Case, variant: str) -> Sample:
+                event, env = events[case.event], envs[(rt, case, variant)]
+                return cold_start(rt.python, paths(rt, case, variant), event, case.function, env)
 
             # Warm-up, not counted: fills the page cache and checks every variant answers right.
-            for case in cases:
-                _check(case, "candidate", measure(case, "candidate"))
+            for rt, case, variant in keys:
+                if variant == "candidate":
+                    _check(case, f"{rt.name} candidate", measure(rt, case, variant))
             if _table_items(endpoint):
                 for env in envs.values():
                     env["BENCH_BASELINE_RATE_LIMIT"] = "1"  # the candidate writes; so does the baseline
-            for case in cases:
-                for variant in VARIANTS[1:]:
-                    _check(case, variant, measure(case, variant))
+            for rt, case, variant in keys:
+                if variant != "candidate":
+                    _check(case, f"{rt.name} {variant}", measure(rt, case, variant))
 
-            order = [(c, v) for c in cases for v in VARIANTS]
+            order = list(keys)
             rng = random.Random(20251122)
             for _ in range(runs):
                 rng.shuffle(order)
-                for case, variant in order:
-                    sample = measure(case, variant)
+                for rt, case, variant in order:
+                    sample = measure(rt, case, variant)
                     if sample.status != case.status:
-                        _check(case, variant, sample)
-                    samples[(case, variant)].append(sample)
+                        _check(case, f"{rt.name} {variant}", sample)
+                    samples[(rt, case, variant)].append(sample)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
     rows = []
-    for case in cases:
-        med = {v: statistics.median(s.total_ms for s in samples[(case, v)]) for v in VARIANTS}
-        cand = samples[(case, "candidate")]
-        ratio = med["candidate"] / med["baseline"]
-        rows.append(
-            {
-                "name": f"cold start {case.function} ({case.route})",
-                "deployment": case.deployment,
-                "value_ms": round(med["candidate"], 1),
-                "baseline": "naive handler, no bytecode (a plain sam build)",
-                "baseline_ms": round(med["baseline"], 1),
-                "ratio": round(ratio, 3),
-                "target": f"ratio <= {TARGET_RATIO:.2f}",
-                "ok": ratio <= TARGET_RATIO,
-                "baseline_pyc_ms": round(med["baseline+pyc"], 1),
-                "ratio_both_bytecode": round(med["candidate"] / med["baseline+pyc"], 3),
-                "candidate_import_ms": round(statistics.median(s.import_ms for s in cand), 1),
-                "candidate_first_request_ms": round(statistics.median(s.invoke_ms for s in cand), 1),
-                "runs": runs,
-            }
-        )
+    for rt in measured:
+        for case in cases:
+            med = {v: statistics.median(s.total_ms for s in samples[(rt, case, v)]) for v in VARIANTS}
+            cand = samples[(rt, case, "candidate")]
+            ratio = med["candidate"] / med["baseline"]
+            rows.append(
+                {
+                    "name": f"cold start {case.function} ({case.route})",
+                    "runtime": rt.name,
+                    "deployment": case.deployment,
+                    "value_ms": round(med["candidate"], 1),
+                    "baseline": "naive handler, no bytecode (a plain sam build), same runtime",
+                    "baseline_ms": round(med["baseline"], 1),
+                    "ratio": round(ratio, 3),
+                    "target": f"ratio <= {TARGET_RATIO:.2f}",
+                    "ok": ratio <= TARGET_RATIO,
+                    "baseline_pyc_ms": round(med["baseline+pyc"], 1),
+                    "ratio_both_bytecode": round(med["candidate"] / med["baseline+pyc"], 3),
+                    "candidate_import_ms": round(statistics.median(s.import_ms for s in cand), 1),
+                    "candidate_first_request_ms": round(statistics.median(s.invoke_ms for s in cand), 1),
+                    "runs": runs,
+                }
+            )
     return rows
 
 
@@ -553,7 +434,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     runs = rows[0]["runs"] if rows else 0
     print(f"\nCold start, process start to first response: median of {runs} interleaved runs (ms)\n")
     head = (
-        f"{'function':<18} {'route':<19} {'config':<7} {'ours':>7} {'import':>7} {'1st req':>7} │ "
+        f"{'runtime':<10} {'function':<18} {'route':<19} {'config':<7} {'ours':>7} {'import':>7} {'1st req':>7} │ "
         f"{'naive':>7} {'ratio':>6}  │ {'naive+pyc':>9} {'ratio':>6}"
     )
     print(head)
@@ -562,18 +443,42 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         function, route = row["name"].removeprefix("cold start ").split(" (", 1)
         mark = "ok" if row["ok"] else "MISS"
         print(
-            f"{function:<18} {route.rstrip(')'):<19} {row['deployment']:<7} {row['value_ms']:>7.1f} "
-            f"{row['candidate_import_ms']:>7.1f} "
+            f"{row['runtime']:<10} {function:<18} {route.rstrip(')'):<19} {row['deployment']:<7} "
+            f"{row['value_ms']:>7.1f} {row['candidate_import_ms']:>7.1f} "
             f"{row['candidate_first_request_ms']:>7.1f} │ {row['baseline_ms']:>7.1f} {row['ratio']:>6.2f} {mark:<4}│ "
             f"{row['baseline_pyc_ms']:>9.1f} {row['ratio_both_bytecode']:>6.2f}"
         )
     print(
         "\nours = sam build output (lean imports + shipped bytecode); naive = benchmarks/baseline as a plain\n"
         f"sam build ships it (no .pyc), target ratio <= {TARGET_RATIO:.2f}; naive+pyc = the same with bytecode,\n"
-        "so that ratio is the gain from lean imports alone. import / 1st req split our median.\n"
+        "so that ratio is the gain from lean imports alone. import / 1st req split our median. Every ratio\n"
+        "is against the naive handler on the same runtime.\n"
         "config: default = configuration in SSM and the HS256 secret in Secrets Manager (as the template\n"
         "deploys it; moto on 127.0.0.1), env = both in environment variables."
     )
+    names = list(dict.fromkeys(row["runtime"] for row in rows))
+    if len(names) > 1:
+        # Each runtime against the first one named: the same function, deployment and variant.
+        first = {(r["name"], r["deployment"]): r for r in rows if r["runtime"] == names[0]}
+        print(f"\nAgainst {names[0]} (time on that runtime / time on {names[0]}):\n")
+        print(f"{'runtime':<10} {'function':<18} {'config':<7} {'ours':>6} {'naive':>6} {'naive+pyc':>9}")
+        for row in rows:
+            if row["runtime"] == names[0]:
+                continue
+            other = first[(row["name"], row["deployment"])]
+            function = row["name"].removeprefix("cold start ").split(" (", 1)[0]
+            print(
+                f"{row['runtime']:<10} {function:<18} {row['deployment']:<7} "
+                f"{row['value_ms'] / other['value_ms']:>6.2f} {row['baseline_ms'] / other['baseline_ms']:>6.2f} "
+                f"{row['baseline_pyc_ms'] / other['baseline_pyc_ms']:>9.2f}"
+            )
+
+
+def _versions(text: str) -> list[str]:
+    versions = [v.strip().removeprefix("python") for v in text.split(",") if v.strip()]
+    if not versions or not all(re.fullmatch(r"3\.\d+", v) for v in versions):
+        raise argparse.ArgumentTypeError(f"Python versions such as 3.11,3.13, not {text!r}")
+    return list(dict.fromkeys(versions))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -582,12 +487,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-build", action="store_true", help="use .aws-sam/build as it is")
     parser.add_argument("--all-routes", action="store_true", help="also GET /openapi.json")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON lines")
+    parser.add_argument(
+        "--runtimes", type=_versions, default=None, help="Python versions side by side, e.g. 3.11,3.13 "
+        "(default: template.yaml's runtime)"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.runs < RUNS:
         print(f"bench_coldstart: fewer than {RUNS} runs; medians will be noisy", file=sys.stderr)
     started = time.monotonic()
     try:
-        rows = run(args.runs, build=not args.no_build, all_routes=args.all_routes)
+        rows = run(args.runs, build=not args.no_build, all_routes=args.all_routes, versions=args.runtimes)
     except BenchError as exc:
         print(f"bench_coldstart: {exc}", file=sys.stderr)
         return 2

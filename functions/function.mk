@@ -3,18 +3,21 @@
 # folder, with ARTIFACTS_DIR set; Lambda unpacks the result to /var/task (read-only).
 #
 # The handler ships with bytecode for the reasons given in layers/presign/Makefile: compiled by
-# Python 3.11 (the runtime's bytecode format) with --invalidation-mode unchecked-hash (the zip
+# Python LAMBDA_PYTHON (the runtime's bytecode format) with --invalidation-mode unchecked-hash (the zip
 # does not keep the mtimes a timestamp .pyc is checked against).
 
-PYTHON ?= python3.11
+# The runtime (template.yaml: Runtime); the top Makefile and layers/presign/Makefile say the same.
+LAMBDA_PYTHON ?= 3.13
+PYTHON ?= python$(LAMBDA_PYTHON)
 
 # Everything but build files, tests and caches (a handler may grow helper modules or data).
 COPY = import shutil, sys; shutil.copytree(".", sys.argv[1], dirs_exist_ok=True, \
 	ignore=shutil.ignore_patterns("Makefile", "__pycache__", "*.pyc", "tests", ".*"))
 
-VERSION_CHECK = import sys; v = tuple(sys.version_info[:2]); sys.exit(0 if v == (3, 11) else \
-	"%s is Python %d.%d, but the bytecode must be compiled by Python 3.11 (the Lambda runtime), \
-	or the runtime ignores it. Set PYTHON=/path/to/python3.11" % ((sys.executable,) + v))
+comma := ,
+VERSION_CHECK = import sys; v = tuple(sys.version_info[:2]); sys.exit(0 if v == ($(subst .,$(comma) ,$(LAMBDA_PYTHON))) else \
+	"%s is Python %d.%d, but the bytecode must be compiled by Python $(LAMBDA_PYTHON) (the Lambda runtime), \
+	or the runtime ignores it. Set PYTHON=/path/to/python$(LAMBDA_PYTHON)" % ((sys.executable,) + v))
 
 .PHONY: build-function check-python
 

@@ -1,7 +1,7 @@
 """`make dev` as the browser tests run it: ``python -m local.dev --port 0`` in a child process, its
 banner read line by line, its state file read, and everything stopped at the end.
 
-Chromium is Debian's (``apt-get install chromium``; .ci/run installs it), launched headless.
+Chromium is Debian's (``apt-get install chromium``; make deps installs it), launched headless.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def run_dev(tmp: Path, *extra: str) -> Iterator[DevStack]:
 
 def launch_chromium(playwright: Any) -> Any:
     """Debian's chromium, headless, as every browser test runs it."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does)"
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 

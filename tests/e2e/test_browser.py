@@ -1,7 +1,7 @@
 """The README's client code in a real browser (Debian's chromium, headless) against `make dev`:
 a cross-origin SPA asks for URLs, PUTs and POSTs files straight to SeaweedFS, and reads them back.
 
-Chromium is installed by .ci/run (apt-get install chromium); without it this test fails and says so.
+Chromium is installed by make deps (apt-get install chromium; make test runs it); without it this test fails and says so.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the link shows a password form, the form posts the password, and the file downloads, with no
 script on the page and the page's strict Content-Security-Policy in force.
 
-Chromium is installed by .ci/run (apt-get install chromium); without it this test fails and says so.
+Chromium is installed by make deps (apt-get install chromium; make test runs it); without it this test fails and says so.
 """
 
 from __future__ import annotations

@@ -465,7 +465,7 @@ def blank_origin(dev: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def page(blank_origin: str) -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (make deps does)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

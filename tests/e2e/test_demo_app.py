@@ -9,7 +9,7 @@ after), and a 429 waited out as its Retry-After says. Every upload goes through 
 (clients/js's browser bundle, which `make examples` copies). A screenshot is written to
 .local/artifacts/demo-app.png.
 
-Chromium is installed by .ci/run (apt-get install chromium); without it this test fails and says so.
+Chromium is installed by make deps (apt-get install chromium; make test runs it); without it this test fails and says so.
 """
 
 from __future__ import annotations

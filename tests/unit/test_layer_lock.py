@@ -1,7 +1,7 @@
 """What ships is what was tested: the layer installs a hash-pinned lock, and so do the tests.
 
 ``layers/presign/requirements.txt`` says what the layer needs (ranges); ``requirements.lock`` pins
-every package of it, with hashes, resolved for CPython 3.11 on Lambda's platform (``make lock``).
+every package of it, with hashes, resolved for CPython 3.13 on Lambda's platform (``make lock``).
 The layer build and the dev virtualenv both install the lock with ``--require-hashes``, so these
 tests fail when the lock, its input, the dev pins and the installed packages drift apart.
 """
@@ -154,7 +154,7 @@ def test_the_dev_constraint_is_the_lock_without_its_hashes(tmp_path: Path) -> No
     assert pins == {name: f"=={pin.version}" for name, pin in lock().items()}
 
 
-@pytest.mark.parametrize(("platform", "uv_platform"), [("manylinux2014_x86_64", "x86_64-manylinux2014")])
+@pytest.mark.parametrize(("platform", "uv_platform"), [("manylinux_2_28_x86_64", "x86_64-manylinux_2_28")])
 def test_make_lock_resolves_for_the_lambda_runtime(platform: str, uv_platform: str) -> None:
     # The platform comes from the same LAMBDA_PLATFORM the build downloads wheels for.
     assert re.search(rf"^LAMBDA_PLATFORM \?= {platform}$", (LAYER / "Makefile").read_text(), re.MULTILINE)
@@ -162,6 +162,10 @@ def test_make_lock_resolves_for_the_lambda_runtime(platform: str, uv_platform: s
     plan = _dry_run(LAYER, "lock", "UV=uv")
 
     assert "--generate-hashes" in plan
-    assert f"--python-version 3.11 --python-platform {uv_platform}" in plan
+    assert f"--python-version 3.13 --python-platform {uv_platform}" in plan
     assert "--output-file requirements.lock requirements.txt" in plan
-    assert "--upgrade" not in plan and "--upgrade" in _dry_run(LAYER, "lock", "UV=uv", "UPGRADE=1")
+    assert "--upgrade" not in plan and "--upgrade " in _dry_run(LAYER, "lock", "UV=uv", "UPGRADE=1")
+    # UPGRADE="name ...": the newest of those, every other pin kept.
+    some = _dry_run(LAYER, "lock", "UV=uv", "UPGRADE=argon2-cffi-bindings cffi")
+    assert "--upgrade-package argon2-cffi-bindings" in some and "--upgrade-package cffi" in some
+    assert "--upgrade " not in some

@@ -248,9 +248,52 @@ def _routes(template: dict[str, Any]) -> dict[tuple[str, str], tuple[str, dict[s
 
 def _platform_arch() -> str:
     makefile = (ROOT / "layers" / "presign" / "Makefile").read_text(encoding="utf-8")
-    match = re.search(r"^LAMBDA_PLATFORM\s*\??=\s*manylinux2014_(\w+)\s*$", makefile, re.MULTILINE)
-    assert match, "layers/presign/Makefile must set LAMBDA_PLATFORM ?= manylinux2014_<arch>"
+    match = re.search(r"^LAMBDA_PLATFORM\s*\??=\s*manylinux_2_\d+_(\w+)\s*$", makefile, re.MULTILINE)
+    assert match, "layers/presign/Makefile must set LAMBDA_PLATFORM ?= manylinux_2_<glibc>_<arch>"
     return {"aarch64": "arm64"}.get(match.group(1), match.group(1))
+
+
+# The Lambda runtime: Python 3.13, on Amazon Linux 2023 (3.11's Amazon Linux 2 is out of support).
+RUNTIME = "python3.13"
+VERSION = RUNTIME.removeprefix("python")
+VERSION_TUPLE = "({}, {})".format(*VERSION.split("."))
+
+
+def _makefile_variable(path: Path, name: str) -> str:
+    match = re.search(rf"^{name}\s*[:?]?=\s*(\S+)\s*$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"{path.relative_to(ROOT)}: no {name}"
+    return match.group(1)
+
+
+def test_one_python_everywhere(template: dict[str, Any]) -> None:
+    # The runtime, the version every build makefile compiles bytecode for, and the tools' target.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert template["Globals"]["Function"]["Runtime"] == RUNTIME
+    assert template["Resources"]["PresignLayer"]["Properties"]["CompatibleRuntimes"] == [RUNTIME]
+    for makefile in ("Makefile", "layers/presign/Makefile", "functions/function.mk"):
+        assert _makefile_variable(ROOT / makefile, "LAMBDA_PYTHON") == VERSION, makefile
+    assert pyproject["project"]["requires-python"] == f">={VERSION},<3.{int(VERSION.split('.')[1]) + 1}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + VERSION.replace(".", "")
+    assert pyproject["tool"]["mypy"]["python_version"] == VERSION
+
+
+def test_wheels_may_need_no_newer_glibc_than_the_runtimes_os() -> None:
+    # python3.13 runs on Amazon Linux 2023, glibc 2.34; the layer's wheels are held to 2.28.
+    platform = _makefile_variable(ROOT / "layers" / "presign" / "Makefile", "LAMBDA_PLATFORM")
+    glibc_minor = int(platform.split("_")[2])
+    plan = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(ROOT / "layers" / "presign"), "wheel-args"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    platforms = [plan[i + 1] for i, arg in enumerate(plan) if arg == "--platform"]
+
+    assert glibc_minor <= 34, platform
+    # pip takes --platform literally: every glibc from that one down to manylinux2014 is named.
+    arch = platform.split("_", 3)[3]
+    assert platforms == [f"manylinux_2_{n}_{arch}" for n in range(glibc_minor, 16, -1)] + [
+        f"manylinux2014_{arch}"
+    ]
 
 
 # --- functions and how they are built -----------------------------------------------------------
@@ -262,12 +305,14 @@ def test_the_expected_functions_exist(template: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-def test_function_uses_the_layer_python311_and_a_makefile_build(template: dict[str, Any], name: str) -> None:
+def test_function_uses_the_layer_the_runtime_and_a_makefile_build(
+    template: dict[str, Any], name: str
+) -> None:
     function = template["Resources"][name]
     props = function["Properties"]
     runtime = props.get("Runtime", template["Globals"]["Function"].get("Runtime"))
 
-    assert runtime == "python3.11"
+    assert runtime == RUNTIME
     assert props["Layers"] == [{"Ref": "PresignLayer"}]
     # A plain `sam build` ships no bytecode: every cold start would compile every module again.
     assert function["Metadata"]["BuildMethod"] == "makefile"
@@ -285,30 +330,35 @@ def test_function_makefile_builds_its_logical_id_with_unchecked_hash_bytecode(
     ).stdout  # fmt: skip
 
     assert "--invalidation-mode unchecked-hash" in plan
-    assert "(3, 11)" in plan, "the build must refuse to compile with anything but Python 3.11"
+    assert VERSION_TUPLE in plan, f"the build must refuse to compile with anything but Python {VERSION}"
 
 
-def test_layer_is_built_by_its_makefile_for_python311(template: dict[str, Any]) -> None:
+def test_layer_is_built_by_its_makefile_for_the_runtime(template: dict[str, Any]) -> None:
     layer = template["Resources"]["PresignLayer"]
 
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/presign"
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [RUNTIME]
 
 
-def test_layer_makefile_ships_unchecked_hash_bytecode_compiled_by_python311() -> None:
+def test_layer_makefile_ships_unchecked_hash_bytecode_compiled_by_the_runtimes_python(tmp_path: Path) -> None:
     makefile = (ROOT / "layers" / "presign" / "Makefile").read_text(encoding="utf-8")
+    plan = subprocess.run(
+        ["make", "--no-print-directory", "-n", "-C", str(ROOT / "layers" / "presign"), "build-PresignLayer",
+         f"ARTIFACTS_DIR={tmp_path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
 
     assert re.search(r"^build-PresignLayer:", makefile, re.MULTILINE)
     # Timestamp .pyc files are judged stale after unzipping and silently recompiled in memory.
-    assert "--invalidation-mode unchecked-hash" in makefile
-    assert "compileall" in makefile
-    assert "(3, 11)" in makefile
+    assert "--invalidation-mode unchecked-hash" in plan
+    assert "compileall" in plan
+    assert VERSION_TUPLE in plan, "the build must refuse to compile with anything but the runtime's Python"
     # Wheels for Lambda's platform, whatever machine builds the layer.
-    for flag in ("--only-binary=:all:", "--platform", "--implementation cp", "--python-version 3.11"):
-        assert flag in makefile
-    assert '--target "$(SITE)"' in makefile and "SITE = $(ARTIFACTS_DIR)/python" in makefile
+    for flag in ("--only-binary=:all:", "--platform", "--implementation cp", f"--python-version {VERSION}"):
+        assert flag in plan
+    assert f'--target "{tmp_path}/python"' in plan
 
 
 def test_layer_requirements_leave_boto3_to_the_runtime() -> None:

@@ -27,17 +27,14 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from presign.errors import ConfigurationError, DependencyUnavailable
-
-T = TypeVar("T")
 
 RETRY_INTERVAL_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class _State(Generic[T]):
+class _State[T]:
     """Replaced whole, never mutated, so readers need no lock."""
 
     value: T | None
@@ -48,7 +45,7 @@ class _State(Generic[T]):
     unavailable: DependencyUnavailable | None  # why the last attempt failed, if it did
 
 
-class Refreshing(Generic[T]):
+class Refreshing[T]:
     def __init__(
         self,
         fetch: Callable[[], T],
