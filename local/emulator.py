@@ -41,6 +41,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -960,6 +961,10 @@ class Emulator:
 
     # -- CLI
     def serve_until_interrupted(self) -> None:
+        # A shell without job control starts background children with SIGINT ignored, and Python
+        # then installs no KeyboardInterrupt handler: Ctrl-C (or a test's SIGINT) must still stop us.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         self.start()
         try:
             while True:
