@@ -61,7 +61,7 @@ def prefix_claims(template: str) -> list[str]:
     would refuse the template (said now rather than at the first request)."""
     if template == DEV_PREFIX:
         return []
-    from presign.prefixes import PrefixTemplate  # the layer: `make dev` has it on the path
+    from presign.core.prefixes import PrefixTemplate  # the layer: `make dev` has it on the path
 
     return sorted(PrefixTemplate.parse(template).claims - {"sub"})
 

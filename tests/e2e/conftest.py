@@ -107,7 +107,7 @@ def stack_jwt_secret() -> str:
 
 @pytest.fixture(scope="module")
 def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack]:
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
 
     jwt_secret = stack_jwt_secret
     # A moto server of its own: the template's table, and rate-limit counts no other module spent.
@@ -129,12 +129,12 @@ def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack
         # Exactly one configuration source, and S3 goes to the target's endpoint only.
         for name in ("PRESIGN_CONFIG_PARAMETER", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
             env.delenv(name, raising=False)
-        rate_limit_client.cache_clear()  # the client reads the environment once
+        table_client.cache_clear()  # the client reads the environment once
         try:
             with Emulator(TEMPLATE, quiet=True) as api:
                 yield Stack(base_url=api.base_url, jwt_secret=jwt_secret)
         finally:
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
 
 
 @pytest.fixture(scope="session")

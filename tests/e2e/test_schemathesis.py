@@ -35,7 +35,7 @@ from schemathesis.core.failures import FailureGroup
 from local.dev import dev_config
 from local.servers import SeaweedFS
 from local.token import mint_token
-from presign.multipart.plan import MAX_OBJECT_BYTES
+from presign.limits import MAX_OBJECT_BYTES
 from tests.e2e.conftest import BUCKET, Stack
 from tests.support.functions import ROOT
 

@@ -37,10 +37,11 @@ from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
 from presign.adapters.aws_json import AwsJsonClient
 from presign.adapters.credentials import role_credentials
-from presign.adapters.dynamodb_ratelimit import TOTAL_MAX_ATTEMPTS
+from presign.adapters.dynamodb import TOTAL_MAX_ATTEMPTS
+from presign.bootstrap.runtime import build_rate_limiter
+from presign.config.ratelimit import RateLimitSettings
 from presign.errors import RateLimited
-from presign.ratelimit.limiter import Decision, RateLimiter, build_rate_limiter
-from presign.ratelimit.settings import RateLimitSettings
+from presign.ratelimit.limiter import Decision, RateLimiter
 
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
 THREADS = 50

@@ -19,8 +19,9 @@ import pytest
 
 from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
 from local.servers import SeaweedFS
-from presign.doctor.checks import CHECKS, DOCTOR_SEGMENT
+from presign.doctor.checks import CHECKS
 from presign.doctor.cli import main
+from presign.doctor.probe import DOCTOR_SEGMENT
 from tests.realserver.conftest import ACCESS_KEY, SECRET_KEY
 
 pytestmark = pytest.mark.realserver

@@ -322,7 +322,7 @@ def test_the_status_lists_parts_past_the_first_page_of_1000(caller: Caller, admi
 
 
 def caller_owner(caller: Caller) -> str:
-    from presign.ratelimit.limiter import subject_digest
+    from presign.core.owners import subject_digest
 
     return subject_digest(caller.sub)
 

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from presign.contentdisposition import content_disposition
-from presign.errors import Unprocessable, UnsafeFilename
-from presign.filenames import (
+from presign.core.contentdisposition import content_disposition
+from presign.core.filenames import (
     _TYPES_THE_TABLE_LACKS,
     EXECUTABLE_EXTENSIONS,
     check_filename,
@@ -19,8 +18,8 @@ from presign.filenames import (
     served_filename,
     unsafe_extensions,
 )
-from presign.lifecycle.kinds import builtin_types
-from presign.mediatypes import is_active
+from presign.core.mediatypes import builtin_types, is_active
+from presign.errors import Unprocessable, UnsafeFilename
 
 NOTES = "users/alice/2026/11/22/01K0ABC/notes.txt"
 CAT = "users/alice/2026/11/22/01K0ABC/cat.png"

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from presign.config.ratelimit import Limit, RateLimitSettings
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND, Gcra
 from presign.ratelimit.limiter import Decision, RateLimiter, item_key, lane_attribute
-from presign.ratelimit.settings import Limit, RateLimitSettings
 from presign.ratelimit.store import LaneWrite, WriteOutcome
 from tests.support.ratelimit import START, US, Events, FakeClock
 

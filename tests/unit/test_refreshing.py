@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 TTL, GRACE, RETRY = 60.0, 120.0, 5.0
 

@@ -1172,7 +1172,7 @@ def test_cleanup_alarms_notify_the_topic_only_when_one_is_given(template: dict[s
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("cleanup-*.json")), ids=lambda p: p.name)
 def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
-    from presign.cleanup.invocation import cleanup_request
+    from presign.cleanup.schemas import cleanup_request
 
     event = json.loads(path.read_text(encoding="utf-8"))
     request = cleanup_request(event, {"main": object()})

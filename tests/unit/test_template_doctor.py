@@ -11,7 +11,7 @@ import pytest
 
 from local.cfn import load_template
 from local.emulator import TemplateResolver
-from presign.doctor.checks import DOCTOR_SEGMENT, static_prefix
+from presign.doctor.probe import DOCTOR_SEGMENT, static_prefix
 
 GOOD = [
     "arn:aws:s3:::acme-files/users/.presign-doctor/*",

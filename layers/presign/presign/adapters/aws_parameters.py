@@ -36,8 +36,8 @@ from functools import lru_cache
 from typing import Any
 
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 # Stored credentials are re-read at most this often, so a rotated key is picked up without a redeploy.
 CACHE_SECONDS = 300

@@ -9,17 +9,17 @@ from typing import Any
 
 from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
 from presign.clock import Clock
-from presign.config import (
-    MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS,
+from presign.config.secrets import (
     CredentialSource,
     EnvCredentials,
     RoleCredentials,
     SecretsManagerCredentials,
-    Target,
 )
+from presign.config.settings import MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS
+from presign.config.target import Target
 from presign.errors import ConfigurationError, DependencyUnavailable
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
 
 
 def _from_document(doc: Any, where: str) -> SigningCredentials:

@@ -40,12 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 from presign.adapters.credentials import resolve_credentials
 from presign.cleanup.ports import StorageUpload
-from presign.config import Target
+from presign.config.providers import profile_of
+from presign.config.target import Target
 from presign.errors import DependencyUnavailable, PartsMismatch
-from presign.lifecycle.verification import ObjectFacts
-from presign.multipart.checks import StoredPart
-from presign.providers import profile_of
 from presign.signing.sigv4 import SigningCredentials
+from presign.uploads.multipart.checks import StoredPart
+from presign.uploads.verification import ObjectFacts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

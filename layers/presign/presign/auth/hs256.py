@@ -34,8 +34,8 @@ from presign.auth.jws import ClaimRules, decode
 from presign.auth.principal import Principal
 from presign.auth.reasons import refuse
 from presign.clock import Clock
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 logger = logging.getLogger(__name__)
 

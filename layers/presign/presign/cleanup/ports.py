@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from presign.lifecycle.records import Status, UploadRecord
-from presign.lifecycle.store import ObjectStore
+from presign.uploads.ports import ObjectStore
+from presign.uploads.records import Status, UploadRecord
 
 RecordKey = tuple[str, str]  # (owner, upload id)
 

@@ -58,6 +58,17 @@ class Report:
                     totals[kind] += n
         return totals
 
+    def metrics(self) -> dict[str, int]:
+        """The run's metrics, by name: a dry run only counts itself (it must not move the alarms);
+        a real run emits every count and whether it stopped early."""
+        if self.dry_run:
+            return {DRY_RUN_METRIC: 1}
+        totals = self.totals()
+        return {
+            **{name: totals[kind] for kind, name in METRICS.items()},
+            STOPPED_EARLY_METRIC: int(self.stopped_early),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
