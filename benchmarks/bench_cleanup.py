@@ -68,7 +68,7 @@ def _count_s3(client: Any, counts: Counter[str]) -> None:
 
 def run() -> list[dict[str, Any]]:
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, SeaweedFS, aws_env
     from local.tables import STACK_NAME, create_tables
     from presign.adapters.dynamodb import table_client

@@ -154,7 +154,7 @@ def _in_process() -> list[dict[str, Any]]:
     import os
 
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, SeaweedFS, aws_env
     from local.tables import STACK_NAME, create_tables
     from presign.adapters.dynamodb import table_client

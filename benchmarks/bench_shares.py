@@ -139,7 +139,7 @@ class _Counting:
 
 def _dynamodb_calls() -> list[dict[str, Any]]:
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, aws_env
     from local.tables import STACK_NAME, create_tables
     from presign.adapters.dynamodb import table_client

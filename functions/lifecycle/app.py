@@ -57,8 +57,7 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
         objects=objects,
         spending=spending,
         idempotency_key=api.header(IDEMPOTENCY_KEY),
-        body=request.model_dump(mode="json", exclude_none=True) if request is not None else {},
-        parts=request.claimed() if request is not None else None,
+        request=request,
     )
     metrics.add_metric(name="UploadsCompleted", unit=MetricUnit.Count, value=1)
     return json_response(result, headers=spending.headers())

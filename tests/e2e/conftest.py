@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from local.cfn import TEMPLATE, load_template
-from local.dev import dev_config, template_environment
-from local.emulator import Emulator, TemplateResolver
+from local.dev_config import dev_config, template_environment
+from local.gateway.server import Emulator
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, SeaweedFS, aws_env, free_ports
 from local.tables import create_tables
 from local.token import mint_token

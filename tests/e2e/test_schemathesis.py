@@ -32,7 +32,7 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
-from local.dev import dev_config
+from local.dev_config import dev_config
 from local.servers import SeaweedFS
 from local.token import mint_token
 from presign.limits import MAX_OBJECT_BYTES

@@ -16,8 +16,8 @@ import pytest
 
 from local.servers import MotoServer
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.credentials import role_credentials
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore, pending_keys
+from presign.adapters.role import role_credentials
 from presign.uploads.idempotency import Claim
 from presign.uploads.ids import MonotonicIds
 from presign.uploads.records import UploadRecord

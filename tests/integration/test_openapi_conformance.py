@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
 from presign.adapters.dynamodb import table_client

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer
 from local.tables import STACK_NAME, create_tables
 from presign.adapters import dynamodb as dynamodb_ratelimit  # the tables' shared client and constants

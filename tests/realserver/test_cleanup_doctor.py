@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors
+from local.dev_config import DEV_BUCKET_LIFECYCLE, dev_bucket_cors
 from local.servers import MotoServer, SeaweedFS
 from presign.doctor.checks import CHECKS
 from presign.doctor.probe import DOCTOR_SEGMENT

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
+from local.dev_config import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
 from local.servers import SeaweedFS
 from presign.doctor.checks import CHECKS
 from presign.doctor.cli import main

@@ -329,7 +329,7 @@ def caller_owner(caller: Caller) -> str:
 
 def test_make_devs_bucket_cors_rule_serves_the_examples_origin_only(seaweed: SeaweedFS) -> None:
     # Given the rule make dev sets for its examples' origin (SeaweedFS supports PutBucketCors)
-    from local.dev import dev_bucket_cors, page_origins, set_bucket_cors
+    from local.dev_config import dev_bucket_cors, page_origins, set_bucket_cors
 
     pages = page_origins("http://127.0.0.1:5173")
     set_bucket_cors(seaweed, pages, BUCKET)

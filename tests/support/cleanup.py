@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer
 from local.tables import create_tables
 from presign.bootstrap.cleanup import build_cleanup

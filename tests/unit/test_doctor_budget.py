@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from local.dev import dev_config
+from local.dev_config import dev_config
 from presign.adapters import plain_http
 from presign.adapters.s3_control import capped_timeouts
 from presign.adapters.s3_doctor import TIMEOUT_SECONDS as STORAGE_TIMEOUT

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from local.providers_table import markdown_table
 from presign.auth import Principal
-from presign.config.providers import PROFILES, PROVIDERS, WEEK, fill_defaults, profile_of
+from presign.config.capabilities import fill_defaults
+from presign.config.providers import PROFILES, PROVIDERS, WEEK, profile_of
 from presign.config.settings import Settings, parse_settings
 from presign.config.target import Target
 from presign.core.partplan import plan_parts

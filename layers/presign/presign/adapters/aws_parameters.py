@@ -93,7 +93,7 @@ SSM = _Service(
 @lru_cache(maxsize=8)
 def _client(service: str, target_prefix: str, region: str, endpoint_url: str | None) -> AwsJsonClient:
     # credentials.py imports this module (stored credentials), so its helper is imported late.
-    from presign.adapters.credentials import role_credentials
+    from presign.adapters.role import role_credentials
 
     return AwsJsonClient(
         service=service,

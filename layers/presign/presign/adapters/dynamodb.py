@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
-from presign.adapters.credentials import role_credentials
+from presign.adapters.role import role_credentials
 from presign.errors import ConfigurationError, DependencyUnavailable
 
 CONNECT_TIMEOUT_SECONDS = 0.5

@@ -26,7 +26,7 @@ KINDS: tuple[Kind, ...] = (
     "errors",
 )
 # The metric of each count (one per run): multipart_expired -> CleanupMultipartExpired. The
-# template's alarm names CleanupOrphansAborted (tests/unit/test_template.py checks it).
+# template's alarm names CleanupOrphansAborted (tests/infra/test_template.py checks it).
 METRICS: dict[Kind, str] = {
     kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS
 }

@@ -7,8 +7,8 @@ region convention (R2's ``auto``), the addressing style, and the upload methods 
 checksums the provider supports. Whatever the target says explicitly wins.
 
 A target that explicitly asks for what its provider cannot do stops at cold start with the field
-named (``targets.r2.upload.methods: R2 does not support POST uploads``, see ``refusals``); a
-request that would need it is refused with 422 ``unsupported_by_provider`` (``require``). The
+named (``targets.r2.upload.methods: R2 does not support POST uploads``); a request that would need
+it is refused with 422 ``unsupported_by_provider`` (both in ``presign.config.capabilities``). The
 doctor (``presign.doctor``) reads the capabilities no configuration field names (lifecycle rules,
 the bucket CORS API) to decide what to check and what to warn about.
 
@@ -28,26 +28,11 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-from presign.core.partplan import plan_parts
-from presign.errors import UnsupportedByProvider
 from presign.limits import DAY, MAX_PRESIGN_EXPIRY, MIN_PART_SIZE
 
-if TYPE_CHECKING:
-    from presign.config.target import Target
-
-__all__ = [
-    "PROFILES",
-    "PROVIDERS",
-    "Capabilities",
-    "Profile",
-    "ProviderName",
-    "fill_defaults",
-    "profile_of",
-    "refusals",
-    "require",
-]
+__all__ = ["PROFILES", "PROVIDERS", "Capabilities", "Profile", "Provided", "ProviderName", "profile_of"]
 
 WEEK = MAX_PRESIGN_EXPIRY  # SigV4's own limit on a presigned URL's lifetime
 
@@ -340,161 +325,12 @@ _PROFILES: tuple[Profile, ...] = (
 PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in _PROFILES})
 
 
-def profile_of(target: Target) -> Profile:
+class Provided(Protocol):
+    """A target, as far as its provider goes (``presign.config.target.Target``)."""
+
+    @property
+    def provider(self) -> str: ...
+
+
+def profile_of(target: Provided) -> Profile:
     return PROFILES[target.provider]
-
-
-# -- defaults -------------------------------------------------------------------------------------
-
-
-def fill_defaults(data: dict[str, Any]) -> dict[str, Any]:
-    """A target's raw settings with what its profile supplies and the target leaves out.
-
-    Runs before validation (``Target``'s "before" validator), so a value the target gives, even one
-    the profile would refuse, is the target's own and reaches ``refusals`` as given.
-    """
-    data = dict(data)
-    provider = data.get("provider")
-    if provider is None:
-        provider = data["provider"] = "aws" if data.get("endpoint_url") is None else "generic"
-    profile = PROFILES.get(provider) if isinstance(provider, str) else None
-    if profile is None:
-        return data  # validation names the unknown provider
-    if "region" not in data and profile.default_region is not None:
-        data["region"] = profile.default_region
-    if "addressing_style" not in data:
-        data["addressing_style"] = profile.addressing_style
-    if data.get("endpoint_url") is None and profile.endpoint_template is not None:
-        values = {name: data.get(name) for name in profile.placeholders()}
-        # Checked like the fields they come from (region's pattern, account_id's), so that a
-        # template never builds a URL out of a value validation would refuse.
-        if all(isinstance(v, str) and _safe_label(v) for v in values.values()):
-            data["endpoint_url"] = profile.endpoint_template.format(**values)
-    caps = profile.capabilities
-    upload = data.get("upload", {})
-    if isinstance(upload, dict):
-        upload = dict(upload)
-        if "methods" not in upload and not caps.post_uploads:
-            upload["methods"] = ["PUT"]
-        multipart = upload.get("multipart", {})
-        if multipart is True:  # the shorthand for {"enabled": true}: the rest is still the profile's
-            multipart = {"enabled": True}
-            upload["multipart"] = multipart
-        if isinstance(multipart, dict) and "checksums" not in multipart and not caps.checksum_sha256:
-            upload["multipart"] = {**multipart, "checksums": False}
-        if isinstance(multipart, dict) and "enabled" not in multipart and not caps.multipart:
-            upload["multipart"] = {**upload.get("multipart", multipart), "enabled": False}
-        data["upload"] = upload
-    return data
-
-
-def _safe_label(value: str) -> bool:
-    return 1 <= len(value) <= 63 and all(c.isascii() and (c.isalnum() or c == "-") for c in value)
-
-
-# -- refusals -------------------------------------------------------------------------------------
-
-
-def refusals(target: Target) -> list[tuple[str, str]]:
-    """(field, why) for everything ``target`` asks of its provider that the provider cannot do.
-
-    Field paths are relative to the target (``upload.methods``); the configuration prefixes them
-    with ``targets.<name>.``. Empty for a target its provider can serve.
-    """
-    profile = profile_of(target)
-    caps = profile.capabilities
-    title = profile.title
-    found: list[tuple[str, str]] = []
-    if target.endpoint_url is None:
-        if profile.needs_endpoint:
-            found.append(("endpoint_url", f"{title} needs endpoint_url (the server's scheme://host[:port])"))
-        elif profile.endpoint_template is not None:
-            # A placeholder the target left out (region has a field default; it does not count).
-            missing = [n for n in profile.placeholders() if n not in target.model_fields_set]
-            for name in missing or profile.placeholders():
-                meaning = profile.account_id_means if name == "account_id" else name
-                found.append(
-                    (name, f"{title} needs {name} (its {meaning}) for the endpoint "
-                     f"{profile.endpoint_template}, or an explicit endpoint_url")
-                )  # fmt: skip
-    upload = target.upload
-    if "POST" in upload.methods and not caps.post_uploads:
-        found.append(("upload.methods", f"{title} does not support POST uploads"))
-    multipart = upload.multipart
-    if multipart.enabled and not caps.multipart:
-        found.append(("upload.multipart.enabled", f"{title} does not support multipart uploads"))
-    if multipart.enabled and multipart.part_size < caps.min_part_size:
-        found.append(
-            ("upload.multipart.part_size",
-             f"{multipart.part_size} bytes is below {title}'s smallest part, {caps.min_part_size} bytes")
-        )  # fmt: skip
-    if multipart.enabled and caps.multipart:
-        # The plan (presign.core.partplan) keeps 10,000 parts of equal size but the last; a
-        # provider allowing fewer parts needs larger ones for the largest file.
-        largest = max([upload.max_size, *(k.max_size for k in upload.kinds.values() if k.max_size)])
-        count = plan_parts(largest, preferred_part_size=multipart.part_size).part_count
-        if count > caps.max_parts:
-            found.append(
-                ("upload.multipart.part_size",
-                 f"{largest} bytes in parts of {multipart.part_size} bytes makes {count} parts, above "
-                 f"{title}'s {caps.max_parts}; raise part_size")
-            )  # fmt: skip
-    if multipart.enabled and multipart.checksums and not caps.checksum_sha256:
-        found.append(
-            ("upload.multipart.checksums",
-             f"{title} does not verify x-amz-checksum-sha256 on parts; set it to false")
-        )  # fmt: skip
-    if upload.no_overwrite and not caps.conditional_writes:
-        found.append(
-            ("upload.no_overwrite", f"{title} does not honour If-None-Match, which no_overwrite signs")
-        )
-    expiries = {
-        "upload.max_expiry": upload.max_expiry,
-        "download.max_expiry": target.download.max_expiry,
-        **{
-            f"upload.kinds.{name}.max_expiry": k.max_expiry
-            for name, k in upload.kinds.items()
-            if k.max_expiry
-        },
-        **{
-            f"upload.kinds.{name}.default_expiry": k.default_expiry
-            for name, k in upload.kinds.items()
-            if k.default_expiry and not k.max_expiry
-        },
-    }
-    for field, seconds in expiries.items():
-        if seconds > caps.max_expiry:
-            found.append(
-                (field, f"{seconds} s is longer than {title}'s presigned URLs may live ({caps.max_expiry} s)")
-            )
-    if target.cdn is not None and profile.name not in ("aws", "generic"):
-        # CloudFront reaches a private bucket through origin access control, which signs its
-        # requests for AWS S3 only (docs/cdn.md); another provider's bucket would have to be
-        # public. A generic endpoint is the operator's to vouch for (the doctor checks it).
-        found.append(("cdn", f"CloudFront signs its origin requests for AWS S3 only, not for {title}"))
-    return found
-
-
-# -- requests -------------------------------------------------------------------------------------
-
-Capability = Literal["post_uploads", "multipart", "checksum_sha256", "conditional_writes"]
-_NEEDS: dict[str, str] = {
-    "post_uploads": "POST (form) uploads",
-    "multipart": "multipart uploads",
-    "checksum_sha256": "SHA-256 checksums (x-amz-checksum-sha256)",
-    "conditional_writes": "conditional writes (If-None-Match), which this target's no_overwrite needs",
-}
-
-
-def require(target: Target, capability: Capability) -> None:
-    """Raise ``UnsupportedByProvider`` (422) unless the target's provider can do ``capability``."""
-    profile = profile_of(target)
-    if not getattr(profile.capabilities, capability):
-        raise UnsupportedByProvider(
-            f"this target's storage ({profile.title}) does not support {_NEEDS[capability]}",
-            details={"provider": profile.name, "capability": capability},
-        )
-
-
-def max_expiry(target: Target) -> int:
-    return profile_of(target).capabilities.max_expiry

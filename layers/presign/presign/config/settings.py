@@ -13,14 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from presign.config import providers
 from presign.config.auth import AuthSettings
 from presign.config.cleanup import CleanupSettings
-from presign.config.providers import refusals
 from presign.config.ratelimit import RateLimitSettings
 from presign.config.secrets import RoleCredentials
 from presign.config.shares import ShareSettings
 from presign.config.target import Target
 from presign.config.uploads import UploadRecordSettings
+from presign.core.partplan import plan_parts
 from presign.core.prefixes import PrefixTemplate
 from presign.errors import ConfigurationError, PresignError, UnknownTarget
 from presign.limits import MAX_PART_URLS_PER_REQUEST
@@ -177,6 +178,86 @@ class Settings(_Model):
         if found is None:
             raise missing() if missing is not None else UnknownTarget("no such target is configured")
         return chosen, found
+
+
+def refusals(target: Target) -> list[tuple[str, str]]:
+    """(field, why) for everything ``target`` asks of its provider that the provider cannot do.
+
+    Field paths are relative to the target (``upload.methods``); the configuration prefixes them
+    with ``targets.<name>.``. Empty for a target its provider can serve.
+    """
+    profile = providers.profile_of(target)
+    caps = profile.capabilities
+    title = profile.title
+    found: list[tuple[str, str]] = []
+    if target.endpoint_url is None:
+        if profile.needs_endpoint:
+            found.append(("endpoint_url", f"{title} needs endpoint_url (the server's scheme://host[:port])"))
+        elif profile.endpoint_template is not None:
+            # A placeholder the target left out (region has a field default; it does not count).
+            missing = [n for n in profile.placeholders() if n not in target.model_fields_set]
+            for name in missing or profile.placeholders():
+                meaning = profile.account_id_means if name == "account_id" else name
+                found.append(
+                    (name, f"{title} needs {name} (its {meaning}) for the endpoint "
+                     f"{profile.endpoint_template}, or an explicit endpoint_url")
+                )  # fmt: skip
+    upload = target.upload
+    if "POST" in upload.methods and not caps.post_uploads:
+        found.append(("upload.methods", f"{title} does not support POST uploads"))
+    multipart = upload.multipart
+    if multipart.enabled and not caps.multipart:
+        found.append(("upload.multipart.enabled", f"{title} does not support multipart uploads"))
+    if multipart.enabled and multipart.part_size < caps.min_part_size:
+        found.append(
+            ("upload.multipart.part_size",
+             f"{multipart.part_size} bytes is below {title}'s smallest part, {caps.min_part_size} bytes")
+        )  # fmt: skip
+    if multipart.enabled and caps.multipart:
+        # The plan (presign.core.partplan) keeps 10,000 parts of equal size but the last; a
+        # provider allowing fewer parts needs larger ones for the largest file.
+        largest = max([upload.max_size, *(k.max_size for k in upload.kinds.values() if k.max_size)])
+        count = plan_parts(largest, preferred_part_size=multipart.part_size).part_count
+        if count > caps.max_parts:
+            found.append(
+                ("upload.multipart.part_size",
+                 f"{largest} bytes in parts of {multipart.part_size} bytes makes {count} parts, above "
+                 f"{title}'s {caps.max_parts}; raise part_size")
+            )  # fmt: skip
+    if multipart.enabled and multipart.checksums and not caps.checksum_sha256:
+        found.append(
+            ("upload.multipart.checksums",
+             f"{title} does not verify x-amz-checksum-sha256 on parts; set it to false")
+        )  # fmt: skip
+    if upload.no_overwrite and not caps.conditional_writes:
+        found.append(
+            ("upload.no_overwrite", f"{title} does not honour If-None-Match, which no_overwrite signs")
+        )
+    expiries = {
+        "upload.max_expiry": upload.max_expiry,
+        "download.max_expiry": target.download.max_expiry,
+        **{
+            f"upload.kinds.{name}.max_expiry": k.max_expiry
+            for name, k in upload.kinds.items()
+            if k.max_expiry
+        },
+        **{
+            f"upload.kinds.{name}.default_expiry": k.default_expiry
+            for name, k in upload.kinds.items()
+            if k.default_expiry and not k.max_expiry
+        },
+    }
+    for field, seconds in expiries.items():
+        if seconds > caps.max_expiry:
+            found.append(
+                (field, f"{seconds} s is longer than {title}'s presigned URLs may live ({caps.max_expiry} s)")
+            )
+    if target.cdn is not None and profile.name not in ("aws", "generic"):
+        # CloudFront reaches a private bucket through origin access control, which signs its
+        # requests for AWS S3 only (docs/cdn.md); another provider's bucket would have to be
+        # public. A generic endpoint is the operator's to vouch for (the doctor checks it).
+        found.append(("cdn", f"CloudFront signs its origin requests for AWS S3 only, not for {title}"))
+    return found
 
 
 def plain_http_targets(settings: Settings) -> dict[str, str]:

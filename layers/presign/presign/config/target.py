@@ -21,7 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from presign.config.providers import ProviderName, fill_defaults
+from presign.config.capabilities import fill_defaults
+from presign.config.providers import ProviderName
 from presign.config.secrets import CredentialSource, RoleCredentials, SecretRef
 from presign.config.shares import SharePolicy
 from presign.config.uploads import Kinds, MultipartPolicy

@@ -29,7 +29,7 @@ from typing import Protocol
 
 from presign.auth import Principal
 from presign.clock import isoformat_z
-from presign.config.providers import max_expiry
+from presign.config.capabilities import max_expiry
 from presign.config.target import Target
 from presign.core.contentdisposition import Disposition, content_disposition
 from presign.core.expiry import choose_expiry

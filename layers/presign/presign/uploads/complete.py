@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from presign.errors import (
     Conflict,
@@ -29,7 +28,7 @@ from presign.uploads.ledger import MAX_ROUNDS, Ledger, epoch
 from presign.uploads.multipart.checks import ClaimedPart, parts_to_complete
 from presign.uploads.ports import ObjectsFor, ObjectStore
 from presign.uploads.records import UploadRecord
-from presign.uploads.schemas import CompleteUploadResponse, completion
+from presign.uploads.schemas import CompleteUploadRequest, CompleteUploadResponse, completion
 from presign.uploads.verification import ObjectFacts, differences
 
 COMPLETE_ROUTE = "POST /uploads/{upload_id}/complete"
@@ -44,18 +43,24 @@ class Completing(Ledger):
         objects: ObjectsFor,
         spending: Spending,
         idempotency_key: str | None = None,
-        body: Mapping[str, Any] | None = None,
-        parts: Sequence[ClaimedPart] | None = None,
+        request: CompleteUploadRequest | None = None,
     ) -> CompleteUploadResponse:
         """Complete the caller's upload (one ``upload_complete`` unit); a replay of a completed one
-        with the same Idempotency-Key answers from the record alone (``_claim_completion``)."""
+        with the same Idempotency-Key answers from the record alone (``_claim_completion``).
+        ``request``: the body, if any (a multipart upload's ``parts``)."""
+        body = request.model_dump(mode="json", exclude_none=True) if request is not None else {}
+        parts = (
+            [ClaimedPart(p.part_number, p.etag, p.checksum_sha256) for p in request.parts]
+            if request is not None and request.parts is not None
+            else None
+        )
         record = self._get(owner, upload_id)
         if parts is not None and record.multipart is None:
             raise NotMultipart("this upload is a single PUT or POST; complete it without parts")
         if idempotency_key is None:
             spending.spend(record.target)
             return self._complete(owner, upload_id, record, objects, parts)
-        print_ = fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": dict(body or {})})
+        print_ = fingerprint(COMPLETE_ROUTE, {"upload_id": upload_id, "body": body})
         claim = Claim(owner, key_digest(idempotency_key), print_, upload_id, epoch(self._clock()))
         held = self._claim_completion(claim)
         if isinstance(held, CompleteUploadResponse):

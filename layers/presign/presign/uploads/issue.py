@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from presign.clock import isoformat_z
-from presign.config.providers import max_expiry, require
+from presign.config.capabilities import max_expiry, require
 from presign.config.target import Target, UploadPolicy
 from presign.core.expiry import choose_expiry
 from presign.core.keys import Claims, upload_key, user_prefix

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from presign.clock import isoformat_z
-from presign.config.providers import max_expiry
+from presign.config.capabilities import max_expiry
 from presign.config.target import Target
 from presign.core.expiry import choose_expiry
 from presign.errors import NotFound, NotMultipart, UnknownPart, Unprocessable, UploadGone, UploadNotPending

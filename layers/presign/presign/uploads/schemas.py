@@ -22,10 +22,13 @@ from presign.core.schemas import (
     StrictInput,
 )
 from presign.limits import MAX_PART_URLS_PER_REQUEST, MAX_PARTS
-from presign.uploads.multipart.checks import ClaimedPart
-from presign.uploads.multipart.operations import Operation
 from presign.uploads.records import Status as Status  # the status filter of GET /uploads, re-exported
 from presign.uploads.records import UploadRecord
+
+# The S3 requests on a multipart upload that POST /uploads/{upload_id}/sign presigns
+# (presign.uploads.multipart.operations).
+Operation = Literal["list_parts", "complete_multipart_upload", "abort_multipart_upload"]
+OPERATIONS: tuple[Operation, ...] = ("list_parts", "complete_multipart_upload", "abort_multipart_upload")
 
 # The request header a client repeats to retry POST /uploads or /complete safely
 # (presign.uploads.idempotency), lower-case as the gate hands headers over.
@@ -202,12 +205,6 @@ class CompleteUploadRequest(BaseModel):
             "complete without a list"
         ),
     )
-
-    def claimed(self) -> list[ClaimedPart] | None:
-        """The parts as completion checks them; None when the body names none."""
-        if self.parts is None:
-            return None
-        return [ClaimedPart(p.part_number, p.etag, p.checksum_sha256) for p in self.parts]
 
 
 class CompleteUploadResponse(BaseModel):

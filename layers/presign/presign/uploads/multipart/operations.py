@@ -18,12 +18,10 @@ operations (``tests/unit/test_multipart_oracle.py`` holds each URL to botocore's
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from presign.signing.sigv4 import S3Presigner
+from presign.uploads.schemas import Operation
 
-Operation = Literal["list_parts", "complete_multipart_upload", "abort_multipart_upload"]
-OPERATIONS: tuple[Operation, ...] = ("list_parts", "complete_multipart_upload", "abort_multipart_upload")
 METHODS: dict[Operation, str] = {
     "list_parts": "GET",
     "complete_multipart_upload": "POST",

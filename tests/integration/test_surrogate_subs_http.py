@@ -1,4 +1,5 @@
-"""Defects found reviewing main after the issue 7 and 8 merges, through the real handlers.
+"""A sub that is not valid Unicode (a lone surrogate survives JSON and PyJWT) is refused, never a
+500, by every route that keeps upload records, through the real handlers.
 
 Records are DynamoDB's, in a moto server over HTTP; storage is in memory (SeaweedFS judges real
 objects in tests/realserver).

@@ -1,5 +1,5 @@
 """The cleanup function's grants for ``{"doctor": true}``: its probe objects and the bucket rules, and
-only when ``S3ObjectArnsForDoctor`` is set (``tests/unit/test_template.py`` holds the exact grants)."""
+only when ``S3ObjectArnsForDoctor`` is set (``tests/infra/test_template.py`` holds the exact grants)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from presign.doctor.probe import DOCTOR_SEGMENT, static_prefix
 
 GOOD = [

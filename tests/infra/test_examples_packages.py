@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from local.dev import example_pages
+from local.banner import example_pages
 from tests.support.functions import ROOT
 
 EXAMPLES = ROOT / "examples"
