@@ -17,7 +17,7 @@ Runtimes: template.yaml's (python3.X) by default; `--runtimes 3.11,3.13` measure
 side by side, every variant built for each (benchmarks/coldstart_build.py), all samples of all
 runtimes interleaved, each ratio against the baseline on the same runtime. The code must run on
 each: since the move to 3.13 it uses 3.12 syntax (PEP 695 generics), so 3.11 no longer builds;
-README's performance section has the 3.11 / 3.13 comparison taken before the move.
+docs/performance.md has the 3.11 / 3.13 comparison taken before the move.
 
 Variants, for each route:
   candidate          `.aws-sam/build/<Function>` + `.aws-sam/build/PresignLayer/python`, i.e. the

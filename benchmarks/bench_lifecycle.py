@@ -77,7 +77,7 @@ FIRST_HEAD = r"""
 import json, os, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
 from presign.adapters.s3_control import S3ObjectStore
-from presign.config import Target
+from presign.config.target import Target
 target = Target.model_validate(json.loads(sys.argv[2]))
 store = S3ObjectStore("main", target, dict(os.environ))
 assert "boto3" not in sys.modules

@@ -82,7 +82,7 @@ def dev_bucket_cors(origins: Sequence[str]) -> dict[str, Any]:
     """The dev bucket's CORS rule: the pages of ``origins`` (the examples' own, nothing else, as a
     deployment names its SPAs') may send and read presigned requests. A browser reads each part's
     ETag from the PUT's answer only if the rule exposes it (a multipart completion needs them).
-    The README shows the same rule for AWS S3, R2 and others."""
+    docs/api.md shows the same rule for AWS S3, R2 and others."""
     return {
         "CORSRules": [
             {

@@ -24,7 +24,7 @@ downloads = build_downloads(api.runtime)
 )
 def post_downloads(request: DownloadsRequest) -> Any:
     target_name, target = api.target(request.target)
-    spending = api.spending(api.owner())
+    _, spending = api.caller()
     result = downloads.issue(
         request, principal=api.principal(), target_name=target_name, target=target, spending=spending
     )

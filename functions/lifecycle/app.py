@@ -48,8 +48,7 @@ objects = upload_objects(api.runtime)
     ok=(200, CompleteUploadResponse, "the stored object matched: complete"),
 )
 def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | None, Body()] = None) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     logger.append_keys(upload_id=upload_id)
     result = lifecycle.complete(
         owner.digest,
@@ -70,8 +69,7 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
     ok=(200, SignedOperation, "a presigned S3 request on this multipart upload"),
 )
 def sign_operation(upload_id: str, request: SignOperationRequest) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     logger.append_keys(upload_id=upload_id)
     signed = lifecycle.sign_operation(owner.digest, upload_id, request, spending=spending)
     logger.info("multipart request signed", extra={"operation": request.operation})
@@ -85,8 +83,7 @@ def sign_operation(upload_id: str, request: SignOperationRequest) -> Any:
     ok=(200, UploadStatus, "the upload's status"),
 )
 def get_upload(upload_id: str) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     record = lifecycle.status(owner.digest, upload_id, spending=spending)
     parts = lifecycle.stored_parts(record, objects=objects)
     return json_response(status_of(record, parts), headers=spending.headers())
@@ -96,8 +93,7 @@ def get_upload(upload_id: str) -> Any:
     "/uploads/{upload_id}", scope="upload", spends="upload_abort", ok=(204, None, "aborted, or deleted")
 )
 def delete_upload(upload_id: str) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     logger.append_keys(upload_id=upload_id)
     lifecycle.abort(owner.digest, upload_id, objects=objects, spending=spending)
     return Response(status_code=204, headers={**NO_STORE, **spending.headers()})
@@ -114,8 +110,7 @@ def list_uploads(
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many items")] = 20,
     cursor: Annotated[str | None, Query(max_length=128, description="from the previous page")] = None,
 ) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     page = lifecycle.list(owner.digest, status=status, limit=limit, cursor=cursor, spending=spending)
     return json_response(page, headers=spending.headers())
 

@@ -46,7 +46,7 @@ SHARE_LINKS = {
 )
 def create_share(request: CreateShareRequest) -> Any:
     target_name, target = api.target(request.target)
-    spending = api.spending(api.owner())
+    _, spending = api.caller()
     created = shares.create(
         request,
         principal=api.principal(),
@@ -69,8 +69,7 @@ def list_shares(
     limit: Annotated[int, Query(ge=1, le=100, description="at most this many items")] = 20,
     cursor: Annotated[str | None, Query(max_length=256, description="from the previous page")] = None,
 ) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     page = shares.list(owner.digest, limit=limit, cursor=cursor, spending=spending)
     return json_response(page.model_dump(mode="json"), headers=spending.headers())
 
@@ -82,16 +81,14 @@ def list_shares(
     ok=(200, ShareInfo, "one of the caller's shares"),
 )
 def get_share(share_id: str) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     info = shares.get(owner.digest, share_id, spending=spending)
     return json_response(info.model_dump(mode="json"), headers=spending.headers())
 
 
 @api.delete("/shares/{share_id}", scope="share", spends="share_manage", ok=(204, None, "revoked, at once"))
 def revoke_share(share_id: str) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     revoked = shares.revoke(owner.digest, share_id, spending=spending)
     logger.append_keys(share=revoked.handle)
     metrics.add_metric(name="SharesRevoked", unit=MetricUnit.Count, value=1)

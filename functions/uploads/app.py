@@ -48,7 +48,7 @@ UPLOAD_LINKS = {
 )
 def post_upload(request: CreateUploadRequest) -> Any:
     target_name, target = api.target(request.target)
-    spending = api.spending(api.owner())
+    _, spending = api.caller()
     grant = lifecycle.begin(
         request,
         principal=api.principal(),
@@ -74,8 +74,7 @@ def post_upload(request: CreateUploadRequest) -> Any:
     ok=(200, RenewPartsResponse, "fresh URLs for the parts asked for"),
 )
 def post_parts(upload_id: str, request: RenewPartsRequest) -> Any:
-    owner = api.owner()
-    spending = api.spending(owner)
+    owner, spending = api.caller()
     logger.append_keys(upload_id=upload_id)
     renewed = lifecycle.renew_parts(owner.digest, upload_id, request, spending=spending)
     metrics.add_metric(name="PartUrlsIssued", unit=MetricUnit.Count, value=len(renewed.parts))

@@ -13,7 +13,7 @@ Then the stateful phase: scenarios that follow the document's links from a creat
 share to its routes, with the stateful checks (a deleted resource must not read as present).
 
 A failure prints schemathesis' own report: the check, the response and a curl line that
-reproduces it. The request models publish the patterns they enforce (presign/models.py), so a
+reproduces it. The request models publish the patterns they enforce (presign/*/schemas.py), so a
 schema-valid body is never refused with 400; that is checked here, with no exceptions listed.
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from local.cfn import ROOT, load_template
-from tests.unit.test_template_invokers import _transform
+from tests.infra.test_template_invokers import _transform
 
 # Everything the access log may hold. Anything else added to the format fails here until it is
 # judged and listed: $context.path, $request.*, headers, query strings never are.

@@ -259,7 +259,7 @@ def test_a_bucket_without_a_lifecycle_rule_warns_and_says_the_cleanup_covers_it(
 def test_a_provider_without_lifecycle_support_warns_whatever_the_bucket_holds(
     doctor: Callable[..., Run],
 ) -> None:
-    # The SeaweedFS profile does not vouch for AbortIncompleteMultipartUpload (presign.providers)
+    # The SeaweedFS profile does not vouch for AbortIncompleteMultipartUpload (presign.config.providers)
     run = doctor(target={"provider": "seaweedfs"})
 
     block = run.block("lifecycle")

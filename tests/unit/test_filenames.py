@@ -265,7 +265,7 @@ def test_passive_extensions_are_not(ext: str) -> None:
 
 
 def test_active_is_defined_once_by_the_media_types() -> None:
-    # Every active extension is one whose type presign.mediatypes calls active, and every
+    # Every active extension is one whose type presign.core.mediatypes calls active, and every
     # extension of an active type in Python's table is unsafe: one definition, two uses.
     table = {**_TYPES_THE_TABLE_LACKS, **builtin_types()}
     assert all(is_active(kind) for kind in _TYPES_THE_TABLE_LACKS.values()), _TYPES_THE_TABLE_LACKS

@@ -6,7 +6,7 @@ thread run at a time and, at every call a real adapter would make over the netwo
 conditional write, a HEAD, a DELETE), hypothesis picks which thread goes next. The client's one
 upload (a matching object, or one that differs) is a thread of its own, so it lands anywhere.
 
-The claims of ``presign.lifecycle.records``, checked after every interleaving:
+The claims of ``presign.uploads.records``, checked after every interleaving:
 
 * the statuses a record goes through form a path of the state machine, starting at ``pending``;
 * ``complete`` only for the object that was checked: the upload matched, and the object is there;

@@ -1,4 +1,4 @@
-"""``presign.refreshing.Refreshing`` against a model: random histories of a store that changes its
+"""``presign.core.refreshing.Refreshing`` against a model: random histories of a store that changes its
 value, removes it, goes down and comes back, with time moving in between.
 
 Whatever the history, every answer ``get`` gives obeys the rules its docstring states:

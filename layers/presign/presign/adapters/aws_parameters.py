@@ -22,7 +22,7 @@ never reaches a response.
 secrets itself (``auth.secrets_cache_seconds``) and the configuration is read once per container.
 ``get_secret`` / ``get_ssm_parameter`` (the targets' stored credentials, asked for on every request)
 go through a ``ParameterCache``: re-read every ``CACHE_SECONDS``, kept ``GRACE_SECONDS`` longer while
-the store is down, one fetch at a time (``presign.refreshing``).
+the store is down, one fetch at a time (``presign.core.refreshing``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 rate limiter's digest: no user id in keys):
 
 * an upload record has ``sk = "up#" + upload_id``. Upload ids sort by creation time
-  (``presign.lifecycle.ids``), so ``Query(pk, begins_with(sk, "up#"), ScanIndexForward=false)``
+  (``presign.uploads.ids``), so ``Query(pk, begins_with(sk, "up#"), ScanIndexForward=false)``
   lists the caller's uploads newest first, and ``GetItem(pk = caller, sk = id)`` makes another
   caller's id a plain miss (404);
 * an idempotency claim has its own item, ``pk = "i#" + owner + "#" + sha256(key)``, ``sk = "claim"``,
@@ -26,7 +26,7 @@ index existed do not carry it; TTL still removes them.
 
 **The cleanup fence**: ``cleanup_at``, set on a pending record by the cleanup job before it
 cleans the storage; the write to ``complete`` is conditioned on its absence
-(``presign.lifecycle.records``).
+(``presign.uploads.records``).
 
 **Calls.** ``POST /uploads`` makes one ``PutItem`` (two with an Idempotency-Key: the claim, then the
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's

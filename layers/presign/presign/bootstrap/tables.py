@@ -30,35 +30,35 @@ def table_name(configured: str | None, environ: Mapping[str, str], variable: str
     return name
 
 
+def _table_of(settings: Settings, environ: Mapping[str, str], section: str) -> str:
+    if section == "shares":
+        return table_name(settings.shares.table_name, environ, SHARES_TABLE_VAR, "shares")
+    return table_name(settings.upload_records.table_name, environ, UPLOADS_TABLE_VAR, "upload records")
+
+
 def upload_records(settings: Settings, environ: Mapping[str, str]) -> DynamoDbRecordStore:
     from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 
-    name = table_name(settings.upload_records.table_name, environ, UPLOADS_TABLE_VAR, "upload records")
-    return DynamoDbRecordStore(table_client(), name)
+    return DynamoDbRecordStore(table_client(), _table_of(settings, environ, "uploads"))
 
 
 def share_records(settings: Settings, environ: Mapping[str, str]) -> DynamoDbShareStore:
     from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_shares import DynamoDbShareStore
 
-    return DynamoDbShareStore(
-        table_client(), table_name(settings.shares.table_name, environ, SHARES_TABLE_VAR, "shares")
-    )
+    return DynamoDbShareStore(table_client(), _table_of(settings, environ, "shares"))
 
 
 def cleanup_records(settings: Settings, environ: Mapping[str, str]) -> DynamoDbCleanupRecords:
     from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords
 
-    name = table_name(settings.upload_records.table_name, environ, UPLOADS_TABLE_VAR, "upload records")
-    return DynamoDbCleanupRecords(table_client(), name)
+    return DynamoDbCleanupRecords(table_client(), _table_of(settings, environ, "uploads"))
 
 
 def cleanup_shares(settings: Settings, environ: Mapping[str, str]) -> DynamoDbCleanupShares:
     from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_cleanup import DynamoDbCleanupShares
 
-    return DynamoDbCleanupShares(
-        table_client(), table_name(settings.shares.table_name, environ, SHARES_TABLE_VAR, "shares")
-    )
+    return DynamoDbCleanupShares(table_client(), _table_of(settings, environ, "shares"))

@@ -1,6 +1,6 @@
 """Which storage keys are the service's own: the only ones the storage sweep may touch.
 
-The service makes every upload key itself (``presign.keys.upload_key``):
+The service makes every upload key itself (``presign.core.keys.upload_key``):
 ``{prefix}{kind prefix?}{yyyy}/{mm}/{dd}/{upload_id}/{filename}``, where the prefix is the
 target's template filled with the caller's claims. The sweep lists under the template's static
 part (``users/`` of ``users/{sub}/``) and touches a key only if it matches that whole shape; the

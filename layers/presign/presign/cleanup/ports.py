@@ -68,7 +68,7 @@ class CleanupRecords(Protocol):
         ...
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
-        """As ``presign.lifecycle.store.RecordStore.transition``: conditional on ``expected``."""
+        """As ``presign.uploads.ports.RecordStore.transition``: conditional on ``expected``."""
         ...
 
     def removable_due(self, *, since: int, before: int) -> Iterator[RecordRef]:

@@ -21,7 +21,7 @@
 
 **Never a confirmed file lost.** Cleanup deletes an object only after its fence write succeeded
 on a record that was still ``pending``, and the write to ``complete`` requires no fence
-(``presign.lifecycle.records``). So a record that says ``complete`` was completed before the fence,
+(``presign.uploads.records``). So a record that says ``complete`` was completed before the fence,
 whose condition then failed, and cleanup touched nothing. The sweep only aborts multipart
 uploads, which never deletes an object, and never one a pending record claims.
 

@@ -16,7 +16,7 @@ gallery loading thumbnails): they stop a script from hammering, not a person fro
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,19 +33,7 @@ Action = Literal[
     "share_password",
     "share_manage",
 ]
-ACTIONS: tuple[Action, ...] = (
-    "upload",
-    "download",
-    "share",
-    "share_access",
-    "upload_complete",
-    "upload_status",
-    "upload_list",
-    "upload_abort",
-    "upload_parts",
-    "share_password",
-    "share_manage",
-)
+ACTIONS: tuple[Action, ...] = get_args(Action)
 FailureMode = Literal["closed", "open"]
 
 MAX_PERIOD_SECONDS = 7 * 86_400
@@ -78,7 +66,7 @@ class ActionLimits(_Model):
     share: Limit = Limit(rate=30, period=60, burst=10)
     # Public share links (presign.shares): visits per client address (an IPv6 /64), over all shares.
     share_access: Limit = Limit(rate=120, period=60, burst=30)
-    # The upload lifecycle (presign.lifecycle): a completion or an abort per upload, as fast as
+    # The upload lifecycle (presign.uploads): a completion or an abort per upload, as fast as
     # uploads; status polls and list pages somewhat more often.
     upload_complete: Limit = Limit(rate=60, period=60, burst=10)
     upload_status: Limit = Limit(rate=300, period=60, burst=30)

@@ -41,13 +41,13 @@ class Settings(_Model):
     auth: AuthSettings
     # API Gateway allows 10 MB bodies; ours are small JSON documents.
     max_body_bytes: int = Field(default=256 * 1024, gt=0, le=10 * 1024**2)
-    # Per-user limits per action (see presign.ratelimit.settings for their exact meaning).
+    # Per-user limits per action (see presign.config.ratelimit for their exact meaning).
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
-    # Upload records and their lifecycle (presign.lifecycle.settings).
+    # Upload records and their lifecycle (presign.config.uploads).
     upload_records: UploadRecordSettings = Field(default_factory=UploadRecordSettings)
-    # Share links (presign.shares.settings).
+    # Share links (presign.config.shares).
     shares: ShareSettings = Field(default_factory=ShareSettings)
-    # The scheduled cleanup (presign.cleanup.settings).
+    # The scheduled cleanup (presign.config.cleanup).
     cleanup: CleanupSettings = Field(default_factory=CleanupSettings)
 
     @model_validator(mode="after")
@@ -67,7 +67,7 @@ class Settings(_Model):
                         f"targets.{name}.download.max_keys ({target.download.max_keys}) exceeds the "
                         f"download burst ({burst}), so the largest batch could never be admitted"
                     )
-            # Likewise one renewal of part URLs (presign.multipart.requests.MAX_PART_URLS).
+            # Likewise one renewal of part URLs (presign.limits.MAX_PART_URLS_PER_REQUEST).
             for name in self.targets:
                 burst = self.rate_limits.limit_for("upload_parts", name).burst
                 if burst < MAX_PART_URLS_PER_REQUEST:

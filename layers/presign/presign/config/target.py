@@ -53,7 +53,7 @@ _CACHE_CONTROL = re.compile(rf"{_DIRECTIVE}(?:, *{_DIRECTIVE})*", re.IGNORECASE)
 
 class UploadPolicy(_Model):
     """What a target stores. ``content_types`` are exact types or wildcards; a wildcard never
-    matches an active type (HTML, SVG, XML, JavaScript; see ``presign.mediatypes``), which a
+    matches an active type (HTML, SVG, XML, JavaScript; see ``presign.core.mediatypes``), which a
     target admits only by listing it exactly."""
 
     content_types: list[str] = Field(default_factory=lambda: list(PASSIVE_DEFAULTS), min_length=1)

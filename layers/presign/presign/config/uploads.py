@@ -145,7 +145,7 @@ class MultipartPolicy(BaseModel):
     # above 5 GiB it always does (one PUT cannot carry more).
     threshold: int = Field(default=100 * MiB, ge=MIN_PART_SIZE, le=MAX_SINGLE_PUT_BYTES, description="bytes")
     # The smallest part the plan uses (a whole MiB, 5 MiB to 5 GiB); larger files get larger
-    # parts so that they fit in 10,000 (presign.multipart.plan).
+    # parts so that they fit in 10,000 (presign.core.partplan).
     part_size: int = Field(default=8 * MiB, ge=MIN_PART_SIZE, le=MAX_PART_SIZE, description="bytes")
     # How long the upload may take, renewals of part URLs included; then it expires and its parts
     # are the cleanup's (and the bucket's AbortIncompleteMultipartUpload rule's).

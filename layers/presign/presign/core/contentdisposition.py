@@ -41,7 +41,7 @@ def _ascii_fallback(filename: str) -> str:
 def served_names(filename: str) -> tuple[str, str] | None:
     """The names a browser is given for ``filename``: the cleaned name (``filename*``) and its
     visible ASCII fallback (``filename``, for clients that ignore ``filename*``); None when
-    nothing visible is left. ``presign.filenames`` checks exactly these."""
+    nothing visible is left. ``presign.core.filenames`` checks exactly these."""
     if not filename.isprintable():
         # Drop controls, invisible format characters (bidi overrides, zero-width ones) and lone
         # surrogates (which have no UTF-8); keep every visible character.

@@ -18,7 +18,7 @@ rewrite would hand visitors a name nobody chose and hide the caller's mistake.
 **Unsafe extensions** (``unsafe_extensions()``):
 
 * *active*: those that Python's table, and ``_TYPES_THE_TABLE_LACKS``, map to a type
-  ``presign.mediatypes.is_active`` calls active (htm, html, xhtml, svg, xml, xsl, js, mjs, mht,
+  ``presign.core.mediatypes.is_active`` calls active (htm, html, xhtml, svg, xml, xsl, js, mjs, mht,
   eml, swf, ...). ``is_active`` stays the one definition of "active", for the types a URL may
   sign and the names it may carry alike, so the two can never disagree;
 * *executable*: ``EXECUTABLE_EXTENSIONS``, below, with where it comes from.
@@ -30,7 +30,7 @@ extension that is not the key's is refused anyway, and the message then says why
 **Every extension a client may read** in the served name is checked, not the one a caller
 meant: ``extensions_seen`` looks at the name served in ``filename*`` (controls and invisible
 format characters, the RTL override among them, dropped exactly as served:
-``presign.contentdisposition.served_names``), at its NFKC form (a fullwidth dot, U+FF0E, and
+``presign.core.contentdisposition.served_names``), at its NFKC form (a fullwidth dot, U+FF0E, and
 fullwidth letters read as ``.html``), and at the ASCII fallback served in ``filename``; each
 lower-cased, after the trailing dots and whitespace that Windows drops when it saves
 (``a.html.`` is ``a.html``), and a leading dot does not hide one (Windows opens ``.html`` as a

@@ -16,7 +16,7 @@ and claims obey one rule), two placeholders the same value, and since no claim a
 a template no position constrains another. ``tests/unit/test_key_prefix.py`` checks this
 against a brute-force oracle that expands templates and compares the strings.
 
-Pure and dependency-free, so both the configuration (at cold start) and ``presign.keys`` (per
+Pure and dependency-free, so both the configuration (at cold start) and ``presign.core.keys`` (per
 request) use the same parser.
 """
 

@@ -201,7 +201,7 @@ class BucketChecks(Probing):
                 f"presign's S3 client sends checksums {request!r} / validates {response!r}, where this "
                 f"provider's profile wants {wanted!r}",
                 "make presign.adapters.s3_control.make_client take request_checksum_calculation and "
-                "response_checksum_validation from the provider profile (presign.providers)",
+                "response_checksum_validation from the provider profile (presign.config.providers)",
             )
         notes = [f"presign's S3 client computes checksums {wanted!r}"]
         if self.checksums:

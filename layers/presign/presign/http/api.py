@@ -122,7 +122,7 @@ class Api:
         never reads the token secrets (its role may not) and no route may declare a scope.
         ``reads``: the event fields this function's routes read beyond every function's (dotted
         paths, ``requestContext.domainName``); the gate refuses an event without them (400).
-        The ``runtime`` is the composition root's to set (``presign.bootstrap.api``)."""
+        The ``runtime`` is the composition root's to set (``presign.bootstrap.runtime.build_api``)."""
         self.logger = logger
         self.metrics = metrics
         self.public = public
@@ -160,7 +160,7 @@ class Api:
         ``scope``: the caller must hold a token allowed to ``scope`` (the route is then protected:
         authenticated before Powertools validates the body, so a caller without a valid token
         gets 401 and learns nothing about the request schema). ``spends``: the rate-limit action
-        ``spending()`` charges. ``ok``: the success (status, model or None for no body,
+        ``caller()``'s spending charges. ``ok``: the success (status, model or None for no body,
         description), documented with every error of the contract and ``links``; or
         ``responses`` as they are. ``form``: the route also takes an HTML form of these fields
         (a browser without script can send nothing else): the form becomes the JSON object of
@@ -208,12 +208,14 @@ class Api:
         ``AuthorizationError`` (403) when the token lacks a namespace claim."""
         return self.runtime.owner(self.principal())
 
-    def spending(self, owner: Owner) -> Spending:
-        """This request's spending of ``owner``'s budget for the action its route declares."""
+    def caller(self) -> tuple[Owner, Spending]:
+        """The caller (``owner``: 403 without a namespace claim) and this request's spending of
+        their budget, for the rate-limit action the route declares."""
+        owner = self.owner()
         protection = self.app.context.get("protection")
         if not isinstance(protection, _Protection) or protection.spends is None:
             raise errors.ConfigurationError("this route declares no rate-limit action")
-        return self.runtime.spending(owner.subject, protection.spends)
+        return owner, self.runtime.spending(owner.subject, protection.spends)
 
     def target(self, name: str | None) -> tuple[str, Target]:
         """The target a request body names (None: the default), or 404 ``unknown_target``."""

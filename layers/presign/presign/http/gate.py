@@ -115,16 +115,35 @@ def checked_event(event: object, reads: Iterable[str] = ()) -> dict[str, Any]:
     return {**event, "headers": headers}
 
 
-def is_json_media_type(value: str) -> bool:
-    """``application/json`` in any case, with parameters; a charset other than UTF-8 is not JSON."""
+def _is_utf8(value: str, expected: str) -> bool:
+    """Whether ``value`` is the media type ``expected``, in any case, with parameters and no
+    charset other than UTF-8."""
     media_type, _, parameters = value.partition(";")
-    if media_type.strip().lower() != "application/json":
+    if media_type.strip().lower() != expected:
         return False
     for parameter in parameters.split(";"):
         name, _, given = parameter.partition("=")
         if name.strip().lower() == "charset" and given.strip().strip('"').lower() not in ("utf-8", "utf8"):
             return False
     return True
+
+
+def is_json_media_type(value: str) -> bool:
+    """``application/json`` in any case, with parameters; a charset other than UTF-8 is not JSON."""
+    return _is_utf8(value, "application/json")
+
+
+def _decoded(event: Mapping[str, Any], raw: str, limit: int) -> bytes:
+    """The body's bytes (base64-decoded when flagged so), or the refusal (400, 413)."""
+    try:
+        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+    except UnicodeEncodeError:  # a str with an unpaired surrogate: not text at all
+        raise errors.InvalidRequest("the request body is not UTF-8") from None
+    except (binascii.Error, ValueError):
+        raise errors.InvalidRequest("the request body is flagged base64 but is not") from None
+    if len(data) > limit:
+        raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+    return data
 
 
 def _refuse_constant(name: str) -> Any:
@@ -166,14 +185,7 @@ def json_body(event: Mapping[str, Any], limit: int) -> str | None:
         return None
     if content_type is None or not is_json_media_type(content_type):
         raise errors.UnsupportedMediaType("send the request body as application/json")
-    try:
-        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
-    except UnicodeEncodeError:  # a str with an unpaired surrogate: not text at all
-        raise errors.InvalidRequest("the request body is not UTF-8") from None
-    except (binascii.Error, ValueError):
-        raise errors.InvalidRequest("the request body is flagged base64 but is not") from None
-    if len(data) > limit:
-        raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+    data = _decoded(event, raw, limit)
     try:
         text = data.decode()
     except UnicodeDecodeError:
@@ -195,16 +207,7 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 def is_form_media_type(value: str | None) -> bool:
     """An HTML form's body type, in any case, with parameters; a charset other than UTF-8 is refused."""
-    if value is None:
-        return False
-    media_type, _, parameters = value.partition(";")
-    if media_type.strip().lower() != FORM_MEDIA_TYPE:
-        return False
-    for parameter in parameters.split(";"):
-        name, _, given = parameter.partition("=")
-        if name.strip().lower() == "charset" and given.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            return False
-    return True
+    return value is not None and _is_utf8(value, FORM_MEDIA_TYPE)
 
 
 def form_body(event: Mapping[str, Any], limit: int, fields: frozenset[str]) -> str | None:
@@ -215,14 +218,7 @@ def form_body(event: Mapping[str, Any], limit: int, fields: frozenset[str]) -> s
     raw: str | None = event.get("body")
     if not raw:
         return None
-    try:
-        data = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
-    except UnicodeEncodeError:
-        raise errors.InvalidRequest("the request body is not UTF-8") from None
-    except (binascii.Error, ValueError):
-        raise errors.InvalidRequest("the request body is flagged base64 but is not") from None
-    if len(data) > limit:
-        raise errors.PayloadTooLarge(f"the body exceeds {limit} bytes")
+    data = _decoded(event, raw, limit)
     try:
         pairs = parse_qsl(
             data.decode("ascii"),

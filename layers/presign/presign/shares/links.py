@@ -87,6 +87,16 @@ class PublicLimits(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class _Visit:
+    """Who visits (their address, as the limits count it) and the ports a visit needs."""
+
+    client: str
+    limits: PublicLimits
+    objects: ObjectsFor
+    signer: Signer
+
+
+@dataclass(frozen=True, slots=True)
 class Grant:
     url: str
     expires_at: str
@@ -175,7 +185,7 @@ class Opening:
         client = client_key(client)
         handle = handle_of(share_id) if is_share_id(share_id) else ""
         try:
-            grant = self._open(handle, password, client, limits, objects, signer)
+            grant = self._open(handle, password, _Visit(client, limits, objects, signer))
         except PresignError as exc:
             outcome = next((o for cls, o in _OUTCOMES.items() if isinstance(exc, cls)), None)
             if outcome is None:
@@ -189,21 +199,13 @@ class Opening:
         """The share behind a link, if any (for the page a browser gets; grants nothing)."""
         return self._store.get(handle_of(share_id)) if is_share_id(share_id) else None
 
-    def _open(
-        self,
-        handle: str,
-        password: str | None,
-        client: str,
-        limits: PublicLimits,
-        objects: ObjectsFor,
-        signer: Signer,
-    ) -> Grant:
-        limits.access(client)
+    def _open(self, handle: str, password: str | None, visit: _Visit) -> Grant:
+        visit.limits.access(visit.client)
         share = self._store.get(handle) if handle else None
         if share is None:
             if password is not None:
                 # What a wrong password costs: the attempt limits and one Argon2 verification.
-                limits.password(client, handle or "malformed")
+                visit.limits.password(visit.client, handle or "malformed")
                 self.hasher.verify_nothing(password)
             raise NotFound("no such share")
         now = self._now()
@@ -211,10 +213,10 @@ class Opening:
         if refused is not None:
             raise refused
         if share.password_hash is not None:
-            self._check_password(share, password, client, limits, now)
-        target, signing = self._signing(share, signer)
+            self._check_password(share, password, visit.client, visit.limits, now)
+        target, signing = self._signing(share, visit.signer)
         try:
-            storage = objects(share.target)
+            storage = visit.objects(share.target)
         except PresignError:
             raise ShareObjectGone("the shared file is no longer available") from None
         if storage.head(share.key, checksum=False) is None:

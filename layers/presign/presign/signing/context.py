@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from presign.clock import Clock
 from presign.signing.sigv4 import S3Presigner
 
-if TYPE_CHECKING:  # only a target with a CDN loads it (presign.runtime)
+if TYPE_CHECKING:  # only a target with a CDN loads it (presign.bootstrap.runtime)
     from presign.signing.cloudfront import CloudFrontSigner
 
 

@@ -14,7 +14,7 @@ from presign.config.target import Target
 from presign.errors import Unprocessable
 from presign.ratelimit.spending import Spending
 from presign.uploads.idempotency import WINDOW_SECONDS, Claim, fingerprint, key_digest
-from presign.uploads.issue import create_upload
+from presign.uploads.issue import Issuing
 from presign.uploads.kinds import apply_kind
 from presign.uploads.ledger import epoch
 from presign.uploads.ports import ObjectsFor
@@ -48,7 +48,7 @@ class Granting(Replaying):
         (one unit per part URL it signs again) for a multipart upload's URLs, as ``/parts`` would.
         """
         signing = self._require_targets().signing(target_name, target)
-        shaped = apply_kind(target, request)
+        issuing = Issuing(request, principal, target_name, apply_kind(target, request), signing)
         upload_id = self._new_id(self._clock())
 
         def spend(checked: CreateUploadRequest) -> None:
@@ -58,28 +58,11 @@ class Granting(Replaying):
         if store is None:
             if idempotency_key is not None:
                 raise Unprocessable("Idempotency-Key needs upload records, which this deployment turned off")
-            return create_upload(
-                request,
-                principal=principal,
-                target_name=target_name,
-                target=shaped,
-                signing=signing,
-                upload_id=upload_id,
-                spend=spend,
-            ).response
+            return issuing.issue(upload_id, spend).response
         owner = self._namespace.owner(principal).digest
         start = self._starter(objects, target_name)
         if idempotency_key is None:
-            issued = create_upload(
-                request,
-                principal=principal,
-                target_name=target_name,
-                target=shaped,
-                signing=signing,
-                upload_id=upload_id,
-                spend=spend,
-                start_multipart=start,
-            )
+            issued = issuing.issue(upload_id, spend, start)
             self._record_or_undo(owner, request, issued, None, objects)
             return issued.response
 
@@ -99,20 +82,9 @@ class Granting(Replaying):
                 raise
 
         try:
-            issued = create_upload(
-                request,
-                principal=principal,
-                target_name=target_name,
-                target=shaped,
-                signing=signing,
-                upload_id=upload_id,
-                spend=claim_then_spend,
-                start_multipart=start,
-            )
+            issued = issuing.issue(upload_id, claim_then_spend, start)
         except _Claimed as taken:
-            return self._retry(
-                taken.claim, claim, request, principal, target_name, shaped, signing, spend, spending, objects
-            )
+            return self._retry(taken.claim, claim, issuing, spend, spending, objects)
         try:
             self._record_or_undo(owner, request, issued, digest, objects)
         except BaseException:

@@ -280,3 +280,27 @@ def create_upload(
         expires_in=expires_in,
     )
     return Issued(response, None, int(url_expires_at.timestamp()))
+
+
+@dataclass(frozen=True, slots=True)
+class Issuing:
+    """One ``POST /uploads`` as ``create_upload`` signs it: the request, the caller, the target (as
+    the request's kind shapes it) and its signer; ``issue`` signs it under an upload id."""
+
+    request: CreateUploadRequest
+    principal: Claims
+    target_name: str
+    target: Target
+    signing: SigningContext
+
+    def issue(self, upload_id: str, spend: Spend, start: StartMultipart | None = None) -> Issued:
+        return create_upload(
+            self.request,
+            principal=self.principal,
+            target_name=self.target_name,
+            target=self.target,
+            signing=self.signing,
+            upload_id=upload_id,
+            spend=spend,
+            start_multipart=start,
+        )

@@ -14,7 +14,6 @@ import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from presign.auth import Principal
 from presign.config.target import Target
 from presign.errors import (
     Conflict,
@@ -26,7 +25,7 @@ from presign.errors import (
 from presign.ratelimit.spending import Spending
 from presign.signing.context import SigningContext
 from presign.uploads.idempotency import AWAIT_RECORD_DELAYS, STALE_CLAIM_SECONDS, WINDOW_SECONDS, Claim
-from presign.uploads.issue import create_upload
+from presign.uploads.issue import Issuing
 from presign.uploads.ledger import epoch
 from presign.uploads.parts import PartSigning
 from presign.uploads.ports import ObjectsFor
@@ -51,11 +50,7 @@ class Replaying(PartSigning):
         self,
         existing: Claim,
         mine: Claim,
-        request: CreateUploadRequest,
-        principal: Principal,
-        target_name: str,
-        shaped: Target,
-        signing: SigningContext,
+        issuing: Issuing,
         spend: Spend,
         spending: Spending,
         objects: ObjectsFor | None,
@@ -74,18 +69,10 @@ class Replaying(PartSigning):
             # The first attempt died between its claim and its record: try again under its id.
             renewed = dataclasses.replace(existing, claimed_at=now)
             try:
-                issued = create_upload(
-                    request,
-                    principal=principal,
-                    target_name=target_name,
-                    target=shaped,
-                    signing=signing,
-                    upload_id=existing.upload_id,
-                    spend=spend,
-                    start_multipart=self._starter(objects, target_name),
-                )
+                start = self._starter(objects, issuing.target_name)
+                issued = issuing.issue(existing.upload_id, spend, start)
                 try:
-                    created = self._record(existing.owner, request, issued, existing.key_digest)
+                    created = self._record(existing.owner, issuing.request, issued, existing.key_digest)
                 except BaseException:
                     self._undo_start(issued, objects)
                     raise
@@ -98,7 +85,7 @@ class Replaying(PartSigning):
             record = store.get(existing.owner, existing.upload_id)
             if record is None:
                 raise _in_progress()
-        return self._resign(record, request, principal, target_name, shaped, signing, spending)
+        return self._resign(record, issuing, spending)
 
     def _await_record(self, owner: str, upload_id: str) -> UploadRecord | None:
         store = self._require()
@@ -110,16 +97,7 @@ class Replaying(PartSigning):
             record = store.get(owner, upload_id)
         return record
 
-    def _resign(
-        self,
-        record: UploadRecord,
-        request: CreateUploadRequest,
-        principal: Principal,
-        target_name: str,
-        shaped: Target,
-        signing: SigningContext,
-        spending: Spending,
-    ) -> CreateUploadResponse:
+    def _resign(self, record: UploadRecord, issuing: Issuing, spending: Spending) -> CreateUploadResponse:
         """Sign the recorded upload again, as at its creation: the same key, URL and deadline."""
         if record.status != "pending":
             raise UploadNotPending(
@@ -128,6 +106,7 @@ class Replaying(PartSigning):
         now = epoch(self._clock())
         if record.expires_at <= now:
             raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
+        signing = issuing.signing
         created = datetime.fromtimestamp(record.created_at, UTC)
         as_then = SigningContext(
             presigner=signing.presigner,
@@ -135,21 +114,20 @@ class Replaying(PartSigning):
             clock=lambda: created,
         )
         multipart = record.multipart
-        grant = create_upload(
-            request,
-            principal=principal,
-            target_name=target_name,
-            target=shaped,
-            signing=as_then,
-            upload_id=record.upload_id,
-            spend=_nothing,
-            start_multipart=(lambda _: multipart.storage_upload_id) if multipart is not None else None,
-        ).response
+        grant = (
+            dataclasses.replace(issuing, signing=as_then)
+            .issue(
+                record.upload_id,
+                _nothing,
+                (lambda _: multipart.storage_upload_id) if multipart is not None else None,
+            )
+            .response
+        )
         # A threshold changed since may decide otherwise now: the record's way is the upload's.
         if grant.key != record.key or (multipart is None) != (grant.multipart is None):
             raise Conflict("the target's configuration changed since this upload began; use a new key")
         if multipart is not None:
-            return self._resign_parts(record, grant, shaped, signing, spending)
+            return self._resign_parts(record, grant, issuing.target, signing, spending)
         expires_at = epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
         if expires_at <= now:
             raise UploadGone("the upload made with this Idempotency-Key has expired; use a new key")
