@@ -206,15 +206,17 @@ test: deps venv $(SAM) examples clients lint openapi-check template test-clients
 	$(BIN)/pytest -q
 
 unit: venv $(SAM) ## the fast tests only (the template tests run SAM's translator from $(SAM_VENV))
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q tests/unit tests/infra
 
 # checkov: --skip-download keeps it offline (it would fetch policies and print a traceback
 # without a network); --framework cloudformation reads the SAM template, nothing else. Every check
 # the template opts out of says why in the resource's Metadata.checkov.skip.
-lint: venv $(CHECKOV) ## ruff, mypy and checkov (template.yaml)
+lint: venv $(CHECKOV) ## ruff, mypy, the layer's import contracts (.importlinter), module sizes, checkov (template.yaml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m local.sizes
 	$(CHECKOV) -f template.yaml --skip-download --framework cloudformation --compact --quiet
 
 openapi: venv ## regenerate the committed OpenAPI document

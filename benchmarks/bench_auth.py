@@ -26,7 +26,8 @@ for _path in (_LAYER, _LAYER.parents[1]):  # the layer, and the repo root for `b
 
 from benchmarks.timing import paired_median_us  # noqa: E402
 from presign.auth import Authenticator, build_authenticator  # noqa: E402
-from presign.config import AuthSettings, SecretRef  # noqa: E402
+from presign.config.auth import AuthSettings  # noqa: E402
+from presign.config.secrets import SecretRef  # noqa: E402
 
 ISSUER = "https://idp.example.test/"
 AUDIENCE = "presign-api"

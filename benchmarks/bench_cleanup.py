@@ -68,16 +68,16 @@ def _count_s3(client: Any, counts: Counter[str]) -> None:
 
 def run() -> list[dict[str, Any]]:
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, SeaweedFS, aws_env
     from local.tables import STACK_NAME, create_tables
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
-    from presign.cleanup.settings import CleanupSettings
-    from presign.cleanup.wiring import build_cleanup
-    from presign.config import Settings
-    from presign.lifecycle.ids import new_upload_id
-    from presign.lifecycle.records import UploadRecord
+    from presign.bootstrap.cleanup import build_cleanup
+    from presign.config.cleanup import CleanupSettings
+    from presign.config.settings import Settings
+    from presign.uploads.ids import new_upload_id
+    from presign.uploads.records import UploadRecord
     from tests.support.cleanup import Budget, fresh_tables, in_progress, service_key, start_uploads
 
     rows: list[dict[str, Any]] = []
@@ -92,7 +92,7 @@ def run() -> list[dict[str, Any]]:
         try:
             doc = load_template()
             create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
             admin = s3.client(
                 request_checksum_calculation="when_required", response_checksum_validation="when_required"
             )
@@ -146,7 +146,7 @@ def run() -> list[dict[str, Any]]:
                 return ORPHANS
 
             def stale(bucket: str) -> int:
-                store = DynamoDbRecordStore(rate_limit_client(), f"{STACK_NAME}-UploadsTable")
+                store = DynamoDbRecordStore(table_client(), f"{STACK_NAME}-UploadsTable")
                 now = int(time.time())
                 for i in range(STALE):
                     upload_id = new_upload_id(datetime.now(UTC), os.urandom)
@@ -209,7 +209,7 @@ def run() -> list[dict[str, Any]]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
     return rows
 
 

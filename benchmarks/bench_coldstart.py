@@ -17,7 +17,7 @@ Runtimes: template.yaml's (python3.X) by default; `--runtimes 3.11,3.13` measure
 side by side, every variant built for each (benchmarks/coldstart_build.py), all samples of all
 runtimes interleaved, each ratio against the baseline on the same runtime. The code must run on
 each: since the move to 3.13 it uses 3.12 syntax (PEP 695 generics), so 3.11 no longer builds;
-README's performance section has the 3.11 / 3.13 comparison taken before the move.
+docs/performance.md has the 3.11 / 3.13 comparison taken before the move.
 
 Variants, for each route:
   candidate          `.aws-sam/build/<Function>` + `.aws-sam/build/PresignLayer/python`, i.e. the
@@ -56,7 +56,6 @@ Usage: python benchmarks/bench_coldstart.py [--runs N] [--no-build] [--runtimes 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import re
@@ -66,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,26 +81,21 @@ from benchmarks.coldstart_build import (  # noqa: E402 - needs ROOT on sys.path
     ensure_runtime,
     runtimes,
 )
-from local.cfn import load_template  # noqa: E402
-from local.emulator import TemplateResolver  # noqa: E402
-from local.servers import MotoServer, ServerError  # noqa: E402
-from local.tables import STACK_NAME, create_tables  # noqa: E402
+from benchmarks.coldstart_env import (  # noqa: E402 - needs ROOT on sys.path
+    ENV_SECRET,
+    aws_services,
+    bench_token,
+    function_env,
+    settings_document,
+    table_items,
+    write_events,
+)
 
 EVENTS_DIR = ROOT / ".aws-sam" / "bench-events"
 
 RUNS = 15
 TARGET_RATIO = 0.60
 MARKER = "@@coldstart@@ "
-
-ISSUER = "https://auth.bench.invalid/"
-AUDIENCE = "presign-api"
-JWT_SECRET = "bench-secret-" + "x" * 40  # HS256 wants at least 32 bytes
-SUB = "user-123"
-REGION = "us-east-1"
-TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
-CONFIG_PARAMETER = "/presign/bench/config"  # samconfig.toml's shape: /presign/<env>/config
-JWT_SECRET_NAME = "presign/bench/jwt"
-TABLES = {"RateLimitTable": TABLE, "UploadsTable": f"{STACK_NAME}-UploadsTable"}
 
 
 @dataclass(frozen=True)
@@ -163,126 +157,6 @@ sys.stderr.write(__MARKER__ + json.dumps({
 }) + "\n")
 sys.stderr.flush()
 """.replace("__MARKER__", repr(MARKER))
-
-
-# --- the environment and the requests -----------------------------------------------------------
-
-
-def _token() -> str:
-    import jwt
-
-    now = int(time.time())
-    claims = {"sub": SUB, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 3600}
-    claims["scope"] = "presign/uploads presign/downloads"
-    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
-
-
-def _settings(secret: dict[str, str]) -> str:
-    return json.dumps(
-        {
-            "default_target": "main",
-            "targets": {"main": {"region": REGION, "bucket": "presign-bench-uploads"}},
-            "auth": {"issuer": ISSUER, "audience": AUDIENCE, "secrets": [secret]},
-        }
-    )
-
-
-ENV_SECRET = {"source": "env", "name": "PRESIGN_BENCH_JWT_SECRET"}
-
-
-def _resolve(value: Any, params: dict[str, str], conditions: dict[str, bool]) -> Any:
-    """The few intrinsics the template's environment variables use."""
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return params.get(value["Ref"], TABLES.get(value["Ref"]))
-        if "Fn::If" in value:
-            name, yes, no = value["Fn::If"]
-            return _resolve(yes if conditions[name] else no, params, conditions)
-    return value
-
-
-def function_env(function: str, home: Path, deployment: str, runtime: str) -> dict[str, str]:
-    template = load_template()
-    if deployment == "default":
-        params = {"PresignConfig": "", "PresignConfigParameter": CONFIG_PARAMETER, "LogLevel": "INFO"}
-    else:
-        params = {"PresignConfig": _settings(ENV_SECRET), "PresignConfigParameter": "", "LogLevel": "INFO"}
-    conditions = {"HasConfigParameter": deployment == "default", "UseJwtAuthorizer": False}
-    variables = dict(template["Globals"]["Function"]["Environment"]["Variables"])
-    props = template["Resources"][function]["Properties"]
-    variables.update(props.get("Environment", {}).get("Variables", {}))
-    resolved = {k: _resolve(v, params, conditions) for k, v in variables.items()}
-    memory = props.get("MemorySize", template["Globals"]["Function"]["MemorySize"])
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "HOME": str(home),  # an empty home: no ~/.aws of the developer's
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LAMBDA_TASK_ROOT": "/var/task",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}",
-        "AWS_LAMBDA_FUNCTION_NAME": function,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        # Lambda hands the role's temporary credentials over in these variables.
-        "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLETOKEN",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "PRESIGN_BENCH_JWT_SECRET": JWT_SECRET,
-    }
-    env.update({k: str(v) for k, v in resolved.items() if v is not None})
-    return env
-
-
-def write_events(token: str, cases: tuple[Case, ...]) -> dict[str, Path]:
-    EVENTS_DIR.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for case in cases:
-        event = json.loads((ROOT / "events" / case.event).read_text(encoding="utf-8"))
-        if "authorization" in event["headers"]:
-            event["headers"]["authorization"] = f"Bearer {token}"
-        path = EVENTS_DIR / case.event
-        path.write_text(json.dumps(event), encoding="utf-8")
-        paths[case.event] = path
-    return paths
-
-
-def _client(service: str, endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(  # type: ignore[call-overload]  # the service is a variable
-        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-
-@contextlib.contextmanager
-def aws_services() -> Iterator[str]:
-    """A moto server on 127.0.0.1 holding what the default deployment reads, and the table."""
-    try:
-        server = MotoServer().start()
-    except ServerError as exc:
-        raise BenchError(f"no moto server: {exc}") from exc
-    try:
-        endpoint = server.endpoint_url
-        doc = load_template()
-        # The same table make dev and the tests create, from template.yaml's own properties.
-        assert create_tables(doc, TemplateResolver(doc), endpoint)["RateLimitTable"] == TABLE
-        # The template's default deployment: the document in SSM names the secret by ARN.
-        arn = _client("secretsmanager", endpoint).create_secret(
-            Name=JWT_SECRET_NAME, SecretString=JWT_SECRET
-        )["ARN"]
-        document = _settings({"source": "secretsmanager", "secret_id": arn})
-        _client("ssm", endpoint).put_parameter(Name=CONFIG_PARAMETER, Type="String", Value=document)
-        yield endpoint
-    finally:
-        server.stop()
-
-
-def _table_items(endpoint: str) -> int:
-    return int(_client("dynamodb", endpoint).scan(TableName=TABLE, Select="COUNT")["Count"])
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -355,7 +229,7 @@ def run(
     for rt in measured:
         ensure_candidate(rt, functions, build)
         built[rt] = (ensure_runtime(rt), *ensure_baseline(rt))
-    events = write_events(_token(), cases)
+    events = write_events(bench_token(), [case.event for case in cases])
     home = Path(tempfile.mkdtemp(prefix="bench-home-"))
     keys = [(rt, c, v) for rt in measured for c in cases for v in VARIANTS]
 
@@ -372,7 +246,7 @@ def run(
             for (_, case, variant), env in envs.items():
                 if variant != "candidate" and case.deployment == "env":
                     # The naive handler serves every route and reads its configuration at import.
-                    env.setdefault("PRESIGN_CONFIG", _settings(ENV_SECRET))
+                    env.setdefault("PRESIGN_CONFIG", settings_document(ENV_SECRET))
                 for service in ("DYNAMODB", "SECRETS_MANAGER", "SSM"):
                     env[f"AWS_ENDPOINT_URL_{service}"] = endpoint
 
@@ -384,7 +258,7 @@ def run(
             for rt, case, variant in keys:
                 if variant == "candidate":
                     _check(case, f"{rt.name} candidate", measure(rt, case, variant))
-            if _table_items(endpoint):
+            if table_items(endpoint):
                 for env in envs.values():
                     env["BENCH_BASELINE_RATE_LIMIT"] = "1"  # the candidate writes; so does the baseline
             for rt, case, variant in keys:

@@ -2,7 +2,7 @@
 
 What is timed, per completion of one pending upload whose object is stored:
 
-* ``complete``: ``Lifecycle.complete`` as the lifecycle function runs it: GetItem of the record,
+* ``complete``: ``Uploads.complete`` as the lifecycle function runs it: GetItem of the record,
   HEAD through the target's boto3 client (``presign.adapters.s3_control``), the comparison, the
   conditional UpdateItem to ``complete``. DynamoDB is a moto server on 127.0.0.1, SeaweedFS the
   storage, both local, so the figure is ours plus two local round trips each way;
@@ -34,10 +34,10 @@ for _path in (_ROOT / "layers" / "presign", _ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from presign.config import Target  # noqa: E402
-from presign.lifecycle.records import UploadRecord  # noqa: E402
-from presign.lifecycle.service import Lifecycle  # noqa: E402
-from presign.lifecycle.settings import UploadRecordSettings  # noqa: E402
+from presign.config.target import Target  # noqa: E402
+from presign.config.uploads import UploadRecordSettings  # noqa: E402
+from presign.uploads.records import UploadRecord  # noqa: E402
+from presign.uploads.service import Uploads  # noqa: E402
 
 REPEATS = 7
 PER_REPEAT = 40
@@ -49,7 +49,7 @@ CONTENT = b"x" * 4096
 
 
 def _records(count: int, key: str, now: int, start: int) -> list[UploadRecord]:
-    from presign.lifecycle.ids import MonotonicIds
+    from presign.uploads.ids import MonotonicIds
 
     ids = MonotonicIds(lambda n: (start).to_bytes(n, "big"))
     made = []
@@ -77,7 +77,7 @@ FIRST_HEAD = r"""
 import json, os, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
 from presign.adapters.s3_control import S3ObjectStore
-from presign.config import Target
+from presign.config.target import Target
 target = Target.model_validate(json.loads(sys.argv[2]))
 store = S3ObjectStore("main", target, dict(os.environ))
 assert "boto3" not in sys.modules
@@ -119,13 +119,14 @@ def run() -> list[dict[str, Any]]:
     import os
 
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, SeaweedFS, aws_env
     from local.tables import STACK_NAME, create_tables
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
     from presign.adapters.s3_control import S3ObjectStore
     from tests.support.memory import MemoryRecords
+    from tests.support.spending import free
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -138,7 +139,7 @@ def run() -> list[dict[str, Any]]:
         try:
             doc = load_template()
             create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
             target = Target.model_validate(
                 {
                     "endpoint_url": s3.endpoint_url,
@@ -156,11 +157,11 @@ def run() -> list[dict[str, Any]]:
             admin.put_object(Bucket=BUCKET, Key=key, Body=CONTENT, ContentType="application/octet-stream")
             storage = S3ObjectStore("main", target, dict(os.environ))
             settings = UploadRecordSettings()
-            dynamo = DynamoDbRecordStore(rate_limit_client(), f"{STACK_NAME}-UploadsTable")
+            dynamo = DynamoDbRecordStore(table_client(), f"{STACK_NAME}-UploadsTable")
             memory = MemoryRecords()
             lifecycles = {
-                "dynamodb": Lifecycle(dynamo, settings, clock=lambda: datetime.now(UTC)),
-                "memory": Lifecycle(memory, settings, clock=lambda: datetime.now(UTC)),
+                "dynamodb": Uploads(dynamo, settings, clock=lambda: datetime.now(UTC)),
+                "memory": Uploads(memory, settings, clock=lambda: datetime.now(UTC)),
             }
             stores: dict[str, Any] = {"dynamodb": dynamo, "memory": memory}
             now = int(time.time())
@@ -179,7 +180,7 @@ def run() -> list[dict[str, Any]]:
                 def once() -> object:
                     record = queue.pop()
                     return lifecycle.complete(
-                        OWNER, record.upload_id, objects=lambda _: storage, spend=lambda _: None
+                        OWNER, record.upload_id, objects=lambda _: storage, spending=free()
                     )
 
                 return once
@@ -201,7 +202,7 @@ def run() -> list[dict[str, Any]]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
 
     head_ms = _median_ms(samples["head"])
     rows = []

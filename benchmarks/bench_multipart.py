@@ -6,11 +6,11 @@ What is timed:
   plan (80,000 MiB in 8 MiB parts), as ``POST /uploads/{id}/parts`` signs them, against boto3's
   ``generate_presigned_url("upload_part", ...)`` for the same 10,000 URLs (checked identical
   first, with a frozen clock);
-* ``create``: ``Lifecycle.begin`` of a multipart upload as the uploads function runs it:
+* ``create``: ``Uploads.begin`` of a multipart upload as the uploads function runs it:
   CreateMultipartUpload through the target's boto3 client to a local SeaweedFS, the plan, 100
   part URLs signed, the record written to a moto server over HTTP. Baseline: boto3's
   ``create_multipart_upload`` plus 100 ``generate_presigned_url("upload_part")``, client made once;
-* ``complete``: ``Lifecycle.complete`` of an upload whose one part is stored: GetItem, ListParts,
+* ``complete``: ``Uploads.complete`` of an upload whose one part is stored: GetItem, ListParts,
   the check, CompleteMultipartUpload, HEAD, the conditional UpdateItem. A plan of more parts makes
   the same calls (ListParts pages by 1,000). Baseline: boto3's ``list_parts``,
   ``complete_multipart_upload`` and ``head_object``, client made once.
@@ -37,9 +37,10 @@ for _path in (_ROOT / "layers" / "presign", _ROOT):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from presign.multipart.parts import sign_parts  # noqa: E402
-from presign.multipart.plan import MiB, plan_parts  # noqa: E402
+from presign.core.partplan import plan_parts  # noqa: E402
+from presign.limits import MiB  # noqa: E402
 from presign.signing.sigv4 import S3Presigner, SigningCredentials  # noqa: E402
+from presign.uploads.multipart.urls import sign_parts  # noqa: E402
 
 SIGN_REPEATS = 3
 REPEATS = 5
@@ -153,18 +154,20 @@ def _in_process() -> list[dict[str, Any]]:
     import os
 
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, SeaweedFS, aws_env
     from local.tables import STACK_NAME, create_tables
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
     from presign.adapters.s3_control import S3ObjectStore
     from presign.auth import Principal
-    from presign.config import Target
-    from presign.lifecycle.service import Lifecycle, owner_of
-    from presign.lifecycle.settings import UploadRecordSettings
-    from presign.models import CreateUploadRequest
-    from presign.signing_context import SigningContext
+    from presign.config.target import Target
+    from presign.config.uploads import UploadRecordSettings
+    from presign.signing.context import SigningContext
+    from presign.uploads.schemas import CreateUploadRequest
+    from presign.uploads.service import Uploads
+    from tests.support.owners import owner_of
+    from tests.support.spending import StaticTargets, free
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -177,7 +180,7 @@ def _in_process() -> list[dict[str, Any]]:
         try:
             doc = load_template()
             create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
             target = Target.model_validate(
                 {
                     "endpoint_url": s3.endpoint_url,
@@ -194,11 +197,6 @@ def _in_process() -> list[dict[str, Any]]:
             storage = S3ObjectStore("main", target, dict(os.environ))
             admin = _boto3_client(s3.endpoint_url)
             clock = lambda: datetime.now(UTC)  # noqa: E731
-            lifecycle = Lifecycle(
-                DynamoDbRecordStore(rate_limit_client(), f"{STACK_NAME}-UploadsTable"),
-                UploadRecordSettings(),
-                clock=clock,
-            )
             presigner = S3Presigner(
                 credentials=SigningCredentials(ACCESS_KEY, SECRET_KEY),
                 region=REGION,
@@ -206,6 +204,12 @@ def _in_process() -> list[dict[str, Any]]:
                 addressing_style="path",
             )
             signing = SigningContext(presigner=presigner, credentials_expire_at=None, clock=clock)
+            lifecycle = Uploads(
+                DynamoDbRecordStore(table_client(), f"{STACK_NAME}-UploadsTable"),
+                UploadRecordSettings(),
+                clock=clock,
+                targets=StaticTargets({"main": target}, signing),
+            )
             principal = Principal(sub="bench")
             owner = owner_of(principal)
             big = CreateUploadRequest(
@@ -221,9 +225,7 @@ def _in_process() -> list[dict[str, Any]]:
                     principal=principal,
                     target_name="main",
                     target=target,
-                    signing=signing,
-                    spend=lambda _: None,
-                    spend_parts=lambda _target, _cost=1: None,
+                    spending=free(),
                     objects=lambda _: storage,
                 )
 
@@ -261,7 +263,7 @@ def _in_process() -> list[dict[str, Any]]:
                 bare_ready.append((key, upload_id, etag))
 
             def complete() -> object:
-                return lifecycle.complete(owner, ready.pop(), objects=lambda _: storage, spend=lambda _: None)
+                return lifecycle.complete(owner, ready.pop(), objects=lambda _: storage, spending=free())
 
             def bare_complete() -> object:
                 key, upload_id, etag = bare_ready.pop()
@@ -292,7 +294,7 @@ def _in_process() -> list[dict[str, Any]]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
 
     rows = []
     for name, baseline, label, base_label in (

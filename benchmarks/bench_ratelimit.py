@@ -33,10 +33,11 @@ for _path in (_ROOT / "layers" / "presign", _ROOT):
         sys.path.insert(0, str(_path))
 
 from benchmarks.timing import paired_median_us  # noqa: E402
-from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore, rate_limit_client  # noqa: E402
+from presign.adapters.dynamodb import table_client  # noqa: E402
+from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore  # noqa: E402
+from presign.config.ratelimit import RateLimitSettings  # noqa: E402
 from presign.errors import RateLimited  # noqa: E402
 from presign.ratelimit.limiter import RateLimiter  # noqa: E402
-from presign.ratelimit.settings import RateLimitSettings  # noqa: E402
 
 REPEATS = 9
 ITERATIONS = 2_000
@@ -150,7 +151,7 @@ def _table(endpoint_url: str) -> None:
     from local.cfn import load_template
 
     properties = load_template()["Resources"]["RateLimitTable"]["Properties"]
-    rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url).call(
+    table_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url).call(
         "CreateTable",
         {
             "TableName": TABLE,
@@ -163,7 +164,7 @@ def _table(endpoint_url: str) -> None:
 
 def _calls_rows(endpoint_url: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    client = rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
+    client = table_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
     calls: list[int] = []
     real = client.call
 
@@ -221,7 +222,7 @@ def _client_row(endpoint_url: str) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    lean = rate_limit_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
+    lean = table_client.__wrapped__(region_name="us-east-1", endpoint_url=endpoint_url)
     sdk = boto3.session.Session().client(
         "dynamodb",
         region_name="us-east-1",

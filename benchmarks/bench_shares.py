@@ -20,14 +20,14 @@ from typing import Any
 
 from benchmarks.timing import paired_median_us
 from presign.auth import Principal
-from presign.config import Target
-from presign.lifecycle.verification import ObjectFacts
-from presign.shares.models import CreateShareRequest
+from presign.config.shares import ShareSettings
+from presign.config.target import Target
 from presign.shares.passwords import PasswordHasher
+from presign.shares.schemas import CreateShareRequest
 from presign.shares.service import Shares
-from presign.shares.settings import ShareSettings
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
+from presign.uploads.verification import ObjectFacts
 
 TARGET = Target(bucket="bench-shares", endpoint_url="http://127.0.0.1:9", addressing_style="path")
 PASSWORD = "correct horse battery"
@@ -63,13 +63,15 @@ def _signing() -> SigningContext:
 
 
 def _create(shares: Shares, **options: Any) -> str:
+    from tests.support.spending import free
+
     created = shares.create(
         CreateShareRequest(key="users/bench/2026/q3.pdf", **options),
         principal=OWNER,
         target_name="main",
         target=TARGET,
         objects=lambda _: _Objects(),
-        spend=lambda: None,
+        spending=free(),
         base_url="https://links.example",
     )
     return created.share_id
@@ -137,14 +139,14 @@ class _Counting:
 
 def _dynamodb_calls() -> list[dict[str, Any]]:
     from local.cfn import load_template
-    from local.emulator import TemplateResolver
+    from local.gateway.template import TemplateResolver
     from local.servers import MotoServer, aws_env
     from local.tables import STACK_NAME, create_tables
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_shares import DynamoDbShareStore
-    from presign.ratelimit.limiter import build_rate_limiter
-    from presign.ratelimit.settings import RateLimitSettings
-    from presign.runtime import Budget
+    from presign.bootstrap.runtime import build_rate_limiter
+    from presign.config.ratelimit import RateLimitSettings
+    from presign.ratelimit.spending import Spending
 
     rows = []
     with MotoServer() as moto:
@@ -153,8 +155,8 @@ def _dynamodb_calls() -> list[dict[str, Any]]:
         try:
             doc = load_template()
             create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
-            rate_limit_client.cache_clear()
-            client = _Counting(rate_limit_client())
+            table_client.cache_clear()
+            client = _Counting(table_client())
             store = DynamoDbShareStore(client, f"{STACK_NAME}-SharesTable")  # type: ignore[arg-type]
             limiter = build_rate_limiter(
                 RateLimitSettings(),
@@ -164,11 +166,13 @@ def _dynamodb_calls() -> list[dict[str, Any]]:
 
             class Limits:
                 def access(self, who: str) -> None:
-                    Budget(limiter, f"ip:{who}", "main").spend("share_access")
+                    Spending(limiter, f"ip:{who}", action="share_access", default_target="main").spend()
 
                 def password(self, who: str, handle: str) -> None:
-                    Budget(limiter, f"ip:{who}", "main").spend("share_password")
-                    Budget(limiter, f"share:{handle}", "main").spend("share_password")
+                    Spending(limiter, f"ip:{who}", action="share_password", default_target="main").spend()
+                    Spending(
+                        limiter, f"share:{handle}", action="share_password", default_target="main"
+                    ).spend()
 
             shares = Shares(store, ShareSettings(), clock=lambda: datetime.now(UTC))
             signing = _signing()
@@ -212,7 +216,7 @@ def _dynamodb_calls() -> list[dict[str, Any]]:
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
     return rows
 
 

@@ -27,276 +27,36 @@ import signal
 import sys
 import tempfile
 import threading
-import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from local.banner import demo_app_url, demo_commands, example_pages, rel
 from local.cfn import ROOT, TEMPLATE, load_template
-from local.emulator import NO_VALUE, Emulator, EmulatorError, TemplateResolver, Unresolved
+from local.dev_config import (
+    BUCKET,
+    DEFAULT_PORT,
+    DEFAULT_WEB_PORT,
+    DEMO_CLAIM_VALUE,
+    DEV_PREFIX,
+    DOCTOR_ENV,
+    REMOVED_ON_EXIT,
+    dev_config,
+    page_origins,
+    prefix_claims,
+    set_bucket_cors,
+    set_bucket_lifecycle,
+    template_environment,
+)
+from local.gateway.server import Emulator
+from local.gateway.template import EmulatorError, TemplateResolver
 from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
 from local.static import EXAMPLES, StaticServer
 from local.storage_proxy import StorageProxy
 from local.tables import create_tables
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
-
-BUCKET = "presign-dev"
-DEFAULT_PORT = 8080
-DEFAULT_WEB_PORT = 8081  # examples/ (demo app, Uppy, API reference): another origin than the API's
-REMOVED_ON_EXIT = "(removed on exit)"
-# The environment `python -m presign.doctor` needs for the dev target (written to the state file).
-DOCTOR_ENV = ("PRESIGN_CONFIG", "PRESIGN_S3_ACCESS_KEY_ID", "PRESIGN_S3_SECRET_ACCESS_KEY")
-
-
-# Small enough to see a 429 by hand (the demo's last step does).
-DEV_UPLOAD_LIMIT = {"rate": 10, "period": 60, "burst": 5}
-DEV_PREFIX = "users/{sub}/"
-DEMO_CLAIM_VALUE = "demo"  # what the printed token says for each prefix claim besides sub
-
-
-def prefix_claims(template: str) -> list[str]:
-    """The claims besides ``sub`` that a key prefix template names; ``ValueError`` if the service
-    would refuse the template (said now rather than at the first request)."""
-    if template == DEV_PREFIX:
-        return []
-    from presign.prefixes import PrefixTemplate  # the layer: `make dev` has it on the path
-
-    return sorted(PrefixTemplate.parse(template).claims - {"sub"})
-
-
-def dev_config(endpoint_url: str, *, bucket: str = BUCKET, key_prefix: str = DEV_PREFIX) -> dict[str, Any]:
-    """The service configuration (``PRESIGN_CONFIG``) for the local stack."""
-    return {
-        "default_target": "local",
-        "targets": {
-            "local": {
-                "endpoint_url": endpoint_url,
-                "region": "us-east-1",
-                "bucket": bucket,
-                "addressing_style": "path",
-                "credentials": {"source": "env"},
-                "key_prefix": key_prefix,
-                "upload": {
-                    # Explicit raster types: no SVG, which runs script when opened (issue 7).
-                    "content_types": [
-                        "image/png",
-                        "image/jpeg",
-                        "image/gif",
-                        "image/webp",
-                        "image/avif",
-                        "text/plain",
-                        "application/pdf",
-                        "application/octet-stream",
-                    ],
-                    "max_size": 104857600,
-                    # Above 8 MiB an upload goes in 5 MiB parts (the walk-through shows one).
-                    "multipart": {"threshold": 8 * 1024**2, "part_size": 5 * 1024**2},
-                },
-                "download": {},
-            }
-        },
-        "rate_limits": {"actions": {"upload": DEV_UPLOAD_LIMIT}},
-        # No grace locally: `make cleanup` expires an upload as soon as its URL has (docs/cleanup.md).
-        "cleanup": {"grace": 0},
-        "auth": {
-            "issuer": DEV_ISSUER,
-            "audience": DEV_AUDIENCE,
-            "secrets": [{"source": "env", "name": "PRESIGN_JWT_SECRET"}],
-        },
-    }
-
-
-def dev_bucket_cors(origins: Sequence[str]) -> dict[str, Any]:
-    """The dev bucket's CORS rule: the pages of ``origins`` (the examples' own, nothing else, as a
-    deployment names its SPAs') may send and read presigned requests. A browser reads each part's
-    ETag from the PUT's answer only if the rule exposes it (a multipart completion needs them).
-    The README shows the same rule for AWS S3, R2 and others."""
-    return {
-        "CORSRules": [
-            {
-                "AllowedOrigins": list(origins),
-                "AllowedMethods": ["GET", "HEAD", "PUT", "POST", "DELETE"],  # DELETE: Uppy's aborts
-                "AllowedHeaders": ["*"],
-                "ExposeHeaders": ["ETag"],
-                "MaxAgeSeconds": 3600,
-            }
-        ]
-    }
-
-
-def page_origins(web_url: str) -> list[str]:
-    """The origins a page of the examples' server has: the address make dev prints, and the same
-    port as ``localhost`` (both names the server answers, local.servers.local_hosts)."""
-    return [web_url, web_url.replace("://127.0.0.1:", "://localhost:", 1)]
-
-
-def set_bucket_cors(s3: SeaweedFS, origins: Sequence[str], bucket: str = BUCKET) -> None:
-    """PutBucketCors on the dev bucket (SeaweedFS supports it, and answers preflights with it)."""
-    s3.client().put_bucket_cors(Bucket=bucket, CORSConfiguration=dev_bucket_cors(origins))
-
-
-# Parts of an abandoned multipart upload stay (and are billed) until someone aborts it: the cleanup
-# function aborts those it has records of, and this rule has the storage drop any left after a day.
-# SeaweedFS stores the rule and answers it back (so `make doctor` can check it, as on AWS S3).
-DEV_BUCKET_LIFECYCLE = {
-    "Rules": [
-        {
-            "ID": "presign-abort-incomplete-multipart",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-        }
-    ]
-}
-
-
-def set_bucket_lifecycle(s3: SeaweedFS, bucket: str = BUCKET) -> None:
-    s3.client().put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=DEV_BUCKET_LIFECYCLE)
-
-
-# ------------------------------------------------------------------------------------ from template
-
-
-def template_environment(
-    doc: Mapping[str, Any], resolver: TemplateResolver
-) -> tuple[dict[str, str], list[str]]:
-    """The functions' environment variables the template fixes (Globals merged with each function's),
-    as far as they can be known locally. All functions share one process here, so a variable set to
-    different values by different functions keeps the first; those are returned as warnings."""
-    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
-    base = ((globals_fn.get("Environment") or {}).get("Variables")) or {}
-    env: dict[str, str] = {}
-    warnings: list[str] = []
-    for logical_id, res in (doc.get("Resources") or {}).items():
-        if res.get("Type") != "AWS::Serverless::Function":
-            continue
-        own = (((res.get("Properties") or {}).get("Environment") or {}).get("Variables")) or {}
-        for name, raw in {**base, **own}.items():
-            try:
-                value = resolver.resolve(raw)
-            except (Unresolved, LookupError, TypeError, ValueError):
-                continue
-            if value is NO_VALUE or isinstance(value, (dict, list)):
-                continue
-            text = str(value).lower() if isinstance(value, bool) else str(value)
-            if name in env and env[name] != text:
-                warnings.append(f"{name}: {logical_id} wants {text!r}, kept {env[name]!r}")
-                continue
-            env[name] = text
-    return env, warnings
-
-
-# ------------------------------------------------------------------------------------------- banner
-
-
-def _rel(path: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.resolve().relative_to(ROOT))
-    return str(path)
-
-
-def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.executable) -> list[str]:
-    """Shell lines that round-trip a file through the running stack (run them in the repo root)."""
-    py = shlex.quote(python)
-    d = shlex.quote(_rel(demo_dir))
-    hello, grant, grant_dl, back, share = (
-        f"{d}/{n}" for n in ("hello.txt", "upload.json", "download.json", "back.txt", "share.json")
-    )
-    big, big_grant, big_parts, big_dl, big_back = (
-        f"{d}/{n}"
-        for n in ("big.bin", "big-upload.json", "big-parts.json", "big-download.json", "big-back.bin")
-    )
-    big_upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {big_grant} upload_id)"'
-    auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
-    bearer = '-H "Authorization: Bearer $TOKEN"'
-    upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {grant} upload_id)"'
-    return [
-        f"export PRESIGN_URL={shlex.quote(base_url)}",
-        f"export TOKEN={shlex.quote(token)}",
-        f"printf 'hello from presign\\n' > {hello}",
-        "# 1. ask for a PUT URL",
-        f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"hello.txt",'
-        f'"content_type":"text/plain","size":\'"$(wc -c < {hello})"\'}}\' | tee {grant}; echo',
-        "# 2. upload with exactly the returned url and headers",
-        f"{py} -m local.client upload {grant} {hello}",
-        "# 3. tell the service it is there: it HEADs the stored object, checks it and marks it complete",
-        f"curl -sS -X POST {upload[:-1]}/complete\" {auth} -d '{{}}'; echo",
-        "# 4. your uploads, newest first (?status=pending|complete|..., ?cursor= for the next page)",
-        f'curl -sS "$PRESIGN_URL/uploads?limit=5" {bearer}; echo',
-        "# 5. ask for a GET URL for that key",
-        f'curl -sS -X POST "$PRESIGN_URL/downloads" {auth} -d \'{{"keys":[\''
-        f"\"$({py} -m local.client field --json {grant} key)\"']}}' | tee {grant_dl}; echo",
-        "# 6. fetch it back and compare",
-        f'curl -sS --fail -o {back} "$({py} -m local.client field {grant_dl} items.0.url)"'
-        f" && cmp {hello} {back} && echo 'same bytes'",
-        *share_commands(py, grant, share, auth),
-        "# 11. delete it (204): the object goes; reading it again answers 410 upload_deleted"
-        " (GET /uploads?status=deleted still lists it)",
-        f"curl -sS -o /dev/null -w 'DELETE -> HTTP %{{http_code}}\\n' -X DELETE {upload} {bearer}",
-        f"curl -sS {upload} {bearer}; echo",
-        "# 12. a file above 8 MiB goes in 5 MiB parts: each part to its own URL, then one completion",
-        f"head -c 12582912 /dev/urandom > {big}",
-        f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"big.bin",'
-        f'"content_type":"application/octet-stream","size":\'"$(wc -c < {big})"\'}}\' -o {big_grant}',
-        f"{py} -m local.client upload {big_grant} {big} --parts {big_parts}",
-        f'curl -sS -X POST {big_upload[:-1]}/complete" {auth} -d @{big_parts}; echo',
-        f'curl -sS -X POST "$PRESIGN_URL/downloads" {auth} -d \'{{"keys":[\''
-        f"\"$({py} -m local.client field --json {big_grant} key)\"']}}' -o {big_dl}",
-        f'curl -sS --fail -o {big_back} "$({py} -m local.client field {big_dl} items.0.url)"'
-        f" && cmp {big} {big_back} && echo 'same bytes, in parts'",
-        f"# 13. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
-        f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
-        f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
-        f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '
-        "| grep -iE '^(HTTP|retry-after|ratelimit-remaining)' | tr -d '\\r' | paste -sd ' '; done",
-    ]
-
-
-def signed_in_page(web_url: str, page: str, base_url: str, token: str) -> str:
-    """A page of examples/ pointed at this stack and signed in: the API and the token go in the
-    URL's fragment, which a browser never sends to any server (a query string would reach the
-    static server's and any proxy's logs); the pages drop it from the address bar."""
-    fragment = urllib.parse.urlencode({"api": base_url, "token": token}, safe=":/")
-    return f"{web_url}/{page}/#{fragment}"
-
-
-def demo_app_url(web_url: str, base_url: str, token: str) -> str:
-    """The demo app (examples/web/), signed in."""
-    return signed_in_page(web_url, "web", base_url, token)
-
-
-def example_pages(web_url: str, base_url: str, token: str) -> list[str]:
-    """Banner lines: the Uppy example, the API reference and the React hook's page, pointed at this stack."""
-    return [
-        f"  Uppy (examples/uppy)           {signed_in_page(web_url, 'uppy', base_url, token)}",
-        f"  API reference (Swagger UI)     {signed_in_page(web_url, 'reference', base_url, token)}",
-        f"  React hook (examples/react)    {signed_in_page(web_url, 'react', base_url, token)}",
-    ]
-
-
-DEMO_PASSWORD = "open sesame 42"
-
-
-def share_commands(py: str, grant: str, share: str, auth: str) -> list[str]:
-    """The share-link walk-through: a protected link good for two downloads, and its limit."""
-    link = f'"$({py} -m local.client field {share} url)"'
-    form = f"--data-urlencode {shlex.quote('password=' + DEMO_PASSWORD)}"
-    return [
-        "# 7. share it: a link with a password, good for two downloads (the link is shown only here)",
-        f'curl -sS -X POST "$PRESIGN_URL/shares" {auth} -d \'{{"key":\''
-        f'"$({py} -m local.client field --json {grant} key)"\',"max_downloads":2,'
-        f'"password":"{DEMO_PASSWORD}"}}\' | tee {share}; echo',
-        "# 8. open it without the password: 401 password_required (a browser gets a password form:"
-        " open the url in one)",
-        f"curl -sS {link}; echo",
-        "# 9. with the password, as the browser's form sends it: the file, twice (-L follows the 302)",
-        f"for i in 1 2; do curl -sS -L --fail {form} {link}; done",
-        "# 10. a third time: 410 share_exhausted, the limit holds",
-        f"curl -sS {form} {link}; echo",
-    ]
-
 
 # ---------------------------------------------------------------------------------------------- run
 
@@ -479,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"  DynamoDB/SSM/Secrets (moto server)  {moto.endpoint_url}  pid {moto.pid}")
         _say(f"  tables                              {', '.join(tables.values()) or '-'}")
         removed = REMOVED_ON_EXIT if own_data_dir else ""
-        _say(f"  data                                {_rel(data_dir)} {removed}")
+        _say(f"  data                                {rel(data_dir)} {removed}")
         _say(f"  examples/ (another origin: CORS)    {web.base_url}")
         width = max(36, *(len(r.route_key) + 1 for r in emulator.routes))
         for route in emulator.routes:

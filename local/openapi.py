@@ -16,6 +16,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from presign.core.schemas import ERROR_CODE_DESCRIPTION
+from presign.http.problems import error_codes
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
 FUNCTIONS = ("uploads", "downloads", "lifecycle", "shares", "links", "meta")
@@ -80,10 +83,16 @@ def build() -> dict[str, Any]:
             for response in operation.get("responses", {}).values():
                 if response.get("content") == {}:
                     del response["content"]
-    # A route that takes an HTML form as well as JSON (presign.web.Api.accept_form) says so.
+    # A route that takes an HTML form as well as JSON (``form=`` of presign.http.api.Api.route) says so.
     for path, method in FORM_BODIES:
         content = document["paths"][path][method]["requestBody"]["content"]
         content["application/x-www-form-urlencoded"] = dict(content["application/json"])
+    # Every error code a response can carry, from the one error map, wherever a body has one.
+    codes = error_codes()
+    for schema in document["components"]["schemas"].values():
+        code = schema.get("properties", {}).get("code")
+        if code is not None and code.get("description") == ERROR_CODE_DESCRIPTION:
+            code["enum"] = codes
     return document
 
 

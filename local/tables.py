@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from local.emulator import TemplateResolver, Unresolved
+from local.gateway.template import TemplateResolver, Unresolved
 
 STACK_NAME = "presign-local"
 

@@ -4,7 +4,8 @@ or ``{"doctor": true}`` to check every target end to end from inside AWS (``pres
 Answers the run's counts (``presign.cleanup.report``); one summary log line and one metric per
 count each run. What a run does, and why it never loses a confirmed file, is in
 ``presign.cleanup.runner``. The dispatch below picks an action by the event's shape: the doctor's
-answer is its findings as JSON (``presign.doctor.as_document``), and one metric, the failed checks.
+answer is its findings as JSON (``presign.doctor.run.as_document``), and one metric, the failed
+checks.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from presign.adapters.environment import load_settings
-from presign.cleanup.invocation import cleanup_request
-from presign.cleanup.report import DRY_RUN_METRIC, METRICS, STOPPED_EARLY_METRIC
-from presign.cleanup.wiring import build_cleanup
-from presign.doctor import Budget, Status, as_document, check_settings
-from presign.doctor.invocation import allowed_origins, doctor_request, is_doctor
+from presign.bootstrap import load_settings
+from presign.bootstrap.cleanup import build_cleanup
+from presign.bootstrap.doctor import build_doctor
+from presign.cleanup.schemas import cleanup_request
+from presign.doctor.schemas import allowed_origins, doctor_request, is_doctor
 from presign.errors import PresignError
+from presign.http.api import lambda_handler
 
 DOCTOR_FAILED_METRIC = "DoctorFailedChecks"
 logger = Logger()
@@ -34,6 +35,7 @@ settings = load_settings(environ)
 cleanup = build_cleanup(
     settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys))
 )
+doctor = build_doctor(settings, environ)
 
 
 def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -43,13 +45,8 @@ def run_cleanup(event: Mapping[str, Any], context: LambdaContext) -> dict[str, A
     )
     answer = report.as_dict()
     logger.info("cleanup summary", extra={"cleanup": answer})
-    if request.dry_run:  # a manual dry run must not move the alarms
-        metrics.add_metric(name=DRY_RUN_METRIC, unit=MetricUnit.Count, value=1)
-    else:
-        totals = report.totals()
-        for kind, name in METRICS.items():
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=totals[kind])
-        metrics.add_metric(name=STOPPED_EARLY_METRIC, unit=MetricUnit.Count, value=int(report.stopped_early))
+    for name, value in report.metrics().items():  # a manual dry run must not move the alarms
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     return answer
 
 
@@ -57,17 +54,17 @@ def run_doctor(event: Mapping[str, Any], context: LambdaContext) -> dict[str, An
     """The doctor's checks with this function's own credentials (docs/doctor.md)."""
     request = doctor_request(event, settings.targets)
     # The function's own timeout bounds the run, so the probes' clean-up is never cut off by it.
-    budget = Budget.from_remaining_ms(context.get_remaining_time_in_millis())
-    findings = check_settings(
-        settings, environ=environ, only=request.target, origins=allowed_origins(environ), budget=budget
+    answer = doctor.answer(
+        only=request.target,
+        origins=allowed_origins(environ),
+        remaining_ms=context.get_remaining_time_in_millis(),
     )
-    answer = as_document(findings)
     counts = answer["counts"]
     logger.info(
         "doctor summary",
         extra={"doctor": {"ok": answer["ok"], "stopped_early": answer["stopped_early"], "counts": counts}},
     )
-    failed = counts[Status.FAIL.value] if isinstance(counts, dict) else 0
+    failed = counts["FAIL"] if isinstance(counts, dict) else 0
     metrics.add_metric(name=DOCTOR_FAILED_METRIC, unit=MetricUnit.Count, value=failed)
     return answer
 
@@ -86,11 +83,13 @@ def _error(exc: PresignError, context: LambdaContext) -> dict[str, Any]:
     return {"error": {"code": exc.code, "message": str(exc), "request_id": request_id}}
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
-@metrics.log_metrics
-def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+def dispatch(event: Any, context: LambdaContext) -> dict[str, Any]:
     try:
         return ACTIONS[action_of(event)](event, context)
     except PresignError as exc:  # a refused invocation: the contract's error shape, never a crash
         logger.warning("cleanup invocation refused", extra={"code": exc.code})
         return _error(exc, context)
+
+
+# Not an API Gateway event: no correlation id to read from it.
+handler = lambda_handler(logger, dispatch, metrics=metrics, correlation_id_path=None)

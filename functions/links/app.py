@@ -16,64 +16,31 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from presign import errors
-from presign.models import ErrorResponse
-from presign.shares.models import OpenShareRequest, ShareGrant
-from presign.shares.page import LINK_HEADERS, message_page, page_headers, password_page
-from presign.shares.service import AuditEvent, Grant, client_key
-from presign.shares.wiring import RuntimeLimits, audit_log, build_shares, object_stores, signer
-from presign.web import Api, cache_control, describe, json_response
+from presign.bootstrap.runtime import build_api
+from presign.bootstrap.shares import VisitorLimits, build_shares, share_objects, share_signer
+from presign.http.api import json_response
+from presign.http.openapi import cache_control
+from presign.http.pages import HTML, LINK_HEADERS, documented, message_page, page_headers, password_page
+from presign.http.problems import describe
+from presign.shares.schemas import OpenShareRequest, ShareGrant
 
 logger = Logger()
 metrics = Metrics()
 # The visitor's address: the per-client limits count it (``_open``).
-api = Api(logger, metrics, public=True, reads=("requestContext.http.sourceIp",))
+api = build_api(logger, metrics, public=True, reads=("requestContext.http.sourceIp",))
 app = api.app
-resolve = api.handler()
-api.accept_form("POST /s/{share_id}", fields=("password",))
-_log_audit = audit_log(logger.info, lambda: str(app.current_event.request_context.request_id or ""))
-
-
-def _audit(event: AuditEvent) -> None:
-    _log_audit(event)
-    if event.action == "open":
-        # One metric per outcome: a wave of wrong passwords and a viral link look different.
-        with single_metric(
-            name="ShareAccess", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
-        ) as metric:
-            metric.add_dimension(name="outcome", value=event.outcome)
-
-
-shares = build_shares(api.runtime, audit=_audit)
-objects = object_stores(api.runtime)
-sign_for = signer(api.runtime)
-limits = RuntimeLimits(api.runtime)
-
-_ERROR = {"application/json": {"model": ErrorResponse}}
-_HTML = {"text/html": {"schema": {"type": "string"}}}
-
-
-def _documented(description: str, *, html: bool = True, retry: bool = False) -> dict[str, Any]:
-    headers = cache_control()
-    if retry:
-        headers["Retry-After"] = {
-            "description": "seconds to wait",
-            "required": True,
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    content = {**_ERROR, **(_HTML if html else {})}
-    return {"description": description, "headers": headers, "content": content}
-
+shares = build_shares(api.runtime, logger, metrics)
+objects = share_objects(api.runtime)
+sign_for = share_signer(api.runtime)
+limits = VisitorLimits(api.runtime)
 
 RESPONSES: dict[int, Any] = {
     200: {
         "description": "with Accept: application/json, the URL itself; for a browser (Accept: text/html), the password form",
         "headers": cache_control(),
-        "content": {"application/json": {"model": ShareGrant}, **_HTML},
+        "content": {"application/json": {"model": ShareGrant}, **HTML},
     },
     302: {
         "description": "to a presigned GET of the file, valid for at most 60 seconds",
@@ -83,17 +50,15 @@ RESPONSES: dict[int, Any] = {
             "Location": {"description": "the presigned GET", "required": True, "schema": {"type": "string"}},
         },
     },
-    400: _documented("a body that is not JSON or the form, or without a password"),
-    401: _documented("password_required (none sent) or password_invalid"),
-    404: _documented("no such link"),
-    410: _documented("share_expired, share_revoked, share_exhausted (used up) or share_object_gone"),
-    413: _documented("a body over the limit", html=False),
-    415: _documented("a body that is neither application/json nor a form", html=False),
-    422: _documented("the share's disposition is one its target no longer allows"),
-    429: _documented(
-        "too many requests from this address, or share_locked after wrong passwords", retry=True
-    ),
-    503: _documented("a dependency is down", retry=True),
+    400: documented("a body that is not JSON or the form, or without a password"),
+    401: documented("password_required (none sent) or password_invalid"),
+    404: documented("no such link"),
+    410: documented("share_expired, share_revoked, share_exhausted (used up) or share_object_gone"),
+    413: documented("a body over the limit", html=False),
+    415: documented("a body that is neither application/json nor a form", html=False),
+    422: documented("the share's disposition is one its target no longer allows"),
+    429: documented("too many requests from this address, or share_locked after wrong passwords", retry=True),
+    503: documented("a dependency is down", retry=True),
 }
 
 
@@ -117,10 +82,10 @@ def _storage_origin(target_name: str) -> str:
     return shares.storage_origin(target, signing)
 
 
-def _granted(grant: Grant) -> Response[str]:
+def _granted(url: str, expires_at: str) -> Response[str]:
     if _accepts("application/json") and not _accepts("text/html"):
-        return json_response(ShareGrant(url=grant.url, expires_at=grant.expires_at), headers=LINK_HEADERS)
-    return Response(status_code=302, headers={**LINK_HEADERS, "Location": grant.url})
+        return json_response(ShareGrant(url=url, expires_at=expires_at), headers=LINK_HEADERS)
+    return Response(status_code=302, headers={**LINK_HEADERS, "Location": url})
 
 
 def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
@@ -142,35 +107,29 @@ def _browser_refusal(share_id: str, exc: errors.PresignError) -> Response[str]:
 
 
 def _open(share_id: str, password: str | None) -> Response[str]:
-    context = app.current_event.request_context
-    client = client_key(context.http.source_ip)  # the gate made sure it is there
+    source = app.current_event.request_context.http.source_ip  # the gate made sure it is there
     try:
         grant = shares.open(
-            share_id, password=password, client=client, limits=limits, objects=objects, signer=sign_for
+            share_id, password=password, client=source, limits=limits, objects=objects, signer=sign_for
         )
     except errors.PresignError as exc:
         if _accepts("text/html") and describe(exc)[0] < 500:
             return _browser_refusal(share_id, exc)
         raise
-    return _granted(grant)
+    return _granted(grant.url, grant.expires_at)
 
 
-@app.get("/s/<share_id>", responses=RESPONSES)
+@api.get("/s/{share_id}", responses=RESPONSES)
 def open_link(share_id: str) -> Any:
     # A ?password= is never read: query strings end up in logs, histories and Referer headers.
     return _open(share_id, None)
 
 
-@app.post("/s/<share_id>", responses=RESPONSES)
+@api.post("/s/{share_id}", responses=RESPONSES, form=("password",))
 def open_protected_link(share_id: str, request: OpenShareRequest) -> Any:
     return _open(share_id, request.password)
 
 
-# log_event=False, explicitly: the event carries the link's id in its path and the password in
-# its body; neither may reach a log line.
-@logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
-)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(event, context)
+# The event carries the link's id in its path and the password in its body: the handler's stack
+# never logs it (``presign.http.api.lambda_handler``).
+handler = api.lambda_handler()

@@ -16,15 +16,18 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from presign import errors, web
+from presign import errors
+from presign.http.api import lambda_handler
+from presign.http.gate import checked_event
+from presign.http.openapi import Routes, cache_control
+from presign.http.problems import early_response, error_response
 
 logger = Logger()
 app = APIGatewayHttpResolver()
 OPENAPI = resources.files("presign").joinpath("openapi.json").read_text(encoding="utf-8")
-ROUTES = web.Routes.from_openapi(json.loads(OPENAPI))
+ROUTES = Routes.from_openapi(json.loads(OPENAPI))
 
 
 HEALTH_SCHEMA = {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}
@@ -35,11 +38,11 @@ DOCUMENT_SCHEMA = {
 }
 
 
-def _ok(description: str, schema: dict[str, Any], cache_control: str) -> dict[int, Any]:
+def _ok(description: str, schema: dict[str, Any], control: str) -> dict[int, Any]:
     return {
         200: {
             "description": description,
-            "headers": web.cache_control(cache_control),
+            "headers": cache_control(control),
             "content": {"application/json": {"schema": schema}},
         }
     }
@@ -62,21 +65,18 @@ def openapi() -> Response[str]:
 
 def no_route(exc: NotFoundError) -> Response[str]:
     event = app.current_event
-    return web.error_response(ROUTES.refusal(event.path), event.request_context.request_id or "")
+    return error_response(ROUTES.refusal(event.path), event.request_context.request_id or "")
 
 
 app.not_found(no_route)
 
 
-# clear_state: keys appended for one caller must not label the next invocation's lines.
-# log_event=False, explicitly: otherwise POWERTOOLS_LOGGER_LOG_EVENT=true would log every event,
-# bearer token included.
-@logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
-)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        checked = web.checked_event(event)
+        checked = checked_event(event)
     except errors.PresignError as exc:
-        return web.early_response(exc, event, context)
+        return early_response(exc, event, context)
     return app.resolve(checked, context)
+
+
+handler = lambda_handler(logger, resolve)

@@ -10,38 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from presign.config import Target
-from presign.errors import UploadGone
-from presign.lifecycle.idempotency import HEADER as IDEMPOTENCY_KEY
-from presign.lifecycle.wiring import Spending, audit_log, build_lifecycle, object_stores
-from presign.models import CreateUploadRequest, CreateUploadResponse
-from presign.multipart.models import RenewPartsResponse
-from presign.multipart.requests import RenewPartsRequest
-from presign.signing_context import SigningContext
-from presign.web import Api, json_response, link, openapi_responses
+from presign.bootstrap.runtime import build_api
+from presign.bootstrap.uploads import build_uploads, upload_objects
+from presign.http.api import json_response
+from presign.http.openapi import link
+from presign.uploads.schemas import (
+    IDEMPOTENCY_KEY,
+    CreateUploadRequest,
+    CreateUploadResponse,
+    RenewPartsRequest,
+    RenewPartsResponse,
+)
 
 logger = Logger()
 metrics = Metrics()
-api = Api(logger, metrics)
+api = build_api(logger, metrics)
 app = api.app
-resolve = api.handler()
-api.protect("POST /uploads", action="upload")
-api.protect("POST /uploads/{upload_id}/parts", action="upload")
-lifecycle = build_lifecycle(
-    api.runtime,
-    audit=audit_log(
-        logger.info,
-        lambda: str(app.current_event.request_context.request_id or ""),
-        runtime=api.runtime,
-        principal=api.principal,
-    ),
-)
-objects = object_stores(api.runtime)
-
+lifecycle = build_uploads(api.runtime, logger)
+objects = upload_objects(api.runtime)
 
 # Where an upload id leads (OpenAPI links: a stateful fuzzer follows them, docs show them).
 UPLOAD_LINKS = {
@@ -51,27 +39,23 @@ UPLOAD_LINKS = {
 }
 
 
-@app.post(
+@api.post(
     "/uploads",
-    responses=openapi_responses(201, CreateUploadResponse, "upload URL issued", links=UPLOAD_LINKS),
+    scope="upload",
+    spends="upload",
+    ok=(201, CreateUploadResponse, "upload URL issued"),
+    links=UPLOAD_LINKS,
 )
 def post_upload(request: CreateUploadRequest) -> Any:
-    principal = api.principal()
-    target_name, target = api.runtime.target(request.target)
-    subject = api.runtime.owner(principal).subject
-    budget = api.runtime.budget(subject, target_name)
-    # A replay (the same Idempotency-Key) never spends the upload again; the part URLs it signs
-    # anew cost what /parts charges.
-    part_urls = Spending(api.runtime, subject, "upload_parts")
-    grant: CreateUploadResponse = lifecycle.begin(
+    target_name, target = api.target(request.target)
+    _, spending = api.caller()
+    grant = lifecycle.begin(
         request,
-        principal=principal,
+        principal=api.principal(),
         target_name=target_name,
         target=target,
-        signing=api.runtime.signing(target_name, target),
-        spend=lambda checked: budget.upload(checked.size),
-        spend_parts=part_urls,
-        idempotency_key=app.current_event.headers.get(IDEMPOTENCY_KEY),
+        spending=spending,
+        idempotency_key=api.header(IDEMPOTENCY_KEY),
         objects=objects,
     )
     logger.append_keys(upload_id=grant.upload_id, target=target_name)
@@ -80,37 +64,21 @@ def post_upload(request: CreateUploadRequest) -> Any:
         extra={"method": grant.method, "size": request.size, "multipart": grant.multipart is not None},
     )
     metrics.add_metric(name="UploadUrlsIssued", unit=MetricUnit.Count, value=1)
-    return json_response(grant, 201, headers={**budget.headers(), **part_urls.headers()})
+    return json_response(grant, 201, headers=spending.headers())
 
 
-def _signing_for(name: str) -> tuple[Target, SigningContext]:
-    target = api.runtime.settings.targets.get(name)
-    if target is None:
-        raise UploadGone("this upload's storage target is no longer configured")
-    return target, api.runtime.signing(name, target)
-
-
-@app.post(
-    "/uploads/<upload_id>/parts",
-    responses=openapi_responses(200, RenewPartsResponse, "fresh URLs for the parts asked for"),
+@api.post(
+    "/uploads/{upload_id}/parts",
+    scope="upload",
+    spends="upload_parts",
+    ok=(200, RenewPartsResponse, "fresh URLs for the parts asked for"),
 )
 def post_parts(upload_id: str, request: RenewPartsRequest) -> Any:
-    owner = api.runtime.owner(api.principal())
-    spending = Spending(api.runtime, owner.subject, "upload_parts")
+    owner, spending = api.caller()
     logger.append_keys(upload_id=upload_id)
-    renewed = lifecycle.renew_parts(
-        owner.digest, upload_id, request, signing_for=_signing_for, spend=spending
-    )
+    renewed = lifecycle.renew_parts(owner.digest, upload_id, request, spending=spending)
     metrics.add_metric(name="PartUrlsIssued", unit=MetricUnit.Count, value=len(renewed.parts))
     return json_response(renewed, headers=spending.headers())
 
 
-# clear_state: keys appended for one caller must not label the next invocation's lines.
-# log_event=False, explicitly: otherwise POWERTOOLS_LOGGER_LOG_EVENT=true would log every event,
-# bearer token included.
-@logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
-)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(event, context)
+handler = api.lambda_handler()

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from local.cfn import TEMPLATE, load_template
-from local.dev import dev_config, template_environment
-from local.emulator import Emulator, TemplateResolver
+from local.dev_config import dev_config, template_environment
+from local.gateway.server import Emulator
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, SeaweedFS, aws_env, free_ports
 from local.tables import create_tables
 from local.token import mint_token
@@ -107,7 +108,7 @@ def stack_jwt_secret() -> str:
 
 @pytest.fixture(scope="module")
 def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack]:
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
 
     jwt_secret = stack_jwt_secret
     # A moto server of its own: the template's table, and rate-limit counts no other module spent.
@@ -129,12 +130,12 @@ def stack(stack_config: dict[str, Any], stack_jwt_secret: str) -> Iterator[Stack
         # Exactly one configuration source, and S3 goes to the target's endpoint only.
         for name in ("PRESIGN_CONFIG_PARAMETER", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
             env.delenv(name, raising=False)
-        rate_limit_client.cache_clear()  # the client reads the environment once
+        table_client.cache_clear()  # the client reads the environment once
         try:
             with Emulator(TEMPLATE, quiet=True) as api:
                 yield Stack(base_url=api.base_url, jwt_secret=jwt_secret)
         finally:
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -64,6 +64,9 @@ class DevStack:
 
     lines: list[str]
     state: dict[str, Any] = field(default_factory=dict)
+    #: The `make dev` process and what it prints after its banner, for a test that stops it itself.
+    proc: subprocess.Popen[str] | None = None
+    reader: LineReader | None = None
 
     @property
     def base_url(self) -> str:
@@ -94,25 +97,30 @@ def dev_token(state: dict[str, Any], sub: str) -> str:
 
 
 @contextlib.contextmanager
-def run_dev(tmp: Path, *extra: str) -> Iterator[DevStack]:
-    """``python -m local.dev --port 0`` until its banner ends; SIGINT (then SIGKILL) at the end."""
+def run_dev(
+    tmp: Path, *extra: str, timeout: float = 60, data_dir: str = "data", environ: dict[str, str] | None = None
+) -> Iterator[DevStack]:
+    """``python -m local.dev --port 0`` until its banner ends (within ``timeout`` seconds); SIGINT
+    (then SIGKILL) at the end unless the test stopped it. ``extra``: more arguments (``--template``);
+    ``environ``: variables over this process's."""
     state_file = tmp / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
+        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / data_dir),
          "--state-file", str(state_file), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}", "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}", "PYTHONUNBUFFERED": "1",
+             **(environ or {})},
     )  # fmt: skip
     reader = LineReader(proc)
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while not lines or BANNER_END not in lines[-1]:
             line = reader.readline(deadline - time.monotonic())
             if not line:
                 raise AssertionError("make dev exited:\n" + "".join(lines))
             lines.append(line)
-        yield DevStack(lines=lines, state=json.loads(state_file.read_text()))
+        yield DevStack(lines=lines, state=json.loads(state_file.read_text()), proc=proc, reader=reader)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -30,7 +29,7 @@ from typing import Any
 import pytest
 
 from local.token import mint_token
-from tests.e2e.devstack import allow_in_the_buckets_cors
+from tests.e2e.devstack import allow_in_the_buckets_cors, run_dev
 
 pytestmark = pytest.mark.realserver
 
@@ -63,31 +62,12 @@ RECIPES = recipes()
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The real `make dev` stack (template.yaml, SeaweedFS with identities, moto_server)."""
     tmp = tmp_path_factory.mktemp("recipes-dev")
-    state_file, banner = tmp / "state.json", tmp / "banner.txt"
-    with banner.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "data"),
-             "--state-file", str(state_file)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": f"{ROOT}/layers/presign:{ROOT}", "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while not state_file.exists() or "Ctrl-C stops everything." not in banner.read_text():
-            assert proc.poll() is None, "make dev exited early:\n" + banner.read_text()
-            assert time.monotonic() < deadline, "make dev did not start within 60 s"
-            time.sleep(0.2)
-        state = json.loads(state_file.read_text())
+    with run_dev(tmp) as stack:
+        banner = tmp / "banner.txt"  # what make dev printed, kept beside its data
+        banner.write_text(stack.banner)
         moto = re.search(r"\(moto server\)\s+\S+\s+pid (\d+)", banner.read_text())
         assert moto, banner.read_text()
-        yield {**state, "moto_pid": int(moto[1])}
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        yield {**stack.state, "moto_pid": int(moto[1])}
 
 
 @pytest.fixture(scope="module")

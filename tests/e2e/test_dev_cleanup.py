@@ -22,7 +22,7 @@ import requests
 
 from local.cfn import ROOT
 from local.token import mint_token
-from tests.e2e.test_local_stack import LineReader
+from tests.e2e.devstack import run_dev
 
 pytestmark = pytest.mark.realserver
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'presign'}:{ROOT}", "PYTHONUNBUFFERED": "1"}
@@ -31,29 +31,10 @@ ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'presign'}:{ROOT}", "PYT
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tmp = tmp_path_factory.mktemp("dev-cleanup")
-    state = tmp / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp / "dev"), "--state-file", str(state)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
-    )  # fmt: skip
-    reader = LineReader(proc)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 90
-        while not lines or "Ctrl-C stops everything." not in lines[-1]:
-            line = reader.readline(deadline - time.monotonic())
-            if not line:
-                raise AssertionError("make dev exited:\n" + "".join(lines))
-            lines.append(line)
+    with run_dev(tmp, timeout=90) as stack:
+        lines = stack.lines
         assert "CleanupFunction" in "".join(lines), "".join(lines)
-        yield state
-    finally:
-        proc.send_signal(2)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        yield tmp / "state.json"
 
 
 def make_cleanup(state: Path, *, dry_run: bool) -> tuple[dict[str, Any], str]:

@@ -9,48 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from local.cfn import ROOT
-from tests.e2e.test_local_stack import LineReader
+from tests.e2e.devstack import run_dev
 
 pytestmark = pytest.mark.realserver
 
 
 def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.dev",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp_path / "dev"),
-            "--state-file",
-            str(tmp_path / "state.json"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'presign'}:{ROOT}", "PYTHONUNBUFFERED": "1"},
-    )
-    reader = LineReader(proc)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while not lines or "Ctrl-C stops everything." not in lines[-1]:
-            line = reader.readline(deadline - time.monotonic())
-            if not line:
-                raise AssertionError("make dev exited:\n" + "".join(lines))
-            lines.append(line)
+    with run_dev(tmp_path) as stack:
+        lines = stack.lines
         text = "".join(lines)
         for route in ("POST /uploads/{upload_id}/complete", "GET /uploads ", "DELETE /uploads/{upload_id}"):
             assert route in text, text
@@ -92,11 +64,3 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
         assert big_completed["status"] == "complete" and big_completed["size"] == 12582912, big_completed
         assert big_completed["etag"].strip('"').endswith("-3"), big_completed
         assert "same bytes, in parts" in out, out
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from local.dev import DEV_UPLOAD_LIMIT
+from local.dev_config import DEV_UPLOAD_LIMIT
 from local.proxy_control import ProxyControl
 from local.storage_proxy import Fault, StorageProxy
 from tests.e2e.devstack import DevStack

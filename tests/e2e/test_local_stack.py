@@ -24,10 +24,12 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local import emulator as emulator_module
 from local.cfn import ROOT
 from local.client import field
-from local.emulator import MAX_BODY_BYTES, Emulator, EmulatorError, TemplateResolver, Unresolved
+from local.gateway import events as emulator_module
+from local.gateway.events import MAX_BODY_BYTES
+from local.gateway.server import Emulator
+from local.gateway.template import EmulatorError, TemplateResolver, Unresolved
 from local.servers import ManagedProcess, MotoServer, SeaweedFS, ServerError, aws_env
 from local.token import main as token_main
 from local.token import mint_token
@@ -41,7 +43,7 @@ from tests.e2e.conftest import (
     assert_stopped,
     process_gone,
 )
-from tests.e2e.devstack import LineReader
+from tests.e2e.devstack import LineReader, run_dev
 
 realserver = pytest.mark.realserver
 
@@ -814,44 +816,9 @@ def test_client_field() -> None:
 
 @pytest.fixture
 def dev_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], LineReader, list[str]]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "local.dev",
-            "--port",
-            "0",
-            "--template",
-            str(FIXTURE_TEMPLATE),
-            "--data-dir",
-            str(tmp_path / "dev"),
-            "--state-file",
-            str(tmp_path / "state.json"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": f"{ROOT}", "PYTHONUNBUFFERED": "1"},
-    )
-    reader = LineReader(proc)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 40
-        while not lines or "Ctrl-C stops everything." not in lines[-1]:
-            line = reader.readline(deadline - time.monotonic())
-            if not line:
-                raise AssertionError("make dev exited:\n" + "".join(lines))
-            lines.append(line)
-        yield proc, reader, lines
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with run_dev(tmp_path, "--template", str(FIXTURE_TEMPLATE), data_dir="dev", timeout=40) as stack:
+        assert stack.proc is not None and stack.reader is not None
+        yield stack.proc, stack.reader, stack.lines
 
 
 def test_make_dev_runs_the_stack_prints_working_commands_and_stops_cleanly(

@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from local.cfn import ROOT
 from presign.doctor.checks import CHECKS
-from tests.e2e.test_local_stack import LineReader
+from tests.e2e.devstack import run_dev
 
 pytestmark = pytest.mark.realserver
 
@@ -52,24 +50,8 @@ def test_make_doctor_without_make_dev_says_how_to_start_it(tmp_path: Path) -> No
 
 def test_make_doctor_against_make_dev_prints_every_check_passing(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "local.dev", "--port", "0", "--data-dir", str(tmp_path / "dev"),
-         "--state-file", str(state)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **ENV, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    reader = LineReader(proc)
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while not lines or "Ctrl-C stops everything." not in lines[-1]:
-            line = reader.readline(deadline - time.monotonic())
-            if not line:
-                raise AssertionError("make dev exited:\n" + "".join(lines))
-            lines.append(line)
+    with run_dev(tmp_path, data_dir="dev", environ=ENV) as stack:
+        lines = stack.lines
         assert any("make doctor" in line for line in lines), "".join(lines)
 
         # When
@@ -101,13 +83,5 @@ def test_make_doctor_against_make_dev_prints_every_check_passing(tmp_path: Path)
         assert {f["check"]: f["status"] for f in answer["findings"]} == dict.fromkeys(
             ("clock", "credentials", *CHECKS), "PASS"
         ), answer
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
     # make dev removes its state on exit, so a later make doctor does not check a stopped stack
     assert not state.exists()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.dev import signed_in_page
+from local.banner import signed_in_page
 from tests.e2e.devstack import DevStack, launch_chromium
 from tests.e2e.jsclient import MiB, api, driver, random_file, require_client_built
 

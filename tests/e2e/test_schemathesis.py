@@ -13,7 +13,7 @@ Then the stateful phase: scenarios that follow the document's links from a creat
 share to its routes, with the stateful checks (a deleted resource must not read as present).
 
 A failure prints schemathesis' own report: the check, the response and a curl line that
-reproduces it. The request models publish the patterns they enforce (presign/models.py), so a
+reproduces it. The request models publish the patterns they enforce (presign/*/schemas.py), so a
 schema-valid body is never refused with 400; that is checked here, with no exceptions listed.
 """
 
@@ -32,10 +32,10 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
-from local.dev import dev_config
+from local.dev_config import dev_config
 from local.servers import SeaweedFS
 from local.token import mint_token
-from presign.multipart.plan import MAX_OBJECT_BYTES
+from presign.limits import MAX_OBJECT_BYTES
 from tests.e2e.conftest import BUCKET, Stack
 from tests.support.functions import ROOT
 

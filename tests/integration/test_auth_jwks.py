@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from presign.auth import Authenticator, build_authenticator
-from presign.config import AuthSettings, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import SecretRef
 from presign.errors import AuthenticationError, DependencyUnavailable
 from tests.support.jwt_keys import (
     AUDIENCE,

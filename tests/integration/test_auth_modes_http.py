@@ -87,7 +87,7 @@ def test_oidc_mode_through_the_handler_with_a_local_issuer(
     from local.oidc import LocalIssuer
 
     offset = timedelta(0)
-    monkeypatch.setattr("presign.runtime.system_clock", lambda: datetime.now(UTC) + offset)
+    monkeypatch.setattr("presign.bootstrap.runtime.system_clock", lambda: datetime.now(UTC) + offset)
     with LocalIssuer() as issuer:
         # Given: a function that trusts the local issuer's JWKS (fetched at cold start)
         document = settings_document()

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from local.servers import MotoServer
 from presign.adapters import aws_parameters
 from presign.clock import isoformat_z
-from presign.contentdisposition import content_disposition
+from presign.core.contentdisposition import content_disposition
 from tests.support.clock import ManualClock
 from tests.support.events import http_event, token
 from tests.support.shares import BUCKET, Stack, make_stack, moto_with_bucket, s3, share_document

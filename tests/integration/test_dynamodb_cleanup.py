@@ -15,9 +15,9 @@ from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords, DynamoDbCl
 from presign.adapters.dynamodb_shares import DynamoDbShareStore
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.cleanup.ports import RecordRef, StorageUpload
-from presign.lifecycle.ids import MonotonicIds
-from presign.lifecycle.records import Multipart, UploadRecord
 from presign.shares.records import Share
+from presign.uploads.ids import MonotonicIds
+from presign.uploads.records import Multipart, UploadRecord
 from tests.integration.test_dynamodb_uploads import client
 from tests.support.lifecycle import UPLOADS_TABLE, moto_with_tables
 from tests.support.shares import SHARES_TABLE

@@ -16,11 +16,11 @@ import pytest
 
 from local.servers import MotoServer
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.credentials import role_credentials
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore, pending_keys
-from presign.lifecycle.idempotency import Claim
-from presign.lifecycle.ids import MonotonicIds
-from presign.lifecycle.records import UploadRecord
+from presign.adapters.role import role_credentials
+from presign.uploads.idempotency import Claim
+from presign.uploads.ids import MonotonicIds
+from presign.uploads.records import UploadRecord
 from tests.support.http_stubs import Reply, Seen, StubServer, forward
 from tests.support.lifecycle import UPLOADS_TABLE, moto_with_tables
 

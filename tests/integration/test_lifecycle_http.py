@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from local.servers import MotoServer, aws_env
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from presign.errors import ConfigurationError
-from presign.lifecycle.ids import created_ms
-from presign.lifecycle.verification import ObjectFacts
+from presign.uploads.ids import created_ms
+from presign.uploads.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.functions import ROOT, function_env, load_function, settings_document
 from tests.support.http_stubs import Seen, StubServer, aws_error, forward
@@ -59,7 +59,7 @@ def stack(moto: MotoServer, storage: MemoryObjects, monkeypatch: pytest.MonkeyPa
         if endpoint is not None:
             for name, value in aws_env(endpoint).items():
                 monkeypatch.setenv(name, value)
-            rate_limit_client.cache_clear()
+            table_client.cache_clear()
         env = function_env(with_records(document or settings_document(), **records))
         env["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
         uploads = Client(load_function("uploads", monkeypatch, env))
@@ -163,7 +163,7 @@ def test_an_upload_a_delete_ended_is_gone_but_stays_listed(
 
 
 def test_a_parts_list_beyond_its_max_items_is_413_as_the_document_says(stack: Callable[..., Caller]) -> None:
-    from presign.multipart.plan import MAX_PARTS
+    from presign.limits import MAX_PARTS
 
     # Given a completion listing one part more than the schema's maxItems (10,000)
     caller = stack()

@@ -17,7 +17,7 @@ import pytest
 from local.servers import MotoServer
 from presign.adapters.dynamodb_uploads import owner_pk
 from presign.auth import Principal
-from presign.lifecycle.verification import ObjectFacts
+from presign.uploads.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import function_env, load_function, settings_document
@@ -201,10 +201,10 @@ def test_a_request_whose_key_is_still_claimed_is_409_with_retry_after(
     # Given a claim whose request is still running (no record yet)
     import time
 
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client as rate_limit_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
-    from presign.lifecycle.idempotency import Claim, fingerprint, key_digest
-    from presign.lifecycle.service import CREATE_ROUTE
+    from presign.uploads.grant import CREATE_ROUTE
+    from presign.uploads.idempotency import Claim, fingerprint, key_digest
 
     (client,) = containers(1)
     sub = f"idem-{uuid.uuid4()}"
@@ -226,7 +226,7 @@ def test_a_request_whose_key_is_still_claimed_is_409_with_retry_after(
 
 
 def _defaults() -> dict[str, Any]:
-    from presign.models import CreateUploadRequest
+    from presign.uploads.schemas import CreateUploadRequest
 
     return CreateUploadRequest.model_validate(UPLOAD).model_dump(mode="json")
 

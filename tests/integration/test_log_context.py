@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from presign.errors import DependencyUnavailable, NotFound
 from tests.support.events import FakeContext, http_event, token
 from tests.support.functions import function_env, load_function, settings_document
@@ -222,7 +222,7 @@ UNKNOWN = "0" * 26  # well-formed, so the route appends it to the log context be
 def _lifecycle(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     # No DynamoDB call is made below; the client only needs a region to be built.
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
     environment = function_env(with_records(settings_document()))
     environment["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
     environment.update(env)
@@ -291,7 +291,7 @@ def test_the_audit_line_does_not_carry_the_sub_inside_the_object_key(
     from tests.support.memory import MemoryRecords
 
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
     environment = function_env(with_records(settings_document()))
     environment["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
     module = load_function("uploads", monkeypatch, environment)

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from local.servers import MotoServer
+from presign.core.owners import subject_digest
 from presign.errors import DependencyUnavailable
-from presign.ratelimit.limiter import subject_digest
 from tests.integration.conftest import Client
 from tests.support.functions import function_env, load_function, settings_document
 from tests.support.lifecycle import (
@@ -290,9 +290,9 @@ def test_renewing_part_urls_never_imports_boto3(moto: MotoServer, monkeypatch: p
     import time
 
     from local.servers import aws_env
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client as rate_limit_client
     from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
-    from presign.lifecycle.records import Multipart, UploadRecord
+    from presign.uploads.records import Multipart, UploadRecord
     from tests.integration.test_lifecycle_http import COLD_START
     from tests.support.functions import ROOT
 

@@ -12,10 +12,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from tests.integration.conftest import Client
 from tests.support.events import FakeContext, http_event, token
 from tests.support.functions import ROOT, load_function, settings_document
@@ -152,7 +152,7 @@ def _limited_client(
 ) -> Client:
     for name, value in aws_env(endpoint).items():
         monkeypatch.setenv(name, value)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
     document = settings_document()
     document["rate_limits"] = rate_limits
     return make_client("uploads", document, PRESIGN_RATE_LIMIT_TABLE=TABLE)
@@ -171,7 +171,7 @@ def test_counted_answers_and_429_conform(
     try:
         granted, refused = (client.post("/uploads", UPLOAD, bearer=bearer) for _ in range(2))
     finally:
-        rate_limit_client.cache_clear()
+        table_client.cache_clear()
     assert (granted["statusCode"], refused["statusCode"]) == (201, 429), refused["body"]
     assert "RateLimit-Remaining" in granted["headers"], granted["headers"]
     assert_conforms("POST", "/uploads", granted)
@@ -186,7 +186,7 @@ def test_503_conforms(make_client: Callable[..., Client], monkeypatch: pytest.Mo
     try:
         response = client.post("/uploads", UPLOAD)
     finally:
-        rate_limit_client.cache_clear()
+        table_client.cache_clear()
     assert response["statusCode"] == 503, response["body"]
     assert_conforms("POST", "/uploads", response)
 

@@ -1,6 +1,6 @@
 """Provider refusals through the real uploads handler: what the storage cannot do is 422
 ``unsupported_by_provider`` in the contract's error shape, and a document asking for it never
-starts the function (presign.providers; the domain-level cases are tests/unit/test_providers.py)."""
+starts the function (presign.config.providers; the domain-level cases are tests/unit/test_providers.py)."""
 
 from __future__ import annotations
 

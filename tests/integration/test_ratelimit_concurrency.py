@@ -32,15 +32,16 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.credentials import role_credentials
-from presign.adapters.dynamodb_ratelimit import TOTAL_MAX_ATTEMPTS
+from presign.adapters.dynamodb import TOTAL_MAX_ATTEMPTS
+from presign.adapters.role import role_credentials
+from presign.bootstrap.runtime import build_rate_limiter
+from presign.config.ratelimit import RateLimitSettings
 from presign.errors import RateLimited
-from presign.ratelimit.limiter import Decision, RateLimiter, build_rate_limiter
-from presign.ratelimit.settings import RateLimitSettings
+from presign.ratelimit.limiter import Decision, RateLimiter
 
 TABLE = f"{STACK_NAME}-RateLimitTable"  # as local.tables names template.yaml's table
 THREADS = 50

@@ -21,23 +21,18 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer
 from local.tables import STACK_NAME, create_tables
-from presign.adapters import dynamodb_ratelimit
+from presign.adapters import dynamodb as dynamodb_ratelimit  # the tables' shared client and constants
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore, rate_limit_client
+from presign.adapters.dynamodb import table_client as rate_limit_client
+from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore
+from presign.bootstrap.runtime import build_rate_limiter
+from presign.config.ratelimit import ActionLimits, RateLimitSettings
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND
-from presign.ratelimit.limiter import (
-    BYTES_LANE,
-    TTL_MARGIN_SECONDS,
-    RateLimiter,
-    build_rate_limiter,
-    item_key,
-    lane_attribute,
-)
-from presign.ratelimit.settings import ActionLimits, RateLimitSettings
+from presign.ratelimit.limiter import BYTES_LANE, TTL_MARGIN_SECONDS, RateLimiter, item_key, lane_attribute
 from presign.signing.sigv4 import SigningCredentials
 from tests.support.http_stubs import Reply, Seen, StubServer, aws_error, forward
 from tests.support.ratelimit import START, Events, FakeClock

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import ROOT, function_env, settings_document
@@ -37,7 +37,7 @@ def limited(
 ) -> Iterator[Callable[..., Client]]:
     for name, value in aws_env(moto.endpoint_url).items():
         monkeypatch.setenv(name, value)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
 
     def make(name: str, rate_limits: dict[str, Any], **target: Any) -> Client:
         document = settings_document(**target)
@@ -45,7 +45,7 @@ def limited(
         return make_client(name, document, PRESIGN_RATE_LIMIT_TABLE=TABLE)
 
     yield make
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
 
 
 def test_uploads_over_the_limit_get_429_and_sign_nothing(limited: Callable[..., Client]) -> None:
@@ -104,13 +104,13 @@ def test_dynamodb_unreachable(
 ) -> None:
     for name, value in aws_env(f"http://127.0.0.1:{closed_port()}").items():
         monkeypatch.setenv(name, value)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
     document = settings_document()
     document["rate_limits"] = {"failure_mode": mode}
     client = make_client("uploads", document, PRESIGN_RATE_LIMIT_TABLE=TABLE)
 
     response = client.post("/uploads", UPLOAD)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
 
     assert response["statusCode"] == status, response["body"]
     if mode == "closed":

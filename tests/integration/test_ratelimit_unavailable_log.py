@@ -7,7 +7,7 @@ import pytest
 
 from local.servers import aws_env
 from local.tables import STACK_NAME
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import settings_document
@@ -31,7 +31,7 @@ def test_the_unavailable_line_names_its_cause(
     # Given a table endpoint where nothing listens
     for name, value in aws_env(f"http://127.0.0.1:{closed_port()}").items():
         monkeypatch.setenv(name, value)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
     document = settings_document()
     document["rate_limits"] = {"failure_mode": mode}
     client = make_client("uploads", document, PRESIGN_RATE_LIMIT_TABLE=f"{STACK_NAME}-RateLimitTable")
@@ -40,7 +40,7 @@ def test_the_unavailable_line_names_its_cause(
 
     # When
     response = client.post("/uploads", UPLOAD, bearer=bearer)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
 
     # Then: one structured line with the cause the adapter named, and what was being counted
     assert response["statusCode"] == (503 if mode == "closed" else 201), response["body"]

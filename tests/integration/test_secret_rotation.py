@@ -12,8 +12,8 @@ import pytest
 
 from local.servers import MotoServer, aws_env
 from presign.adapters import aws_parameters
+from presign.bootstrap.runtime import Runtime
 from presign.errors import AuthenticationError, DependencyUnavailable
-from presign.runtime import Runtime
 from tests.support.events import SECRET, token
 from tests.support.functions import function_env, settings_document
 from tests.support.jwt_keys import FrozenClock

@@ -15,7 +15,7 @@ import pytest
 
 from local.servers import MotoServer
 from presign.adapters.dynamodb_shares import share_pk
-from presign.contentdisposition import content_disposition
+from presign.core.contentdisposition import content_disposition
 from presign.shares.ids import handle_of
 from presign.shares.passwords import parameters_of
 from tests.integration.test_log_context import Logs

@@ -94,8 +94,8 @@ def test_a_cold_start_imports_neither_boto3_nor_argon2(moto: MotoServer, name: s
 
 def test_the_first_password_imports_argon2(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # argon2-cffi loads on demand; once loaded it is the library that checks (no fallback).
+    from presign.config.shares import Argon2Parameters
     from presign.shares.passwords import PasswordHasher
-    from presign.shares.settings import Argon2Parameters
 
     hasher = PasswordHasher(Argon2Parameters())
     assert hasher._hasher is None

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.servers import MotoServer
-from presign.lifecycle.verification import ObjectFacts
+from presign.uploads.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import load_function, settings_document

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from presign.config import MAX_PRESIGN_EXPIRY, MAX_SINGLE_PUT_BYTES, parse_settings
+from presign.config import uploads as kinds
+from presign.config.settings import parse_settings
 from presign.errors import ConfigurationError
-from presign.lifecycle import kinds
-from presign.multipart.plan import MAX_OBJECT_BYTES
+from presign.limits import MAX_OBJECT_BYTES, MAX_PRESIGN_EXPIRY, MAX_SINGLE_PUT_BYTES
 from tests.integration.conftest import Client
 from tests.support.functions import settings_document
 
@@ -141,7 +141,7 @@ def test_a_bad_kind_name_is_refused() -> None:
 
 
 def test_the_kinds_module_repeats_the_configs_limits_exactly() -> None:
-    # kinds.py cannot import them (config imports kinds); this keeps the copies honest.
+    # A kind's bounds are S3's own (presign.limits), one copy: the configuration imports them.
     assert (kinds.MAX_OBJECT_BYTES, kinds.MAX_PRESIGN_EXPIRY) == (MAX_OBJECT_BYTES, MAX_PRESIGN_EXPIRY)
 
 

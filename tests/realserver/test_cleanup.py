@@ -340,12 +340,12 @@ def test_two_concurrent_runs_end_as_one_and_count_nothing_twice(stack: Stack) ->
 def test_stale_shares_and_records_past_retention_are_removed_with_what_a_late_upload_left(
     stack: Stack,
 ) -> None:
-    from presign.adapters.dynamodb_ratelimit import rate_limit_client
+    from presign.adapters.dynamodb import table_client
     from presign.adapters.dynamodb_shares import DynamoDbShareStore
     from presign.shares.records import Share
 
     # Given shares: expired, revoked, used up, and active (written as the shares function does)
-    store = DynamoDbShareStore(rate_limit_client(), SHARES_TABLE)
+    store = DynamoDbShareStore(table_client(), SHARES_TABLE)
     now = int(later(0).timestamp())
 
     def share(handle: str, **fields: Any) -> Share:

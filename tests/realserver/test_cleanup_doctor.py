@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors
+from local.dev_config import DEV_BUCKET_LIFECYCLE, dev_bucket_cors
 from local.servers import MotoServer, SeaweedFS
-from presign.doctor.checks import CHECKS, DOCTOR_SEGMENT
+from presign.doctor.checks import CHECKS
+from presign.doctor.probe import DOCTOR_SEGMENT
 from tests.realserver.conftest import ACCESS_KEY, SECRET_KEY
 from tests.support.cleanup import Budget, fresh_bucket, fresh_tables
 from tests.support.functions import function_env, load_function, settings_document

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from local.dev import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
+from local.dev_config import DEV_BUCKET_LIFECYCLE, dev_bucket_cors, dev_config
 from local.servers import SeaweedFS
-from presign.doctor.checks import CHECKS, DOCTOR_SEGMENT
+from presign.doctor.checks import CHECKS
 from presign.doctor.cli import main
+from presign.doctor.probe import DOCTOR_SEGMENT
 from tests.realserver.conftest import ACCESS_KEY, SECRET_KEY
 
 pytestmark = pytest.mark.realserver
@@ -258,7 +259,7 @@ def test_a_bucket_without_a_lifecycle_rule_warns_and_says_the_cleanup_covers_it(
 def test_a_provider_without_lifecycle_support_warns_whatever_the_bucket_holds(
     doctor: Callable[..., Run],
 ) -> None:
-    # The SeaweedFS profile does not vouch for AbortIncompleteMultipartUpload (presign.providers)
+    # The SeaweedFS profile does not vouch for AbortIncompleteMultipartUpload (presign.config.providers)
     run = doctor(target={"provider": "seaweedfs"})
 
     block = run.block("lifecycle")

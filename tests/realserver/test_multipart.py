@@ -322,14 +322,14 @@ def test_the_status_lists_parts_past_the_first_page_of_1000(caller: Caller, admi
 
 
 def caller_owner(caller: Caller) -> str:
-    from presign.ratelimit.limiter import subject_digest
+    from presign.core.owners import subject_digest
 
     return subject_digest(caller.sub)
 
 
 def test_make_devs_bucket_cors_rule_serves_the_examples_origin_only(seaweed: SeaweedFS) -> None:
     # Given the rule make dev sets for its examples' origin (SeaweedFS supports PutBucketCors)
-    from local.dev import dev_bucket_cors, page_origins, set_bucket_cors
+    from local.dev_config import dev_bucket_cors, page_origins, set_bucket_cors
 
     pages = page_origins("http://127.0.0.1:5173")
     set_bucket_cors(seaweed, pages, BUCKET)

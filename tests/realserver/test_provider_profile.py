@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from local.servers import SeaweedFS
-from presign.providers import PROFILES
+from presign.config.providers import PROFILES
 from tests.integration.conftest import Client
 from tests.realserver.conftest import ACCESS_KEY, BUCKET, SECRET_KEY
 from tests.realserver.test_presigned_urls import CONTENT, download_url, grant_for, post_form, put

@@ -13,11 +13,11 @@ from typing import Any
 import boto3
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer
 from local.tables import create_tables
-from presign.cleanup.wiring import build_cleanup
-from presign.lifecycle.ids import new_upload_id
+from presign.bootstrap.cleanup import build_cleanup
+from presign.uploads.ids import new_upload_id
 
 _buckets = itertools.count()
 

@@ -21,6 +21,6 @@ class ManualClock:
 def inject_clock(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
     """Functions loaded after this read ``clock`` wherever the runtime reads the system clock
     (signing, expiry checks); undone at the test's end."""
-    import presign.runtime
+    import presign.bootstrap.runtime
 
-    monkeypatch.setattr(presign.runtime, "system_clock", clock)
+    monkeypatch.setattr(presign.bootstrap.runtime, "system_clock", clock)

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from local.cfn import load_template
-from local.emulator import TemplateResolver
+from local.gateway.template import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import STACK_NAME, create_tables
-from presign.adapters.dynamodb_ratelimit import rate_limit_client
+from presign.adapters.dynamodb import table_client
 from tests.integration.conftest import Client
 from tests.support.events import token
 
@@ -38,7 +38,7 @@ def with_records(document: dict[str, Any], **records: Any) -> dict[str, Any]:
 def point_at(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in aws_env(moto.endpoint_url).items():
         monkeypatch.setenv(name, value)
-    rate_limit_client.cache_clear()
+    table_client.cache_clear()
 
 
 def fresh_sub(prefix: str) -> str:

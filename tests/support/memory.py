@@ -12,11 +12,11 @@ import dataclasses
 import threading
 from collections.abc import Callable
 
-from presign.lifecycle.idempotency import Claim
-from presign.lifecycle.records import Status, UploadRecord, allowed
-from presign.lifecycle.store import Page
-from presign.lifecycle.verification import ObjectFacts
-from presign.multipart.checks import StoredPart
+from presign.uploads.idempotency import Claim
+from presign.uploads.multipart.checks import StoredPart
+from presign.uploads.ports import Page
+from presign.uploads.records import Status, UploadRecord, allowed
+from presign.uploads.verification import ObjectFacts
 
 Hook = Callable[[str], None]
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from presign.cleanup.ports import RecordRef, ShareRef, StorageUpload
-from presign.lifecycle.records import Status, UploadRecord
+from presign.uploads.records import Status, UploadRecord
 from tests.support.memory import MemoryObjects, MemoryRecords
 
 

@@ -7,8 +7,8 @@ import dataclasses
 import threading
 from collections import Counter
 
+from presign.shares.ports import SharePage, Spent
 from presign.shares.records import Share
-from presign.shares.store import SharePage, Spent
 
 
 class MemoryShares:

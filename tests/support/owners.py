@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from presign.auth import Principal
-from presign.keys import Namespace
+from presign.core.owners import Namespace
 
 
 def owner_of(principal: Principal) -> str:

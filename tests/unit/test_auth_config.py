@@ -9,7 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from presign.auth import build_authenticator
-from presign.config import AuthSettings, EnvSecret, SecretRef, parse_settings
+from presign.config.auth import AuthSettings
+from presign.config.secrets import EnvSecret, SecretRef
+from presign.config.settings import parse_settings
 from presign.errors import ConfigurationError
 from tests.support.jwt_keys import public_pem, rsa_key
 

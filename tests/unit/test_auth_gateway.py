@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from presign.auth import Authenticator, Principal, build_authenticator
-from presign.config import AuthSettings, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import SecretRef
 from presign.errors import AuthenticationError
 from tests.support.jwt_keys import (
     AUDIENCE,

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from presign.auth import REASONS, Authenticator, build_authenticator
 from presign.auth.claims import MAX_TOKEN_BYTES
 from presign.auth.reasons import INVALID_TOKEN_MESSAGE
-from presign.config import AuthSettings, EnvSecret, SecretRef, SecretsManagerSecret
+from presign.config.auth import AuthSettings
+from presign.config.secrets import EnvSecret, SecretRef, SecretsManagerSecret
 from presign.errors import AuthenticationError, ConfigurationError, DependencyUnavailable
 from tests.support.jwt_keys import (
     AUDIENCE,

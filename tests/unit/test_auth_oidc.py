@@ -10,7 +10,8 @@ import pytest
 
 from presign.auth import REASONS, Authenticator, build_authenticator
 from presign.auth.reasons import INVALID_TOKEN_MESSAGE
-from presign.config import AuthSettings, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import SecretRef
 from presign.errors import AuthenticationError
 from tests.support.jwt_keys import (
     AUDIENCE,

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from presign.auth import Authenticator, Principal, build_authenticator
 from presign.auth.claims import scopes
-from presign.config import AuthSettings, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import SecretRef
 from presign.errors import AuthorizationError, InsufficientScope
 from tests.support.jwt_keys import AUDIENCE, ISSUER, SECRET, FrozenClock, bearer, claims, sign
 

@@ -14,7 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from presign.auth import REASONS, Authenticator, build_authenticator
-from presign.config import AuthSettings, EnvSecret, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import EnvSecret, SecretRef
 from presign.errors import AuthenticationError
 from tests.support.jwt_keys import (
     AUDIENCE,

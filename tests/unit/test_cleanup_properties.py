@@ -1,7 +1,7 @@
 """The cleanup's claims under random interleavings with completions (hypothesis).
 
 Cleanup runs (one or two at once) and completions of the same uploads run the real ``Cleanup``
-and ``Lifecycle`` code, each in its own thread, over in-memory ports with DynamoDB's per-item
+and ``Uploads`` code, each in its own thread, over in-memory ports with DynamoDB's per-item
 atomicity (``tests/support/memory*.py``). The scheduler of ``test_lifecycle_state_machine`` lets
 one thread run at a time and hypothesis picks which one at every call a real adapter would make
 over the network. The clock is injected: the uploads are stale or still in time, as drawn.
@@ -28,17 +28,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from presign.cleanup.runner import Cleanup
-from presign.cleanup.settings import CleanupSettings
-from presign.config import Target
-from presign.lifecycle.ids import new_upload_id
-from presign.lifecycle.records import Multipart, UploadRecord
-from presign.lifecycle.service import Lifecycle
-from presign.lifecycle.settings import UploadRecordSettings
-from presign.lifecycle.verification import ObjectFacts
-from presign.multipart.checks import StoredPart
-from presign.ratelimit.limiter import subject_digest
+from presign.config.cleanup import CleanupSettings
+from presign.config.target import Target
+from presign.config.uploads import UploadRecordSettings
+from presign.core.owners import subject_digest
+from presign.uploads.ids import new_upload_id
+from presign.uploads.multipart.checks import StoredPart
+from presign.uploads.records import Multipart, UploadRecord
+from presign.uploads.service import Uploads
+from presign.uploads.verification import ObjectFacts
 from tests.support.memory import MemoryRecords, MemoryUpload
 from tests.support.memory_cleanup import MemoryCleanupRecords, NoShares, SweepObjects
+from tests.support.spending import free
 from tests.unit.test_lifecycle_state_machine import Scheduler
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -181,9 +182,7 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
     table.transition = transition  # type: ignore[method-assign]
     objects.delete = delete  # type: ignore[method-assign]
     objects.abort_multipart = abort  # type: ignore[method-assign]
-    lifecycle = Lifecycle(
-        table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None
-    )
+    lifecycle = Uploads(table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None)
 
     # When cleanup runs and completions interleave at every network call
     work: dict[str, Callable[[], Any]] = {}
@@ -195,7 +194,7 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
         if which < len(uploads):
             upload_id = uploads[which].upload_id
             work[f"complete-{i}"] = lambda upload_id=upload_id: lifecycle.complete(
-                OWNER, upload_id, objects=lambda _: objects, spend=lambda _: None
+                OWNER, upload_id, objects=lambda _: objects, spending=free()
             )
     results = scheduler.run(work)
     context = (

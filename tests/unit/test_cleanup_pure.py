@@ -12,21 +12,23 @@ from hypothesis import strategies as st
 
 from presign.adapters.dynamodb_cleanup import days
 from presign.auth.principal import Principal
-from presign.cleanup.invocation import cleanup_request
 from presign.cleanup.keys import ServiceKeys
 from presign.cleanup.runner import Cleanup
-from presign.cleanup.settings import CleanupSettings
-from presign.config import Target
+from presign.cleanup.schemas import cleanup_request
+from presign.config.cleanup import CleanupSettings
+from presign.config.target import Target
+from presign.config.uploads import UploadRecordSettings
+from presign.core.keys import upload_key, user_prefix
+from presign.core.owners import Namespace
+from presign.core.prefixes import SAFE_SEGMENT
 from presign.errors import InvalidRequest, UnknownTarget, UploadGone
-from presign.keys import Namespace, upload_key, user_prefix
-from presign.lifecycle.ids import new_upload_id
-from presign.lifecycle.records import Multipart, UploadRecord
-from presign.lifecycle.service import Lifecycle
-from presign.lifecycle.settings import UploadRecordSettings
-from presign.lifecycle.verification import ObjectFacts
-from presign.prefixes import SAFE_SEGMENT
+from presign.uploads.ids import new_upload_id
+from presign.uploads.records import Multipart, UploadRecord
+from presign.uploads.service import Uploads
+from presign.uploads.verification import ObjectFacts
 from tests.support.memory import MemoryRecords
 from tests.support.memory_cleanup import MemoryCleanupRecords, NoShares, SweepObjects
+from tests.support.spending import free
 
 
 def target(key_prefix: str = "users/{sub}/", **kinds: str) -> Target:
@@ -203,11 +205,9 @@ def test_a_completion_after_the_fence_answers_gone_and_confirms_nothing() -> Non
     )
 
     # When the client completes it / Then 410, and the record is still the cleanup's to expire
-    lifecycle = Lifecycle(
-        table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None
-    )
+    lifecycle = Uploads(table, UploadRecordSettings(head_attempts=1), clock=lambda: NOW, sleep=lambda _: None)
     with pytest.raises(UploadGone):
-        lifecycle.complete(record.owner, record.upload_id, objects=lambda _: objects, spend=lambda _: None)
+        lifecycle.complete(record.owner, record.upload_id, objects=lambda _: objects, spending=free())
     assert table.records[(record.owner, record.upload_id)].status == "pending"
     # and even a write that raced past the check cannot say complete
     done = table.records[(record.owner, record.upload_id)].moved(

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from presign.adapters.cdn_keys import rsa_sha1_signer
-from presign.config import parse_settings
+from presign.config.settings import parse_settings
 from presign.errors import ConfigurationError
 from presign.signing.cloudfront import CloudFrontSigner
 from presign.signing.sigv4 import S3Presigner, SigningCredentials

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from presign.config import DownloadPolicy, UploadPolicy, parse_settings
+from presign.config.settings import parse_settings
+from presign.config.target import DownloadPolicy, UploadPolicy
+from presign.core.mediatypes import is_active, is_allowed
 from presign.errors import ConfigurationError
-from presign.mediatypes import is_active, is_allowed
 
 ACTIVE = [
     "text/html",

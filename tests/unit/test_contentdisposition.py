@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from presign.contentdisposition import content_disposition
+from presign.core.contentdisposition import content_disposition
 
 
 def test_ascii_name() -> None:

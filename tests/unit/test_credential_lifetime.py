@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from presign.config import parse_settings
+from presign.config.settings import parse_settings
 from presign.errors import ConfigurationError
 
 AUTH = {"issuer": "https://i", "audience": "a", "secrets": [{"source": "env", "name": "S"}]}

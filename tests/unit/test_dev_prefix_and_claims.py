@@ -6,8 +6,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from local.dev import DEV_PREFIX, dev_config, prefix_claims
 from local.dev import main as dev_main
+from local.dev_config import DEV_PREFIX, dev_config, prefix_claims
 from local.token import main as token_main
 
 SECRET = "t" * 48

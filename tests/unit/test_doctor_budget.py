@@ -16,18 +16,18 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from local.dev import dev_config
+from local.dev_config import dev_config
 from presign.adapters import plain_http
-from presign.adapters.plain_http import HttpAnswer
 from presign.adapters.s3_control import capped_timeouts
 from presign.adapters.s3_doctor import TIMEOUT_SECONDS as STORAGE_TIMEOUT
-from presign.adapters.s3_doctor import BucketInspector, StorageAnswer
-from presign.config import parse_settings
-from presign.doctor import as_document
-from presign.doctor.budget import CLEANUP_FLOOR_SECONDS, Budget
+from presign.adapters.s3_doctor import BucketInspector
+from presign.config.settings import parse_settings
+from presign.doctor.budget import CLEANUP_FLOOR_SECONDS, TimeBudget
 from presign.doctor.checks import CHECKS, TargetDoctor
 from presign.doctor.cli import main
+from presign.doctor.ports import HttpAnswer, StorageAnswer
 from presign.doctor.report import STOPPED_EARLY_EXIT, Finding, Status, exit_status, stopped_early
+from presign.doctor.run import as_document
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ class Storage:
     """Answers everything at once; each request moves the clock by ``step`` (``slow``: by more)."""
 
     clock: FakeClock
-    budget: Budget | None = None
+    budget: TimeBudget | None = None
     step: float = 0.5
     slow: Mapping[str, float] = field(default_factory=dict)
     # (what, timeout, seconds the checks had left when it was sent, cleaning)
@@ -125,7 +125,7 @@ class FakeInspector:
         return self._answer(f"sdk_default_put {key}")
 
 
-def run_doctor(storage: Storage, budget: Budget) -> list[Finding]:
+def run_doctor(storage: Storage, budget: TimeBudget) -> list[Finding]:
     storage.budget = budget
     doctor = TargetDoctor(
         "local",
@@ -150,7 +150,7 @@ def test_a_budget_running_out_mid_multipart_skips_the_rest_and_still_cleans_up()
     storage = Storage(clock, slow={"start_multipart": 100.0})
 
     # When
-    findings = run_doctor(storage, Budget(60.0, monotonic=clock, reserve=5.0))
+    findings = run_doctor(storage, TimeBudget(60.0, monotonic=clock, reserve=5.0))
 
     # Then: the checks before multipart ran; multipart was cut short, the rest never started
     by_check = {f.check: f for f in findings}
@@ -184,7 +184,7 @@ def test_no_request_waits_longer_than_the_time_left_for_checks() -> None:
     storage = Storage(clock, step=3.0)
 
     # When
-    findings = run_doctor(storage, Budget(40.0, monotonic=clock, reserve=5.0))
+    findings = run_doctor(storage, TimeBudget(40.0, monotonic=clock, reserve=5.0))
 
     # Then: each check request's timeout fits in what was left beyond the reserve when it was sent
     checks = [(what, timeout, left) for what, timeout, left, cleaning in storage.calls if not cleaning]
@@ -204,7 +204,7 @@ def test_a_budget_of_zero_starts_no_check_and_sends_nothing() -> None:
     clock = FakeClock()
     storage = Storage(clock)
 
-    findings = run_doctor(storage, Budget(0.0, monotonic=clock))
+    findings = run_doctor(storage, TimeBudget(0.0, monotonic=clock))
 
     assert [(f.check, f.status, f.stopped) for f in findings] == [(c, Status.SKIP, True) for c in ALL_CHECKS]
     assert storage.calls == [], storage.calls  # no probe was made, so there is nothing to clean up
@@ -214,7 +214,7 @@ def test_an_ample_budget_changes_nothing() -> None:
     clock = FakeClock()
     storage = Storage(clock, step=0.01)
 
-    findings = run_doctor(storage, Budget(120.0, monotonic=clock))
+    findings = run_doctor(storage, TimeBudget(120.0, monotonic=clock))
 
     assert not stopped_early(findings), findings
     assert all(t in (10.0, STORAGE_TIMEOUT) for what, t, _, cleaning in storage.calls if not cleaning), (

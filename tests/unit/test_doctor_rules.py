@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 
 from presign.auth import Principal
-from presign.config import parse_settings
-from presign.doctor import capability_notes, cors
-from presign.doctor.checks import static_prefix
+from presign.config.providers import PROFILES
+from presign.config.settings import parse_settings
+from presign.doctor import cors
+from presign.doctor.probe import static_prefix
 from presign.doctor.report import Finding, Status, exit_status, render
+from presign.doctor.run import capability_notes
 from presign.doctor.skew import judge_skew
-from presign.models import CreateUploadRequest
-from presign.providers import PROFILES
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
-from presign.uploads import create_upload, put_headers
+from presign.uploads.issue import create_upload, put_headers
+from presign.uploads.schemas import CreateUploadRequest
 
 ORIGIN = "https://app.example.com"
 NEEDS = cors.needs_for(origins=[ORIGIN], post=True, checksums=True, no_overwrite=False)

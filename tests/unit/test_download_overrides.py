@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from presign.auth import Principal
-from presign.config import Target
-from presign.downloads import issue_download_urls
+from presign.config.target import Target
+from presign.downloads.schemas import DownloadsRequest
+from presign.downloads.service import issue_download_urls
 from presign.errors import PresignError, Unprocessable, UnsafeFilename, UnsupportedContentType
-from presign.models import DownloadsRequest
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 KEY = "users/alice/2026/11/22/abc/cat.png"

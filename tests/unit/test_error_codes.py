@@ -1,5 +1,5 @@
 """The error codes are part of the contract: openapi.json lists every ``error.code`` a response can
-carry, as an enum generated from the exception classes (``presign.web.error_codes``), so clients
+carry, as an enum generated from the exception classes (``presign.http.problems.error_codes``), so clients
 can type them. Checked here against what the code itself produces: each exception class as the
 one error map describes it, and the codes the web layer writes without an exception.
 """
@@ -16,11 +16,14 @@ from typing import Any
 
 import presign
 from presign import errors
-from presign.web import describe, error_codes
+from presign.http.problems import describe, error_codes
 from tests.support.functions import ROOT
 
 DOCUMENT = ROOT / "layers" / "presign" / "presign" / "openapi.json"
-WEB_SOURCES = [ROOT / "layers" / "presign" / "presign" / "web.py", *sorted(ROOT.glob("functions/*/app.py"))]
+WEB_SOURCES = [
+    *sorted((ROOT / "layers" / "presign" / "presign" / "http").glob("*.py")),
+    *sorted(ROOT.glob("functions/*/app.py")),
+]
 
 
 def _every_error_class() -> list[type[errors.PresignError]]:

@@ -2,9 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from presign.core.expiry import CREDENTIAL_SAFETY_MARGIN, choose_expiry
+from presign.core.mediatypes import is_allowed
 from presign.errors import DependencyUnavailable
-from presign.expiry import CREDENTIAL_SAFETY_MARGIN, choose_expiry
-from presign.mediatypes import is_allowed
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

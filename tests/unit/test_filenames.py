@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from presign.contentdisposition import content_disposition
-from presign.errors import Unprocessable, UnsafeFilename
-from presign.filenames import (
+from presign.core.contentdisposition import content_disposition
+from presign.core.filenames import (
     _TYPES_THE_TABLE_LACKS,
     EXECUTABLE_EXTENSIONS,
     check_filename,
@@ -19,8 +18,8 @@ from presign.filenames import (
     served_filename,
     unsafe_extensions,
 )
-from presign.lifecycle.kinds import builtin_types
-from presign.mediatypes import is_active
+from presign.core.mediatypes import builtin_types, is_active
+from presign.errors import Unprocessable, UnsafeFilename
 
 NOTES = "users/alice/2026/11/22/01K0ABC/notes.txt"
 CAT = "users/alice/2026/11/22/01K0ABC/cat.png"
@@ -266,7 +265,7 @@ def test_passive_extensions_are_not(ext: str) -> None:
 
 
 def test_active_is_defined_once_by_the_media_types() -> None:
-    # Every active extension is one whose type presign.mediatypes calls active, and every
+    # Every active extension is one whose type presign.core.mediatypes calls active, and every
     # extension of an active type in Python's table is unsafe: one definition, two uses.
     table = {**_TYPES_THE_TABLE_LACKS, **builtin_types()}
     assert all(is_active(kind) for kind in _TYPES_THE_TABLE_LACKS.values()), _TYPES_THE_TABLE_LACKS

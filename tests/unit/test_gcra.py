@@ -1,6 +1,6 @@
 """GCRA's guarantees, checked on random arrival sequences with an injected clock.
 
-The bound under test (``presign.ratelimit.settings``): a ``Limit(rate, period, burst)`` admits at
+The bound under test (``presign.config.ratelimit``): a ``Limit(rate, period, burst)`` admits at
 most ``burst + rate`` units in any closed window ``[t, t + period]`` (``burst + rate - 1`` in a
 half-open one), and in general, for a closed window of ``W`` picoseconds, ``N`` units with
 ``(N - burst) * period <= W * rate``. The same properties are checked through the
@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from presign.config.ratelimit import Limit, RateLimitSettings
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND, Gcra
 from presign.ratelimit.limiter import Decision, RateLimiter, item_key, lane_attribute
-from presign.ratelimit.settings import Limit, RateLimitSettings
 from presign.ratelimit.store import LaneWrite, WriteOutcome
 from tests.support.ratelimit import START, US, Events, FakeClock
 

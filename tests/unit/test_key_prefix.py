@@ -20,10 +20,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from presign.auth.principal import Principal
-from presign.config import parse_settings
+from presign.config.settings import parse_settings
+from presign.core.keys import user_prefix
+from presign.core.prefixes import PrefixTemplate
 from presign.errors import AuthorizationError, ConfigurationError
-from presign.keys import user_prefix
-from presign.prefixes import PrefixTemplate
 
 AUTH = {"issuer": "https://i", "audience": "a", "secrets": [{"source": "env", "name": "S"}]}
 

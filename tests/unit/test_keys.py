@@ -6,8 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from presign.auth.principal import Principal
-from presign.errors import AuthorizationError, InvalidRequest, UnsafeKey
-from presign.keys import (
+from presign.core.keys import (
     MAX_FILENAME_BYTES,
     normalize_key,
     require_within,
@@ -15,6 +14,7 @@ from presign.keys import (
     upload_key,
     user_prefix,
 )
+from presign.errors import AuthorizationError, InvalidRequest, UnsafeKey
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from presign.errors import InvalidCursor
-from presign.lifecycle.cursor import decode_cursor, encode_cursor
-from presign.lifecycle.ids import MonotonicIds, created_ms, is_upload_id, new_upload_id
-from presign.lifecycle.records import TransitionError, UploadRecord
-from presign.lifecycle.verification import ObjectFacts, differences
+from presign.uploads.ids import MonotonicIds, created_ms, is_upload_id, new_upload_id
+from presign.uploads.records import TransitionError, UploadRecord
+from presign.uploads.service import decode_cursor, encode_cursor
+from presign.uploads.verification import ObjectFacts, differences
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 moments = st.integers(min_value=0, max_value=2**40).map(lambda ms: T0 + timedelta(milliseconds=ms))

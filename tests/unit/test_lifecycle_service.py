@@ -11,17 +11,20 @@ from typing import Any
 import pytest
 
 from presign.auth import Principal
-from presign.config import Target
+from presign.config.target import Target
+from presign.config.uploads import UploadRecordSettings
 from presign.errors import IdempotencyInProgress, NotUploaded, UploadGone, UploadNotPending
-from presign.lifecycle.idempotency import STALE_CLAIM_SECONDS, Claim, fingerprint, key_digest
-from presign.lifecycle.service import COMPLETE_ROUTE, CREATE_ROUTE, Lifecycle
-from presign.lifecycle.settings import UploadRecordSettings
-from presign.lifecycle.verification import ObjectFacts
-from presign.models import CreateUploadRequest
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
+from presign.uploads.complete import COMPLETE_ROUTE
+from presign.uploads.grant import CREATE_ROUTE
+from presign.uploads.idempotency import STALE_CLAIM_SECONDS, Claim, fingerprint, key_digest
+from presign.uploads.schemas import CreateUploadRequest
+from presign.uploads.service import Uploads
+from presign.uploads.verification import ObjectFacts
 from tests.support.memory import MemoryObjects, MemoryRecords
 from tests.support.owners import owner_of
+from tests.support.spending import StaticTargets, free
 
 ALICE = Principal("alice")
 TARGET = Target(bucket="b-test", endpoint_url="http://127.0.0.1:9", addressing_style="path")
@@ -47,8 +50,9 @@ def records() -> MemoryRecords:
 
 
 @pytest.fixture
-def lifecycle(records: MemoryRecords, clock: Clock) -> Lifecycle:
-    return Lifecycle(records, UploadRecordSettings(), clock=clock, sleep=lambda _: None)
+def lifecycle(records: MemoryRecords, clock: Clock) -> Uploads:
+    targets = StaticTargets({"main": TARGET}, signing(clock))
+    return Uploads(records, UploadRecordSettings(), clock=clock, sleep=lambda _: None, targets=targets)
 
 
 def signing(clock: Clock) -> SigningContext:
@@ -61,75 +65,81 @@ def signing(clock: Clock) -> SigningContext:
     return SigningContext(presigner=presigner, credentials_expire_at=None, clock=clock)
 
 
-def begin(lifecycle: Lifecycle, clock: Clock, key: str | None = None, spent: list[int] | None = None) -> str:
+def begin(lifecycle: Uploads, clock: Clock, key: str | None = None, spent: list[int] | None = None) -> str:
     grant = lifecycle.begin(
         REQUEST,
         principal=ALICE,
         target_name="main",
         target=TARGET,
-        signing=signing(clock),
-        spend=lambda _: spent.append(1) if spent is not None else None,
-        spend_parts=no_part_urls,
+        spending=Counted(spent),
         idempotency_key=key,
     )
     return grant.upload_id
 
 
-def no_part_urls(target: str, cost: int = 1) -> None:
-    raise AssertionError(f"a single upload signs no part URLs; spent {cost} on {target}")
+class Counted:
+    """Counts the upload units spent in ``spent``; a single upload signs no part URLs."""
+
+    def __init__(self, spent: list[int] | None) -> None:
+        self.spent = spent
+
+    def upload(self, target: str, nbytes: int) -> None:
+        if self.spent is not None:
+            self.spent.append(1)
+
+    def spend(self, target: str | None = None, cost: int = 1, *, action: str | None = None) -> None:
+        raise AssertionError(f"a single upload signs no part URLs; spent {cost} on {target}")
 
 
 def test_completing_after_the_url_died_with_nothing_stored_is_410_and_expired(
-    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+    lifecycle: Uploads, clock: Clock, records: MemoryRecords
 ) -> None:
     upload_id = begin(lifecycle, clock)
     objects = MemoryObjects()
 
     with pytest.raises(NotUploaded):
-        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spending=free())
     assert objects.heads == 3  # the bounded retry, without waiting (the sleep is injected)
     clock.now += timedelta(seconds=901)
     with pytest.raises(UploadGone):
-        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+        lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spending=free())
 
     assert records.records[(owner_of(ALICE), upload_id)].status == "expired"
     assert records.ttls[(owner_of(ALICE), upload_id)] == int(clock.now.timestamp()) + 30 * 86_400
 
 
-def test_an_object_stored_in_time_completes_even_after_the_url_died(
-    lifecycle: Lifecycle, clock: Clock
-) -> None:
+def test_an_object_stored_in_time_completes_even_after_the_url_died(lifecycle: Uploads, clock: Clock) -> None:
     upload_id = begin(lifecycle, clock)
-    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    record = lifecycle.status(owner_of(ALICE), upload_id, spending=free())
     objects = MemoryObjects()
     objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
     clock.now += timedelta(hours=2)
 
-    done = lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+    done = lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spending=free())
 
     assert done.status == "complete"
 
 
 def test_a_pending_record_outlives_its_url_by_the_retention(
-    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+    lifecycle: Uploads, clock: Clock, records: MemoryRecords
 ) -> None:
     upload_id = begin(lifecycle, clock)
     record = records.records[(owner_of(ALICE), upload_id)]
     assert records.ttls[(owner_of(ALICE), upload_id)] == record.expires_at + 7 * 86_400
 
 
-def test_replays_of_a_finished_upload_say_why_not(lifecycle: Lifecycle, clock: Clock) -> None:
+def test_replays_of_a_finished_upload_say_why_not(lifecycle: Uploads, clock: Clock) -> None:
     upload_id = begin(lifecycle, clock, key="k")
     objects = MemoryObjects()
-    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    record = lifecycle.status(owner_of(ALICE), upload_id, spending=free())
     objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
-    lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spend=lambda _: None)
+    lifecycle.complete(owner_of(ALICE), upload_id, objects=lambda _: objects, spending=free())
 
     with pytest.raises(UploadNotPending):
         begin(lifecycle, clock, key="k")
 
 
-def test_a_replay_after_the_url_died_is_410(lifecycle: Lifecycle, clock: Clock) -> None:
+def test_a_replay_after_the_url_died_is_410(lifecycle: Uploads, clock: Clock) -> None:
     begin(lifecycle, clock, key="k")
     clock.now += timedelta(seconds=901)
     with pytest.raises(UploadGone):
@@ -137,7 +147,7 @@ def test_a_replay_after_the_url_died_is_410(lifecycle: Lifecycle, clock: Clock) 
 
 
 def test_a_claim_left_by_a_dead_request_is_taken_over_once_stale(
-    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+    lifecycle: Uploads, clock: Clock, records: MemoryRecords
 ) -> None:
     # Given a claim whose request died before writing its record
     now = int(clock.now.timestamp())
@@ -160,7 +170,12 @@ def test_a_claim_left_by_a_dead_request_is_taken_over_once_stale(
 
 
 def test_records_off_sign_without_writing_and_refuse_a_key(clock: Clock) -> None:
-    off = Lifecycle(None, UploadRecordSettings(enabled=False), clock=clock)
+    off = Uploads(
+        None,
+        UploadRecordSettings(enabled=False),
+        clock=clock,
+        targets=StaticTargets({"main": TARGET}, signing(clock)),
+    )
     assert begin(off, clock)
     from presign.errors import Unprocessable
 
@@ -182,29 +197,38 @@ class Spent:
         self.uploads = 0
         self.parts: list[tuple[str, int]] = []
 
-    def upload(self, _: CreateUploadRequest) -> None:
+    def upload(self, target: str, nbytes: int) -> None:
         self.uploads += 1
 
-    def upload_parts(self, target: str, cost: int = 1) -> None:
-        self.parts.append((target, cost))
+    def spend(self, target: str | None = None, cost: int = 1, *, action: str | None = None) -> None:
+        assert action == "upload_parts", action
+        self.parts.append((target or "", cost))
 
 
-def begin_big(lifecycle: Lifecycle, clock: Clock, objects: MemoryObjects, spent: Spent, key: str) -> Any:
+class Appending:
+    """Appends the target of each spend to ``into``."""
+
+    def __init__(self, into: list[str]) -> None:
+        self.into = into
+
+    def spend(self, target: str | None = None, cost: int = 1, *, action: str | None = None) -> None:
+        self.into.append(target or "")
+
+
+def begin_big(lifecycle: Uploads, clock: Clock, objects: MemoryObjects, spent: Spent, key: str) -> Any:
     return lifecycle.begin(
         BIG,
         principal=ALICE,
         target_name="main",
         target=TARGET,
-        signing=signing(clock),
-        spend=spent.upload,
-        spend_parts=spent.upload_parts,
+        spending=spent,
         idempotency_key=key,
         objects=lambda _: objects,
     )
 
 
 def test_a_multipart_replay_calls_no_storage_and_spends_one_parts_unit_per_url(
-    lifecycle: Lifecycle, clock: Clock
+    lifecycle: Uploads, clock: Clock
 ) -> None:
     # Given a multipart upload made with an Idempotency-Key (one CreateMultipartUpload, one unit)
     calls: list[str] = []
@@ -226,7 +250,7 @@ def test_a_multipart_replay_calls_no_storage_and_spends_one_parts_unit_per_url(
     assert spent.parts == [("main", 3)] and spent.uploads == 1, (spent.parts, spent.uploads)
 
 
-def test_a_single_replay_spends_nothing_and_calls_no_storage(lifecycle: Lifecycle, clock: Clock) -> None:
+def test_a_single_replay_spends_nothing_and_calls_no_storage(lifecycle: Uploads, clock: Clock) -> None:
     spent = Spent()
     calls: list[str] = []
     objects = MemoryObjects(before=calls.append)
@@ -237,9 +261,7 @@ def test_a_single_replay_spends_nothing_and_calls_no_storage(lifecycle: Lifecycl
             principal=ALICE,
             target_name="main",
             target=TARGET,
-            signing=signing(clock),
-            spend=spent.upload,
-            spend_parts=spent.upload_parts,
+            spending=spent,
             idempotency_key="one",
             objects=lambda _: objects,
         )
@@ -247,19 +269,19 @@ def test_a_single_replay_spends_nothing_and_calls_no_storage(lifecycle: Lifecycl
     assert (spent.uploads, spent.parts, calls) == (1, [], [])
 
 
-def complete(lifecycle: Lifecycle, upload_id: str, objects: MemoryObjects, spent: list[str], key: str) -> Any:
+def complete(lifecycle: Uploads, upload_id: str, objects: MemoryObjects, spent: list[str], key: str) -> Any:
     return lifecycle.complete(
-        owner_of(ALICE), upload_id, objects=lambda _: objects, spend=spent.append, idempotency_key=key
+        owner_of(ALICE), upload_id, objects=lambda _: objects, spending=Appending(spent), idempotency_key=key
     )
 
 
 def test_a_complete_replay_of_a_completed_upload_answers_the_record_without_storage(
-    lifecycle: Lifecycle, clock: Clock
+    lifecycle: Uploads, clock: Clock
 ) -> None:
     upload_id = begin(lifecycle, clock)
     calls: list[str] = []
     objects = MemoryObjects(before=calls.append)
-    record = lifecycle.status(owner_of(ALICE), upload_id, spend=lambda _: None)
+    record = lifecycle.status(owner_of(ALICE), upload_id, spending=free())
     objects.objects[record.key] = ObjectFacts(size=3, content_type="text/plain", etag='"e"')
     spent: list[str] = []
     done = complete(lifecycle, upload_id, objects, spent, "c-1")
@@ -271,7 +293,7 @@ def test_a_complete_replay_of_a_completed_upload_answers_the_record_without_stor
 
 
 def test_a_complete_retried_after_a_failure_does_the_work_again_and_spends_again(
-    lifecycle: Lifecycle, clock: Clock
+    lifecycle: Uploads, clock: Clock
 ) -> None:
     # Given a completion refused because nothing was stored yet (three HEADs, one unit)
     upload_id = begin(lifecycle, clock)
@@ -289,7 +311,7 @@ def test_a_complete_retried_after_a_failure_does_the_work_again_and_spends_again
 
 
 def test_a_complete_replay_while_the_first_runs_is_409_without_storage_until_the_claim_is_stale(
-    lifecycle: Lifecycle, clock: Clock, records: MemoryRecords
+    lifecycle: Uploads, clock: Clock, records: MemoryRecords
 ) -> None:
     # Given a completion with key "c-3" still running (its claim is there, the record pending)
     upload_id = begin(lifecycle, clock)

@@ -1,12 +1,12 @@
 """The upload state machine under random interleavings of concurrent requests (hypothesis).
 
-Each request (a completion, an abort) runs the real ``Lifecycle`` code in its own thread against
+Each request (a completion, an abort) runs the real ``Uploads`` code in its own thread against
 in-memory ports with DynamoDB's per-item atomicity. A deterministic scheduler lets exactly one
 thread run at a time and, at every call a real adapter would make over the network (a read, a
 conditional write, a HEAD, a DELETE), hypothesis picks which thread goes next. The client's one
 upload (a matching object, or one that differs) is a thread of its own, so it lands anywhere.
 
-The claims of ``presign.lifecycle.records``, checked after every interleaving:
+The claims of ``presign.uploads.records``, checked after every interleaving:
 
 * the statuses a record goes through form a path of the state machine, starting at ``pending``;
 * ``complete`` only for the object that was checked: the upload matched, and the object is there;
@@ -30,12 +30,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from presign.config.uploads import UploadRecordSettings
 from presign.errors import Conflict, NotUploaded, PartsMissing, UploadGone, UploadMismatch, UploadNotPending
-from presign.lifecycle.records import TRANSITIONS, Multipart, UploadRecord
-from presign.lifecycle.service import Lifecycle
-from presign.lifecycle.settings import UploadRecordSettings
-from presign.lifecycle.verification import ObjectFacts
+from presign.uploads.records import TRANSITIONS, Multipart, UploadRecord
+from presign.uploads.service import Uploads
+from presign.uploads.verification import ObjectFacts
 from tests.support.memory import MemoryObjects, MemoryRecords, MemoryUpload
+from tests.support.spending import free
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 T = int(NOW.timestamp())
@@ -133,18 +134,18 @@ def test_random_interleavings_keep_every_claim(
 
     objects.delete = delete  # type: ignore[method-assign]
     records.records[(OWNER, UPLOAD_ID)] = RECORD
-    lifecycle = Lifecycle(
+    lifecycle = Uploads(
         records, UploadRecordSettings(head_attempts=2), clock=lambda: NOW, sleep=lambda _: None
     )
     work: dict[str, Callable[[], Any]] = {}
     for i, kind in enumerate(requests):
         if kind == "complete":
             work[f"complete-{i}"] = lambda: lifecycle.complete(
-                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
             )
         else:
             work[f"abort-{i}"] = lambda: lifecycle.abort(
-                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
             )
     if upload is not None:
 
@@ -224,7 +225,7 @@ def test_random_interleavings_of_a_multipart_upload_keep_every_claim(
     objects = MemoryObjects(before=scheduler.hook)
     objects.uploads["mpu-1"] = MemoryUpload(MULTIPART.key, "video/mp4", {}, checksums=False)
     records.records[(OWNER, UPLOAD_ID)] = MULTIPART
-    lifecycle = Lifecycle(
+    lifecycle = Uploads(
         records, UploadRecordSettings(head_attempts=2), clock=lambda: NOW, sleep=lambda _: None
     )
     landed: list[int] = []
@@ -232,11 +233,11 @@ def test_random_interleavings_of_a_multipart_upload_keep_every_claim(
     for i, kind in enumerate(requests):
         if kind == "complete":
             work[f"complete-{i}"] = lambda: lifecycle.complete(
-                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
             )
         else:
             work[f"abort-{i}"] = lambda: lifecycle.abort(
-                OWNER, UPLOAD_ID, objects=lambda _: objects, spend=lambda _: None
+                OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
             )
     if sent:
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from presign.config import UploadPolicy
+from presign.config.target import UploadPolicy
+from presign.core.partplan import plan_parts
 from presign.errors import MultipartUnsupported, PartsMismatch, PartsMissing, UnknownPart, Unprocessable
-from presign.models import CreateUploadRequest
-from presign.multipart.checks import ClaimedPart, StoredPart, normalize_etag, parts_to_complete
-from presign.multipart.plan import MiB, plan_parts
-from presign.uploads import goes_multipart
+from presign.limits import MiB
+from presign.uploads.issue import goes_multipart
+from presign.uploads.multipart.checks import ClaimedPart, StoredPart, normalize_etag, parts_to_complete
+from presign.uploads.schemas import CreateUploadRequest
 
 GiB = 1024**3
 POLICY = UploadPolicy(max_size=5 * 1024**4, multipart={"threshold": 100 * MiB})

@@ -16,9 +16,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from presign.multipart.operations import METHODS, OPERATIONS, Operation, operation_url
-from presign.multipart.parts import part_headers, part_url
-from presign.multipart.plan import MAX_PART_SIZE, MAX_PARTS
+from presign.limits import MAX_PART_SIZE, MAX_PARTS
+from presign.uploads.multipart.operations import METHODS, operation_url
+from presign.uploads.multipart.urls import part_headers, part_url
+from presign.uploads.schemas import OPERATIONS, Operation
 from tests.unit.test_sigv4_oracle import Target, _frozen, expiries, keys, moments, targets
 
 # S3 upload ids are opaque: base64-ish on AWS, hex with '_' on SeaweedFS, anything on others.

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from presign.multipart.plan import MAX_OBJECT_BYTES, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MiB, plan_parts
+from presign.core.partplan import plan_parts
+from presign.limits import MAX_OBJECT_BYTES, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MiB
 
 sizes = st.one_of(
     st.integers(0, MAX_OBJECT_BYTES),

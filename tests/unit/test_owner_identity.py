@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from presign.auth.principal import Principal, owner_subject
-from presign.config import parse_settings
+from presign.auth.principal import Principal
+from presign.config.settings import parse_settings
+from presign.core.keys import user_prefix
+from presign.core.owners import Namespace, owner_digest, owner_subject, subject_digest
+from presign.core.prefixes import SAFE_SEGMENT, PrefixTemplate
 from presign.errors import AuthorizationError, ConfigurationError
-from presign.keys import Namespace, owner_digest, user_prefix
-from presign.prefixes import SAFE_SEGMENT, PrefixTemplate
-from presign.ratelimit.limiter import item_key, subject_digest
+from presign.ratelimit.limiter import item_key
 from tests.support.events import AUDIENCE, ISSUER
 
 TENANTS = Namespace(

@@ -22,11 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from presign.adapters.credentials import SignerProvider
-from presign.config import Target, parse_settings
-from presign.multipart.parts import part_url
-from presign.multipart.plan import MAX_PART_SIZE, MAX_PARTS
-from presign.providers import PROFILES, PROVIDERS
-from presign.signing_context import SigningContext
+from presign.config.providers import PROFILES, PROVIDERS
+from presign.config.settings import parse_settings
+from presign.config.target import Target
+from presign.limits import MAX_PART_SIZE, MAX_PARTS
+from presign.signing.context import SigningContext
+from presign.uploads.multipart.urls import part_url
 from tests.unit.test_multipart_oracle import checksums, upload_ids
 from tests.unit.test_providers import AUTH, NEEDS
 from tests.unit.test_sigv4_oracle import (

@@ -1,4 +1,4 @@
-"""Provider profiles (presign.providers): the defaults each fills, explicit settings winning, every
+"""Provider profiles (presign.config.providers): the defaults each fills, explicit settings winning, every
 capability a profile lacks refused at cold start with the field named and at request time with 422
 ``unsupported_by_provider``, the SDK checksum setting reaching boto3, and the README's table and
 worked configurations staying true to the code.
@@ -21,19 +21,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from local.providers_table import markdown_table
 from presign.auth import Principal
-from presign.config import Settings, Target, parse_settings
-from presign.downloads import issue_download_urls
+from presign.config.capabilities import fill_defaults
+from presign.config.providers import PROFILES, PROVIDERS, WEEK, profile_of
+from presign.config.settings import Settings, parse_settings
+from presign.config.target import Target
+from presign.core.partplan import plan_parts
+from presign.downloads.schemas import DownloadsRequest
+from presign.downloads.service import issue_download_urls
 from presign.errors import ConfigurationError, UnsupportedByProvider
-from presign.models import CreateUploadRequest, DownloadsRequest
-from presign.multipart.plan import MiB, plan_parts
-from presign.providers import DAY, PROFILES, PROVIDERS, WEEK, fill_defaults, markdown_table, profile_of
+from presign.limits import DAY, MiB
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
-from presign.uploads import create_upload
+from presign.uploads.issue import create_upload
+from presign.uploads.schemas import CreateUploadRequest
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+README = ROOT / "docs" / "providers.md"  # the README links it; the table and configurations live there
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 CHECKSUM = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -100,7 +105,7 @@ def test_every_named_provider_has_a_profile_citing_its_documentation() -> None:
 
 
 def test_each_profile_is_cited_in_a_comment_above_it() -> None:
-    source = (ROOT / "layers/presign/presign/providers.py").read_text(encoding="utf-8")
+    source = (ROOT / "layers/presign/presign/config/providers.py").read_text(encoding="utf-8")
     profiles = source[source.index("_PROFILES: tuple[Profile, ...] = (") :]
     for name in PROFILES:
         before = profiles[: profiles.index(f'name="{name}",')]
@@ -424,12 +429,12 @@ def test_the_readme_table_is_current() -> None:
 
     assert found, "README.md lacks the <!-- providers:start --> ... <!-- providers:end --> markers"
     assert found.group(1) == markdown_table(), (
-        "README.md's provider table is stale: paste the output of python -m presign.providers --markdown"
+        "README.md's provider table is stale: paste the output of python -m local.providers_table --markdown"
     )
 
 
 def test_the_markdown_command_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    from presign.providers import main
+    from local.providers_table import main
 
     assert main(["--markdown"]) == 0
     assert capsys.readouterr().out == markdown_table()
@@ -438,9 +443,9 @@ def test_the_markdown_command_prints_the_table(capsys: pytest.CaptureFixture[str
 
 def _worked_configurations() -> dict[str, str]:
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Storage providers") : text.index("## Deploying with SAM")]
+    section = text[text.index("## Worked configurations") :]
     found: dict[str, str] = {}
-    for block in re.split(r"\n#### ", section)[1:]:
+    for block in re.split(r"\n### ", section)[1:]:
         title = block.splitlines()[0].strip()
         blocks = re.findall(r"```json\n(.*?)```", block, re.DOTALL)
         assert len(blocks) == 1, f"README section {title!r} should hold one configuration"
@@ -480,7 +485,7 @@ def test_each_worked_configuration_loads_through_the_config_model(title: str) ->
 def strict(monkeypatch: pytest.MonkeyPatch) -> str:
     """A "generic" provider with 10 MiB parts at least and at most 100 parts (no profile is that
     strict today; the rules must hold for one that is)."""
-    from presign import providers
+    from presign.config import providers
 
     generic = PROFILES["generic"]
     caps = dataclasses.replace(generic.capabilities, min_part_size=10 * MiB, max_parts=100)
@@ -507,7 +512,7 @@ def test_a_file_needing_more_parts_than_the_provider_allows_is_refused(strict: s
 
 @pytest.fixture
 def without_multipart(monkeypatch: pytest.MonkeyPatch) -> str:
-    from presign import providers
+    from presign.config import providers
 
     generic = PROFILES["generic"]
     caps = dataclasses.replace(generic.capabilities, multipart=False)

@@ -1,4 +1,4 @@
-"""``presign.refreshing.Refreshing`` against a model: random histories of a store that changes its
+"""``presign.core.refreshing.Refreshing`` against a model: random histories of a store that changes its
 value, removes it, goes down and comes back, with time moving in between.
 
 Whatever the history, every answer ``get`` gives obeys the rules its docstring states:
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 TTL, GRACE, RETRY = 60.0, 120.0, 5.0
 

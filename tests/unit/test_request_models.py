@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from presign import models
-from presign.models import CreateUploadRequest, DownloadsRequest
+from presign.core import schemas as models
+from presign.downloads.schemas import DownloadsRequest
+from presign.uploads.schemas import CreateUploadRequest
 
 UPLOAD = {"filename": "cat.png", "content_type": "image/png", "size": 1234}
 
@@ -251,8 +252,8 @@ key_texts = st.lists(
 
 @given(key_texts)
 def test_every_key_the_server_signs_matches_the_published_pattern(key: str) -> None:
+    from presign.core.keys import normalize_key
     from presign.errors import PresignError
-    from presign.keys import normalize_key
 
     try:
         normalized = normalize_key(key)

@@ -20,18 +20,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from presign.auth import Principal
-from presign.config import Target
+from presign.config.shares import ShareSettings
+from presign.config.target import Target
 from presign.errors import PresignError
-from presign.lifecycle.verification import ObjectFacts
-from presign.shares.models import CreateShareRequest
 from presign.shares.passwords import PasswordHasher
+from presign.shares.schemas import CreateShareRequest
 from presign.shares.service import Shares
-from presign.shares.settings import ShareSettings
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
+from presign.uploads.verification import ObjectFacts
 from tests.support.clock import ManualClock
 from tests.support.memory_shares import MemoryShares
 from tests.support.owners import owner_of
+from tests.support.spending import free
 
 PASSWORD = "open sesame 42"
 TARGET = Target(bucket="bucket-under-test", endpoint_url="http://127.0.0.1:9", addressing_style="path")
@@ -135,7 +136,7 @@ def test_random_interleavings_keep_the_share_rules(
         target_name="main",
         target=TARGET,
         objects=lambda _: Objects(),
-        spend=lambda: None,
+        spending=free(),
         base_url="https://links.example",
     )
     expires_at = int(clock().timestamp()) + 60
@@ -190,7 +191,7 @@ def test_random_interleavings_keep_the_share_rules(
         choice = data.draw(st.sampled_from([*waiting, *actions]))
         if choice == "revoke":
             actions.remove("revoke")
-            shares.revoke(owner_of(ALICE), created.handle, spend=lambda: None)
+            shares.revoke(owner_of(ALICE), created.handle, spending=free())
             revoked_at_seq = store.seq
         elif choice == "tick":
             actions.remove("tick")

@@ -10,11 +10,11 @@ import pytest
 from pydantic import ValidationError
 
 from presign import errors
+from presign.config.shares import Argon2Parameters, ShareSettings
+from presign.http.gate import form_body, is_form_media_type
 from presign.shares.ids import ID_BYTES, handle_from_path, handle_of, is_handle, is_share_id, new_share_id
+from presign.shares.links import client_key
 from presign.shares.passwords import PasswordHasher, parameters_of
-from presign.shares.service import client_key
-from presign.shares.settings import Argon2Parameters, ShareSettings
-from presign.web import form_body, is_form_media_type
 
 
 def test_a_share_id_carries_192_random_bits_and_its_handle_does_not_reveal_it() -> None:
@@ -132,7 +132,8 @@ def test_a_client_is_an_ipv4_address_or_an_ipv6_64(source: str, client: str) -> 
 def test_a_store_that_is_down_is_503_and_audited_as_unavailable() -> None:
     from datetime import UTC, datetime
 
-    from presign.shares.service import AuditEvent, Shares
+    from presign.shares.links import AuditEvent
+    from presign.shares.service import Shares
 
     class Down:
         def get(self, handle: str) -> None:

@@ -1,7 +1,7 @@
 """The project's own exceptions.
 
 Domain code raises these; adapters translate library errors (botocore, PyJWT) into them with
-``raise ... from exc``; exactly one place (``presign.web``) maps them to HTTP responses. Nothing
+``raise ... from exc``; exactly one place (``presign.http.problems``) maps them to HTTP responses. Nothing
 branches on message text: the class says what went wrong, ``code`` is what clients see.
 """
 
@@ -68,7 +68,7 @@ class UnsafeKey(Unprocessable):
 class UnsafeFilename(Unprocessable):
     """A download's or share's ``filename`` that would change what the file is: another
     extension than the key's (or the signed type's), or an active or executable one
-    (``presign.filenames``).
+    (``presign.core.filenames``).
 
     422, like ``UnsafeKey``: the body is well formed, the name it asks for cannot be served.
     """
@@ -153,7 +153,7 @@ class DependencyUnavailable(PresignError):
         self.retry_after = max(1, int(retry_after))
 
 
-# -- the upload lifecycle (presign.lifecycle) ---------------------------------------------------
+# -- the upload lifecycle (presign.uploads) ---------------------------------------------------
 
 
 class NotUploaded(Conflict):
@@ -227,7 +227,7 @@ class IdempotencyInProgress(Conflict):
         self.retry_after = max(1, int(retry_after))
 
 
-# -- multipart uploads (presign.multipart) --------------------------------------------------------
+# -- multipart uploads (presign.uploads.multipart) --------------------------------------------------------
 
 
 class MultipartUnsupported(Unprocessable):
@@ -238,7 +238,7 @@ class MultipartUnsupported(Unprocessable):
 
 
 class UnsupportedByProvider(Unprocessable):
-    """The request needs something the target's storage provider cannot do (``presign.providers``):
+    """The request needs something the target's storage provider cannot do (``presign.config.providers``):
     a POST form on R2, a checksum on a store that does not verify it. ``details`` names the
     provider and the capability."""
 

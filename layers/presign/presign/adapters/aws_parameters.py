@@ -22,7 +22,7 @@ never reaches a response.
 secrets itself (``auth.secrets_cache_seconds``) and the configuration is read once per container.
 ``get_secret`` / ``get_ssm_parameter`` (the targets' stored credentials, asked for on every request)
 go through a ``ParameterCache``: re-read every ``CACHE_SECONDS``, kept ``GRACE_SECONDS`` longer while
-the store is down, one fetch at a time (``presign.refreshing``).
+the store is down, one fetch at a time (``presign.core.refreshing``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from functools import lru_cache
 from typing import Any
 
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 # Stored credentials are re-read at most this often, so a rotated key is picked up without a redeploy.
 CACHE_SECONDS = 300
@@ -93,7 +93,7 @@ SSM = _Service(
 @lru_cache(maxsize=8)
 def _client(service: str, target_prefix: str, region: str, endpoint_url: str | None) -> AwsJsonClient:
     # credentials.py imports this module (stored credentials), so its helper is imported late.
-    from presign.adapters.credentials import role_credentials
+    from presign.adapters.role import role_credentials
 
     return AwsJsonClient(
         service=service,

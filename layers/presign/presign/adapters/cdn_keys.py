@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from presign.adapters.aws_parameters import get_secret
-from presign.config import CdnSettings, EnvSecret, SecretRef
+from presign.config.secrets import EnvSecret, SecretRef
+from presign.config.target import CdnSettings
 from presign.errors import ConfigurationError, DependencyUnavailable
 from presign.signing.cloudfront import CloudFrontSigner, RsaSha1Signer
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from presign.adapters.aws_parameters import get_secret, get_ssm_parameter
+from presign.adapters.role import role_credentials
 from presign.clock import Clock
-from presign.config import (
-    MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS,
+from presign.config.secrets import (
     CredentialSource,
     EnvCredentials,
     RoleCredentials,
     SecretsManagerCredentials,
-    Target,
 )
-from presign.errors import ConfigurationError, DependencyUnavailable
+from presign.config.settings import MAX_EXPIRY_WITH_TEMPORARY_CREDENTIALS
+from presign.config.target import Target
+from presign.errors import ConfigurationError
+from presign.signing.context import SigningContext
 from presign.signing.sigv4 import S3Presigner, SigningCredentials
-from presign.signing_context import SigningContext
 
 
 def _from_document(doc: Any, where: str) -> SigningCredentials:
@@ -29,35 +29,6 @@ def _from_document(doc: Any, where: str) -> SigningCredentials:
         access_key_id=str(doc["access_key_id"]),
         secret_access_key=str(doc["secret_access_key"]),
         session_token=doc.get("session_token") or None,
-    )
-
-
-def role_credentials(environ: Mapping[str, str]) -> SigningCredentials:
-    """The function role's credentials (also signing the rate limiter's DynamoDB calls)."""
-    # In Lambda the role's temporary credentials are in the environment; reading them there
-    # spares importing botocore. Elsewhere (a container, an instance) ask botocore's chain,
-    # which also knows when refreshable credentials expire.
-    expiry = environ.get("AWS_CREDENTIAL_EXPIRATION")
-    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
-        return SigningCredentials(
-            access_key_id=environ["AWS_ACCESS_KEY_ID"],
-            secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
-            session_token=environ.get("AWS_SESSION_TOKEN") or None,
-            expires_at=datetime.fromisoformat(expiry.replace("Z", "+00:00")) if expiry else None,
-        )
-    import botocore.session
-
-    found = botocore.session.get_session().get_credentials()
-    if found is None:
-        raise DependencyUnavailable("no role credentials are available to sign with")
-    frozen = found.get_frozen_credentials()
-    if not frozen.access_key or not frozen.secret_key:
-        raise DependencyUnavailable("no role credentials are available to sign with")
-    return SigningCredentials(
-        access_key_id=frozen.access_key,
-        secret_access_key=frozen.secret_key,
-        session_token=frozen.token,
-        expires_at=getattr(found, "_expiry_time", None),
     )
 
 

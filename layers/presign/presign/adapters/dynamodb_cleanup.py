@@ -27,19 +27,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
-from presign.adapters.dynamodb_shares import STALE_INDEX, STALE_SHARDS, DynamoDbShareStore
+from presign.adapters.dynamodb import n, s, unavailable
+from presign.adapters.dynamodb import string as _optional
+from presign.adapters.dynamodb_shares import STALE_INDEX, STALE_SHARDS, DynamoDbShareStore, share_pk
 from presign.adapters.dynamodb_uploads import (
     PENDING_INDEX,
     PENDING_SHARDS,
     REMOVABLE_INDEX,
     REMOVABLE_SHARDS,
     DynamoDbRecordStore,
+    owner_pk,
     record_from,
+    record_sk,
 )
 from presign.cleanup.ports import RecordKey, RecordRef, ShareRef, StorageUpload
-from presign.cleanup.settings import DAY
 from presign.errors import DependencyUnavailable
-from presign.lifecycle.records import Status, UploadRecord
+from presign.limits import DAY
+from presign.uploads.records import Status, UploadRecord
 
 _ORPHAN_SK = "orphan"
 # Still the record the removable index showed (it did not move since), and past its retention.
@@ -47,17 +51,8 @@ _STILL_REMOVABLE = "removable_sk = :marker AND #ttl <= :now AND #status <> :pend
 BATCH_ATTEMPTS = 3  # BatchGetItem answers what it could not read; asked again at most this often
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
 def _str(item: dict[str, Any], name: str) -> str:
-    value = item.get(name)
-    return str(value["S"]) if isinstance(value, dict) and "S" in value else ""
+    return _optional(item, name) or ""
 
 
 def days(since: int, before: int) -> list[str]:
@@ -78,10 +73,10 @@ def _query_index(
                 "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
                 "ExpressionAttributeNames": {"#pk": f"{projection}_pk", "#sk": f"{projection}_sk"},
                 "ExpressionAttributeValues": {
-                    ":pk": _s(f"{prefix}#{day}#{shard}"),
-                    ":low": _s(f"{since:010d}"),
+                    ":pk": s(f"{prefix}#{day}#{shard}"),
+                    ":low": s(f"{since:010d}"),
                     # Strictly before ``before``: "0000000100#..." sorts after "0000000099~".
-                    ":high": _s(f"{before - 1:010d}~"),
+                    ":high": s(f"{before - 1:010d}~"),
                 },
             }
             while True:
@@ -98,7 +93,7 @@ class DynamoDbCleanupRecords:
 
     def __init__(self, client: AwsJsonClient, table_name: str) -> None:
         self._store = DynamoDbRecordStore(client, table_name)
-        self._call = self._store._call  # one place translates the table's errors
+        self._call = self._store.call  # one place translates the table's errors
         self._client = client
         self._table = table_name
 
@@ -168,10 +163,10 @@ class DynamoDbCleanupRecords:
                     ),
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
-                        ":now": _n(now),
-                        ":lease": _n(lease_until),
-                        ":pending": _s("pending"),
-                        ":before": _n(expired_before),
+                        ":now": n(now),
+                        ":lease": n(lease_until),
+                        ":pending": s("pending"),
+                        ":before": n(expired_before),
                     },
                     # The record as fenced: no GetItem before the write.
                     "ReturnValues": "ALL_NEW",
@@ -192,7 +187,7 @@ class DynamoDbCleanupRecords:
                         f"{_STILL_REMOVABLE} AND (attribute_not_exists(cleanup_lease) OR cleanup_lease < :now)"
                     ),
                     "ExpressionAttributeNames": {"#ttl": "ttl", "#status": "status"},
-                    "ExpressionAttributeValues": {**_removable_values(ref, now), ":until": _n(until)},
+                    "ExpressionAttributeValues": {**_removable_values(ref, now), ":until": n(until)},
                 },
             )
         except AwsServiceError:
@@ -204,7 +199,7 @@ class DynamoDbCleanupRecords:
         values = _removable_values(ref, now)
         if lease_until is not None:
             condition += " AND cleanup_lease = :until"
-            values[":until"] = _n(lease_until)
+            values[":until"] = n(lease_until)
         try:
             self._call(
                 "DeleteItem",
@@ -225,11 +220,11 @@ class DynamoDbCleanupRecords:
             self._call(
                 "UpdateItem",
                 {
-                    "Key": {"pk": _s(f"c#{digest}"), "sk": _s(_ORPHAN_SK)},
+                    "Key": {"pk": s(f"c#{digest}"), "sk": s(_ORPHAN_SK)},
                     "UpdateExpression": "SET #ttl = :ttl, claimed_at = :now",
                     "ConditionExpression": "attribute_not_exists(pk) OR #ttl < :now",
                     "ExpressionAttributeNames": {"#ttl": "ttl"},
-                    "ExpressionAttributeValues": {":ttl": _n(ttl), ":now": _n(now)},
+                    "ExpressionAttributeValues": {":ttl": n(ttl), ":now": n(now)},
                 },
             )
         except AwsServiceError:
@@ -241,7 +236,7 @@ class DynamoDbCleanupShares:
     """``presign.cleanup.ports.CleanupShares`` on the shares table."""
 
     def __init__(self, client: AwsJsonClient, table_name: str) -> None:
-        self._call = DynamoDbShareStore(client, table_name)._call
+        self._call = DynamoDbShareStore(client, table_name).call
 
     def stale_due(self, *, since: int, before: int) -> Iterator[ShareRef]:
         for item in _query_index(self._call, STALE_INDEX, "x", STALE_SHARDS, since, before, "stale"):
@@ -254,9 +249,9 @@ class DynamoDbCleanupShares:
             self._call(
                 "DeleteItem",
                 {
-                    "Key": {"pk": _s(f"s#{ref.handle}")},
+                    "Key": {"pk": s(share_pk(ref.handle))},
                     "ConditionExpression": "stale_sk = :marker",
-                    "ExpressionAttributeValues": {":marker": _s(ref.marker)},
+                    "ExpressionAttributeValues": {":marker": s(ref.marker)},
                 },
             )
         except AwsServiceError:
@@ -265,7 +260,7 @@ class DynamoDbCleanupShares:
 
 
 def _record_key(owner: str, upload_id: str) -> dict[str, Any]:
-    return {"pk": _s(f"u#{owner}"), "sk": _s(f"up#{upload_id}")}
+    return {"pk": s(owner_pk(owner)), "sk": s(record_sk(upload_id))}
 
 
 def _ref(item: dict[str, Any], marker: str) -> RecordRef:
@@ -280,10 +275,8 @@ def _ref(item: dict[str, Any], marker: str) -> RecordRef:
 
 
 def _removable_values(ref: RecordRef, now: int) -> dict[str, Any]:
-    return {":marker": _s(ref.marker), ":now": _n(now), ":pending": _s("pending")}
+    return {":marker": s(ref.marker), ":now": n(now), ":pending": s("pending")}
 
 
 def _unavailable_batch() -> DependencyUnavailable:
-    error = DependencyUnavailable("the uploads table did not answer a batch read", retry_after=2)
-    error.details["reason"] = "BatchGetItem"
-    return error
+    return unavailable("the uploads table did not answer a batch read", "BatchGetItem", retry_after=2)

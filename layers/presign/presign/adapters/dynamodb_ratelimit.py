@@ -10,8 +10,8 @@ everything else the client can raise (throttling, timeouts, an unreachable endpo
 table, access denied, no credentials) becomes ``DependencyUnavailable`` with the cause in
 ``details["reason"]`` (the service's error code, or the connection failure named as botocore names it).
 
-**The client.** ``presign.adapters.aws_json.AwsJsonClient``, not boto3: importing botocore and creating
-a client cost ~155 ms of a cold start, for this one call (the numbers are in that module).
+**The client** is the tables' shared one (``presign.adapters.dynamodb.table_client``): the
+project's own small ``AwsJsonClient``, not boto3, so no cold start pays for botocore.
 
 **Retries.** The client makes at most 2 attempts, with short timeouts and a jittered backoff of at
 most 50 ms, so a sick DynamoDB costs a request about 2 s at worst, never Lambda's whole timeout. It
@@ -28,49 +28,15 @@ landing between the lost response and the resend, can only over-charge the calle
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
-from presign.adapters.credentials import role_credentials
-from presign.errors import ConfigurationError, DependencyUnavailable
+from presign.adapters.aws_json import AwsServiceError
+from presign.adapters.dynamodb import TTL, Table, n, s, string
 from presign.ratelimit.store import LaneWrite, Mode, WriteOutcome
 
-CONNECT_TIMEOUT_SECONDS = 0.5
-READ_TIMEOUT_SECONDS = 1.0
-# Throttling and transient errors are retried once, with jittered backoff.
-TOTAL_MAX_ATTEMPTS = 2
 REQUEST_ID = "rid"
-TTL = "ttl"  # the table's TimeToLiveSpecification.AttributeName
-
-
-@lru_cache(maxsize=8)
-def rate_limit_client(
-    *, region_name: str | None = None, endpoint_url: str | None = None, max_pool_connections: int = 10
-) -> AwsJsonClient:
-    """One DynamoDB client per container, wired from the environment as the SDK would be.
-
-    The region is ``AWS_REGION`` (set by Lambda) or ``AWS_DEFAULT_REGION``; the endpoint
-    ``AWS_ENDPOINT_URL_DYNAMODB``, then ``AWS_ENDPOINT_URL`` (local runs and tests), else the
-    regional one; the credentials are the role's, read per request (they rotate).
-    """
-    environ = os.environ
-    region = region_name or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise ConfigurationError("AWS_REGION (or AWS_DEFAULT_REGION) must be set for the rate-limit table")
-    endpoint = endpoint_url or environ.get("AWS_ENDPOINT_URL_DYNAMODB") or environ.get("AWS_ENDPOINT_URL")
-    return AwsJsonClient(
-        service="dynamodb",
-        region=region,
-        endpoint_url=endpoint or None,
-        credentials_provider=lambda: role_credentials(environ),
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-        max_attempts=TOTAL_MAX_ATTEMPTS,
-        max_pool_connections=max_pool_connections,
-    )
 
 
 @lru_cache(maxsize=64)
@@ -88,36 +54,29 @@ def _expressions(modes: tuple[Mode, ...]) -> tuple[str, str]:
     return "SET " + ", ".join(sets), " AND ".join(conditions)
 
 
-class DynamoDbRateLimitStore:
+class DynamoDbRateLimitStore(Table):
     """``RateLimitStore`` on a table with a string hash key ``pk`` and TTL attribute ``ttl``."""
 
-    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
+    title = "the rate-limit table"
 
     def write(
         self, key: str, lanes: Sequence[LaneWrite], *, now: int, request_id: str, expires_at: int
     ) -> WriteOutcome:
         update, condition = _expressions(tuple(lane.mode for lane in lanes))
         names = {"#rid": REQUEST_ID, "#ttl": TTL}
-        values: dict[str, dict[str, str]] = {
-            ":now": {"N": str(now)},
-            ":rid": {"S": request_id},
-            ":ttl": {"N": str(expires_at)},
-        }
+        values: dict[str, dict[str, str]] = {":now": n(now), ":rid": s(request_id), ":ttl": n(expires_at)}
         for i, lane in enumerate(lanes):
             names[f"#a{i}"] = lane.attribute
             if lane.mode == "start":
-                values[f":v{i}"] = {"N": str(now + lane.increment)}
+                values[f":v{i}"] = n(now + lane.increment)
             else:
-                values[f":i{i}"] = {"N": str(lane.increment)}
-                values[f":c{i}"] = {"N": str(lane.ceiling)}
+                values[f":i{i}"] = n(lane.increment)
+                values[f":c{i}"] = n(lane.ceiling)
         try:
-            response = self._client.call(
+            response = self.call(
                 "UpdateItem",
                 {
-                    "TableName": self._table,
-                    "Key": {"pk": {"S": key}},
+                    "Key": {"pk": s(key)},
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
@@ -126,53 +85,33 @@ class DynamoDbRateLimitStore:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 },
             )
-        except AwsServiceError as exc:
-            if exc.code != "ConditionalCheckFailedException":
-                raise _unavailable("the rate-limit table refused the request", exc.code) from exc
+        except AwsServiceError as exc:  # the condition failed: an outcome, not an error
             item = exc.body.get("Item") or {}
             return WriteOutcome(
                 applied=False,
-                values=_tats(item, lanes),
-                request_id=_string(item.get(REQUEST_ID)),
+                values=self._tats(item, lanes),
+                request_id=string(item, REQUEST_ID),
                 attempts=exc.attempts,
             )
-        except AwsUnavailable as exc:
-            raise _unavailable("the rate-limit table is unreachable", exc.reason) from exc
-        except DependencyUnavailable as exc:  # the credentials provider found none
-            raise _unavailable("no credentials for the rate-limit table", "NoCredentialsError") from exc
         return WriteOutcome(
             applied=True,
-            values=_tats(response.get("Attributes", {}), lanes),
+            values=self._tats(response.get("Attributes", {}), lanes),
             request_id=request_id,
             attempts=_attempts(response),
         )
 
-
-def _unavailable(message: str, reason: str) -> DependencyUnavailable:
-    error = DependencyUnavailable(message)
-    error.details["reason"] = reason  # for the limiter's metric; never shown to a client
-    return error
-
-
-def _tats(item: Mapping[str, Any], lanes: Sequence[LaneWrite]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for lane in lanes:
-        value = item.get(lane.attribute)
-        if value is None:
-            continue
-        try:
-            found[lane.attribute] = int(str(value["N"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            # Someone wrote a lane by hand; refuse to guess rather than admit or crash.
-            raise _unavailable("the rate-limit table holds a malformed item", "MalformedItem") from exc
-    return found
-
-
-def _string(value: object) -> str | None:
-    if isinstance(value, Mapping):
-        text = value.get("S")
-        return text if isinstance(text, str) else None
-    return None
+    def _tats(self, item: Mapping[str, Any], lanes: Sequence[LaneWrite]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for lane in lanes:
+            value = item.get(lane.attribute)
+            if value is None:
+                continue
+            try:
+                found[lane.attribute] = int(str(value["N"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                # Someone wrote a lane by hand; refuse to guess rather than admit or crash.
+                raise self.unavailable(f"{self.title} holds a malformed item", "MalformedItem") from exc
+        return found
 
 
 def _attempts(response: Mapping[str, Any]) -> int:

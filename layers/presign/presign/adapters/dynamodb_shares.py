@@ -33,23 +33,21 @@ Errors: a failed condition is an outcome; anything else is ``DependencyUnavailab
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
+from presign.adapters.aws_json import AwsServiceError
+from presign.adapters.dynamodb import Item, Table, integer, n, s, string, write_id
 from presign.errors import DependencyUnavailable
 from presign.shares.ids import HANDLE_LENGTH
+from presign.shares.ports import SharePage, Spent
 from presign.shares.records import Share
-from presign.shares.store import SharePage, Spent
 
 OWNER_INDEX = "by_owner"
 STALE_INDEX = "stale"
 STALE_SHARDS = 8
 RETRY_AFTER_SECONDS = 2
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-Item = dict[str, dict[str, Any]]
 # Every attribute a listing shows: the index projects these (and not password_hash).
 LISTED = (
     "handle",
@@ -95,64 +93,42 @@ def _is_hex(text: str) -> bool:
     return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _str(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
-
-
-def _int(item: Mapping[str, Any], name: str) -> int | None:
-    value = item.get(name)
-    return int(str(value["N"])) if isinstance(value, Mapping) and "N" in value else None
-
-
 def _need(value: Any, name: str) -> Any:
     if value is None:
-        error = DependencyUnavailable(
-            "the shares table holds a malformed item", retry_after=RETRY_AFTER_SECONDS
-        )
-        error.details["reason"] = f"MalformedItem:{name}"
-        raise error
+        raise DynamoDbShareStore.malformed(name)
     return value
 
 
 def share_item(share: Share, ttl: int) -> Item:
     item: Item = {
-        "pk": _s(share_pk(share.handle)),
-        "handle": _s(share.handle),
-        "owner": _s(share.owner),
-        "target": _s(share.target),
-        "object_key": _s(share.key),
-        "size": _n(share.size),
-        "created_ms": _n(share.created_ms),
-        "expires_at": _n(share.expires_at),
-        "filename": _s(share.filename),
-        "disposition": _s(share.disposition),
-        "downloads": _n(share.downloads),
+        "pk": s(share_pk(share.handle)),
+        "handle": s(share.handle),
+        "owner": s(share.owner),
+        "target": s(share.target),
+        "object_key": s(share.key),
+        "size": n(share.size),
+        "created_ms": n(share.created_ms),
+        "expires_at": n(share.expires_at),
+        "filename": s(share.filename),
+        "disposition": s(share.disposition),
+        "downloads": n(share.downloads),
         "password_protected": {"BOOL": share.protected},
-        "failed_attempts": _n(share.failed_attempts),
-        "locked_until": _n(share.locked_until),
-        "ttl": _n(ttl),
-        "owner_pk": _s(owner_pk(share.owner)),
-        "owner_sk": _s(owner_sk(share)),
+        "failed_attempts": n(share.failed_attempts),
+        "locked_until": n(share.locked_until),
+        "ttl": n(ttl),
+        "owner_pk": s(owner_pk(share.owner)),
+        "owner_sk": s(owner_sk(share)),
     }
     stale_pk, stale_sk = stale_keys(share.handle, _stops_at(share))
-    item["stale_pk"], item["stale_sk"] = _s(stale_pk), _s(stale_sk)
+    item["stale_pk"], item["stale_sk"] = s(stale_pk), s(stale_sk)
     if share.content_type is not None:
-        item["content_type"] = _s(share.content_type)
+        item["content_type"] = s(share.content_type)
     if share.max_downloads is not None:
-        item["max_downloads"] = _n(share.max_downloads)
+        item["max_downloads"] = n(share.max_downloads)
     if share.password_hash is not None:
-        item["password_hash"] = _s(share.password_hash)
+        item["password_hash"] = s(share.password_hash)
     if share.revoked_at is not None:
-        item["revoked_at"] = _n(share.revoked_at)
+        item["revoked_at"] = n(share.revoked_at)
     return item
 
 
@@ -163,26 +139,26 @@ def _stops_at(share: Share) -> int:
 
 
 def share_from(item: Mapping[str, Any]) -> Share:
-    disposition = _str(item, "disposition")
+    disposition = string(item, "disposition")
     protected = item.get("password_protected")
     return Share(
-        handle=_need(_str(item, "handle"), "handle"),
-        owner=_need(_str(item, "owner"), "owner"),
-        target=_need(_str(item, "target"), "target"),
-        key=_need(_str(item, "object_key"), "object_key"),
-        size=_need(_int(item, "size"), "size"),
-        content_type=_str(item, "content_type"),
-        created_ms=_need(_int(item, "created_ms"), "created_ms"),
-        expires_at=_need(_int(item, "expires_at"), "expires_at"),
-        filename=_str(item, "filename") or "",
+        handle=_need(string(item, "handle"), "handle"),
+        owner=_need(string(item, "owner"), "owner"),
+        target=_need(string(item, "target"), "target"),
+        key=_need(string(item, "object_key"), "object_key"),
+        size=_need(integer(item, "size"), "size"),
+        content_type=string(item, "content_type"),
+        created_ms=_need(integer(item, "created_ms"), "created_ms"),
+        expires_at=_need(integer(item, "expires_at"), "expires_at"),
+        filename=string(item, "filename") or "",
         disposition="inline" if disposition == "inline" else "attachment",
-        max_downloads=_int(item, "max_downloads"),
-        downloads=_int(item, "downloads") or 0,
-        password_hash=_str(item, "password_hash"),
+        max_downloads=integer(item, "max_downloads"),
+        downloads=integer(item, "downloads") or 0,
+        password_hash=string(item, "password_hash"),
         password_protected=bool(isinstance(protected, Mapping) and protected.get("BOOL")),
-        revoked_at=_int(item, "revoked_at"),
-        failed_attempts=_int(item, "failed_attempts") or 0,
-        locked_until=_int(item, "locked_until") or 0,
+        revoked_at=integer(item, "revoked_at"),
+        failed_attempts=integer(item, "failed_attempts") or 0,
+        locked_until=integer(item, "locked_until") or 0,
     )
 
 
@@ -190,30 +166,17 @@ def _names(expression: str) -> dict[str, str]:
     return {token: name for token, name in _NAMES.items() if token in expression}
 
 
-class DynamoDbShareStore:
-    """``presign.shares.store.ShareStore`` on the table template.yaml calls ``SharesTable``."""
+class DynamoDbShareStore(Table):
+    """``presign.shares.ports.ShareStore`` on the table template.yaml calls ``SharesTable``."""
 
-    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._client.call(operation, {"TableName": self._table, **payload})
-        except AwsServiceError as exc:
-            if exc.code == _CONDITION_FAILED:
-                raise
-            raise _unavailable("the shares table refused the request", exc.code) from exc
-        except AwsUnavailable as exc:
-            raise _unavailable("the shares table is unreachable", exc.reason) from exc
-        except DependencyUnavailable as exc:  # the credentials provider found none
-            raise _unavailable("no credentials for the shares table", "NoCredentialsError") from exc
+    title = "the shares table"
+    retry_after = RETRY_AFTER_SECONDS
 
     def _update(self, handle: str, update: str, condition: str, values: Item, **extra: Any) -> dict[str, Any]:
-        return self._call(
+        return self.call(
             "UpdateItem",
             {
-                "Key": {"pk": _s(share_pk(handle))},
+                "Key": {"pk": s(share_pk(handle))},
                 "UpdateExpression": update,
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": _names(update + " " + condition),
@@ -224,7 +187,7 @@ class DynamoDbShareStore:
 
     def create(self, share: Share, *, ttl: int) -> bool:
         try:
-            self._call(
+            self.call(
                 "PutItem", {"Item": share_item(share, ttl), "ConditionExpression": "attribute_not_exists(pk)"}
             )
         except AwsServiceError:
@@ -232,12 +195,12 @@ class DynamoDbShareStore:
         return True
 
     def get(self, handle: str) -> Share | None:
-        answer = self._call("GetItem", {"Key": {"pk": _s(share_pk(handle))}, "ConsistentRead": True})
+        answer = self.call("GetItem", {"Key": {"pk": s(share_pk(handle))}, "ConsistentRead": True})
         item = answer.get("Item")
         return share_from(item) if item else None
 
     def spend(self, handle: str, *, now: int) -> Spent:
-        write_id = os.urandom(8).hex()
+        stamp = write_id()
         try:
             answer = self._update(
                 handle,
@@ -245,13 +208,13 @@ class DynamoDbShareStore:
                 "attribute_exists(#pk) AND attribute_not_exists(#revoked_at) AND #expires_at > :now "
                 "AND #downloads < #max_downloads "
                 "AND (attribute_not_exists(#last_access) OR #last_access <> :write_id)",
-                {":one": _n(1), ":now": _n(now), ":write_id": _s(write_id)},
+                {":one": n(1), ":now": n(now), ":write_id": s(stamp)},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except AwsServiceError as exc:
             old = exc.body.get("Item") or {}
-            if old and _str(old, "last_access") == write_id:
+            if old and string(old, "last_access") == stamp:
                 return Spent(True, None)  # our own spend, resent after its answer was lost
             return Spent(False, share_from(old) if old else None)
         self._index_if_used_up(handle, answer.get("Attributes") or {}, now)
@@ -263,7 +226,7 @@ class DynamoDbShareStore:
         A second write, best effort: if it is lost, the share stays indexed at its expiry and
         cleanup removes it then (DynamoDB cannot set an attribute on a condition of the result).
         """
-        downloads, limit = _int(updated, "downloads"), _int(updated, "max_downloads")
+        downloads, limit = integer(updated, "downloads"), integer(updated, "max_downloads")
         if downloads is None or limit is None or downloads < limit:
             return
         pk, sk = stale_keys(handle, now)
@@ -272,7 +235,7 @@ class DynamoDbShareStore:
                 handle,
                 "SET stale_pk = :pk, stale_sk = :sk",
                 "#downloads >= #max_downloads AND #expires_at > :now",
-                {":pk": _s(pk), ":sk": _s(sk), ":now": _n(now)},
+                {":pk": s(pk), ":sk": s(sk), ":now": n(now)},
             )
         except (AwsServiceError, DependencyUnavailable):
             return  # not used up yet (the common case), or the table hiccuped: filed under expiry
@@ -283,7 +246,7 @@ class DynamoDbShareStore:
                 handle,
                 "SET #revoked_at = if_not_exists(#revoked_at, :now), #ttl = :ttl",
                 "attribute_exists(#pk) AND #owner = :owner",
-                {":now": _n(now), ":ttl": _n(ttl), ":owner": _s(owner)},
+                {":now": n(now), ":ttl": n(ttl), ":owner": s(owner)},
                 ReturnValues="ALL_NEW",
             )
         except AwsServiceError:
@@ -298,7 +261,7 @@ class DynamoDbShareStore:
                     handle,
                     "SET stale_pk = :pk, stale_sk = :sk",
                     "#revoked_at = :now",
-                    {":pk": _s(pk), ":sk": _s(sk), ":now": _n(now)},
+                    {":pk": s(pk), ":sk": s(sk), ":now": n(now)},
                 )
         return share
 
@@ -308,12 +271,12 @@ class DynamoDbShareStore:
                 handle,
                 "ADD #failed_attempts :one",
                 "attribute_exists(#pk)",
-                {":one": _n(1)},
+                {":one": n(1)},
                 ReturnValues="UPDATED_NEW",
             )
         except AwsServiceError:
             return False  # the share is gone (TTL): nothing to count
-        count = _int(answer.get("Attributes") or {}, "failed_attempts") or 0
+        count = integer(answer.get("Attributes") or {}, "failed_attempts") or 0
         if count < threshold:
             return False
         try:
@@ -321,7 +284,7 @@ class DynamoDbShareStore:
                 handle,
                 "SET #locked_until = :until, #failed_attempts = :zero",
                 "#failed_attempts >= :threshold",
-                {":until": _n(lock_until), ":zero": _n(0), ":threshold": _n(threshold)},
+                {":until": n(lock_until), ":zero": n(0), ":threshold": n(threshold)},
             )
         except AwsServiceError:
             return False  # a concurrent failure locked it first
@@ -331,7 +294,7 @@ class DynamoDbShareStore:
         payload: dict[str, Any] = {
             "IndexName": OWNER_INDEX,
             "KeyConditionExpression": "owner_pk = :owner",
-            "ExpressionAttributeValues": {":owner": _s(owner_pk(owner))},
+            "ExpressionAttributeValues": {":owner": s(owner_pk(owner))},
             "ScanIndexForward": False,
             "Limit": max(1, limit),
         }
@@ -341,17 +304,11 @@ class DynamoDbShareStore:
                 return SharePage(shares=[], last=None)
             # Always the caller's own index partition: a cursor cannot reach anyone else's shares.
             payload["ExclusiveStartKey"] = {
-                "pk": _s(share_pk(handle)),
-                "owner_pk": _s(owner_pk(owner)),
-                "owner_sk": _s(after),
+                "pk": s(share_pk(handle)),
+                "owner_pk": s(owner_pk(owner)),
+                "owner_sk": s(after),
             }
-        answer = self._call("Query", payload)
+        answer = self.call("Query", payload)
         shares = [share_from(item) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
-        return SharePage(shares=shares, last=_str(last, "owner_sk") if isinstance(last, Mapping) else None)
-
-
-def _unavailable(message: str, reason: str) -> DependencyUnavailable:
-    error = DependencyUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
-    error.details["reason"] = reason  # for logs; never shown to a client
-    return error
+        return SharePage(shares=shares, last=string(last, "owner_sk") if isinstance(last, Mapping) else None)

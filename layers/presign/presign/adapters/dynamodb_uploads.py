@@ -4,7 +4,7 @@
 rate limiter's digest: no user id in keys):
 
 * an upload record has ``sk = "up#" + upload_id``. Upload ids sort by creation time
-  (``presign.lifecycle.ids``), so ``Query(pk, begins_with(sk, "up#"), ScanIndexForward=false)``
+  (``presign.uploads.ids``), so ``Query(pk, begins_with(sk, "up#"), ScanIndexForward=false)``
   lists the caller's uploads newest first, and ``GetItem(pk = caller, sk = id)`` makes another
   caller's id a plain miss (404);
 * an idempotency claim has its own item, ``pk = "i#" + owner + "#" + sha256(key)``, ``sk = "claim"``,
@@ -26,7 +26,7 @@ index existed do not carry it; TTL still removes them.
 
 **The cleanup fence**: ``cleanup_at``, set on a pending record by the cleanup job before it
 cleans the storage; the write to ``complete`` is conditioned on its absence
-(``presign.lifecycle.records``).
+(``presign.uploads.records``).
 
 **Calls.** ``POST /uploads`` makes one ``PutItem`` (two with an Idempotency-Key: the claim, then the
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
@@ -45,27 +45,24 @@ an unreachable endpoint, a missing table, access denied, no credentials) is
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
-from presign.errors import DependencyUnavailable
-from presign.lifecycle.idempotency import Claim
-from presign.lifecycle.ids import ALPHABET
-from presign.lifecycle.records import STATUSES, Multipart, Status, UploadRecord
-from presign.lifecycle.store import Page
+from presign.adapters.aws_json import AwsServiceError
+from presign.adapters.dynamodb import Item, Table, integer, n, s, string, write_id
+from presign.uploads.idempotency import Claim
+from presign.uploads.ids import ALPHABET
+from presign.uploads.ports import Page
+from presign.uploads.records import STATUSES, Multipart, Status, UploadRecord
 
 PENDING_INDEX = "pending"
 PENDING_SHARDS = 8
 REMOVABLE_INDEX = "removable"
 REMOVABLE_SHARDS = 8
 RETRY_AFTER_SECONDS = 2
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 _RECORD_PREFIX = "up#"
 _CLAIM_SK = "claim"
-Item = dict[str, dict[str, Any]]
 
 
 def owner_pk(owner: str) -> str:
@@ -93,68 +90,37 @@ def removable_keys(record: UploadRecord, ttl: int) -> tuple[str, str]:
     return f"r#{day}#{shard}", f"{ttl:010d}#{record.upload_id}"
 
 
-# -- attribute values -----------------------------------------------------------------------------
-
-
-def _write_id() -> str:
-    return os.urandom(8).hex()
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _str(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return str(value["S"]) if isinstance(value, Mapping) and "S" in value else None
-
-
-def _int(item: Mapping[str, Any], name: str) -> int | None:
-    value = item.get(name)
-    return int(str(value["N"])) if isinstance(value, Mapping) and "N" in value else None
-
-
 def _need_str(item: Mapping[str, Any], name: str) -> str:
-    value = _str(item, name)
+    value = string(item, name)
     if value is None:
-        raise _malformed(name)
+        raise DynamoDbRecordStore.malformed(name)
     return value
 
 
 def _need_int(item: Mapping[str, Any], name: str) -> int:
-    value = _int(item, name)
+    value = integer(item, name)
     if value is None:
-        raise _malformed(name)
+        raise DynamoDbRecordStore.malformed(name)
     return value
-
-
-def _malformed(name: str) -> DependencyUnavailable:
-    error = DependencyUnavailable("the uploads table holds a malformed item", retry_after=RETRY_AFTER_SECONDS)
-    error.details["reason"] = f"MalformedItem:{name}"
-    return error
 
 
 def record_item(record: UploadRecord, ttl: int | None) -> Item:
     item: Item = {
-        "pk": _s(owner_pk(record.owner)),
-        "sk": _s(record_sk(record.upload_id)),
-        "upload_id": _s(record.upload_id),
-        "owner": _s(record.owner),
-        "target": _s(record.target),
-        "object_key": _s(record.key),
-        "method": _s(record.method),
-        "size": _n(record.size),
-        "content_type": _s(record.content_type),
-        "status": _s(record.status),
-        "created_at": _n(record.created_at),
-        "expires_at": _n(record.expires_at),
-        "updated_at": _n(record.updated_at),
-        "filename": _s(record.filename),
-        "metadata": {"M": {k: _s(v) for k, v in record.metadata.items()}},
+        "pk": s(owner_pk(record.owner)),
+        "sk": s(record_sk(record.upload_id)),
+        "upload_id": s(record.upload_id),
+        "owner": s(record.owner),
+        "target": s(record.target),
+        "object_key": s(record.key),
+        "method": s(record.method),
+        "size": n(record.size),
+        "content_type": s(record.content_type),
+        "status": s(record.status),
+        "created_at": n(record.created_at),
+        "expires_at": n(record.expires_at),
+        "updated_at": n(record.updated_at),
+        "filename": s(record.filename),
+        "metadata": {"M": {k: s(v) for k, v in record.metadata.items()}},
     }
     optional = {
         "kind": record.kind,
@@ -162,20 +128,20 @@ def record_item(record: UploadRecord, ttl: int | None) -> Item:
         "idempotency_key": record.idempotency_key,
         "etag": record.etag,
     }
-    item.update({name: _s(value) for name, value in optional.items() if value is not None})
+    item.update({name: s(value) for name, value in optional.items() if value is not None})
     if record.completed_at is not None:
-        item["completed_at"] = _n(record.completed_at)
+        item["completed_at"] = n(record.completed_at)
     if record.problems:
-        item["problems"] = {"L": [_s(p) for p in record.problems]}
+        item["problems"] = {"L": [s(p) for p in record.problems]}
     if record.multipart is not None:
-        item["mp_upload_id"] = _s(record.multipart.storage_upload_id)
-        item["mp_part_size"] = _n(record.multipart.part_size)
+        item["mp_upload_id"] = s(record.multipart.storage_upload_id)
+        item["mp_part_size"] = n(record.multipart.part_size)
         item["mp_checksums"] = {"BOOL": record.multipart.checksums}
     if ttl is not None:
-        item["ttl"] = _n(ttl)
+        item["ttl"] = n(ttl)
     if record.status == "pending":
         pk, sk = pending_keys(record)
-        item["pending_pk"], item["pending_sk"] = _s(pk), _s(sk)
+        item["pending_pk"], item["pending_sk"] = s(pk), s(sk)
     return item
 
 
@@ -183,10 +149,10 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
     status = _need_str(item, "status")
     method = _need_str(item, "method")
     if status not in STATUSES or method not in ("PUT", "POST"):
-        raise _malformed("status")
+        raise DynamoDbRecordStore.malformed("status")
     metadata = item.get("metadata", {}).get("M", {})
     problems = item.get("problems", {}).get("L", [])
-    storage_upload_id = _str(item, "mp_upload_id")
+    storage_upload_id = string(item, "mp_upload_id")
     multipart = (
         Multipart(
             storage_upload_id=storage_upload_id,
@@ -208,14 +174,14 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
         created_at=_need_int(item, "created_at"),
         expires_at=_need_int(item, "expires_at"),
         updated_at=_need_int(item, "updated_at"),
-        filename=_str(item, "filename") or "",
-        kind=_str(item, "kind"),
-        checksum_sha256=_str(item, "checksum_sha256"),
+        filename=string(item, "filename") or "",
+        kind=string(item, "kind"),
+        checksum_sha256=string(item, "checksum_sha256"),
         metadata={str(k): str(v.get("S", "")) for k, v in metadata.items()},
-        idempotency_key=_str(item, "idempotency_key"),
-        etag=_str(item, "etag"),
-        completed_at=_int(item, "completed_at"),
-        cleanup_at=_int(item, "cleanup_at"),
+        idempotency_key=string(item, "idempotency_key"),
+        etag=string(item, "etag"),
+        completed_at=integer(item, "completed_at"),
+        cleanup_at=integer(item, "cleanup_at"),
         problems=tuple(str(p.get("S", "")) for p in problems),
         multipart=multipart,
     )
@@ -225,7 +191,7 @@ def _status(value: str) -> Status:
     for status in STATUSES:
         if status == value:
             return status
-    raise _malformed("status")
+    raise DynamoDbRecordStore.malformed("status")
 
 
 def _claim_from(item: Mapping[str, Any], owner: str, key_digest: str) -> Claim:
@@ -241,30 +207,17 @@ def _claim_from(item: Mapping[str, Any], owner: str, key_digest: str) -> Claim:
 # -- the store ------------------------------------------------------------------------------------
 
 
-class DynamoDbRecordStore:
-    """``presign.lifecycle.store.RecordStore`` on the table template.yaml calls ``UploadsTable``."""
+class DynamoDbRecordStore(Table):
+    """``presign.uploads.ports.RecordStore`` on the table template.yaml calls ``UploadsTable``."""
 
-    def __init__(self, client: AwsJsonClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._client.call(operation, {"TableName": self._table, **payload})
-        except AwsServiceError as exc:
-            if exc.code == _CONDITION_FAILED:
-                raise
-            raise _unavailable("the uploads table refused the request", exc.code) from exc
-        except AwsUnavailable as exc:
-            raise _unavailable("the uploads table is unreachable", exc.reason) from exc
-        except DependencyUnavailable as exc:  # the credentials provider found none
-            raise _unavailable("no credentials for the uploads table", "NoCredentialsError") from exc
+    title = "the uploads table"
+    retry_after = RETRY_AFTER_SECONDS
 
     def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
-        write_id = _write_id()
-        item = {**record_item(record, ttl), "write_id": _s(write_id)}
+        stamp = write_id()
+        item = {**record_item(record, ttl), "write_id": s(stamp)}
         try:
-            self._call(
+            self.call(
                 "PutItem",
                 {
                     "Item": item,
@@ -274,42 +227,42 @@ class DynamoDbRecordStore:
             )
         except AwsServiceError as exc:
             # Our own write, resent after its answer was lost, finds itself.
-            return _str(exc.body.get("Item") or {}, "write_id") == write_id
+            return string(exc.body.get("Item") or {}, "write_id") == stamp
         return True
 
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
-        answer = self._call(
+        answer = self.call(
             "GetItem",
-            {"Key": {"pk": _s(owner_pk(owner)), "sk": _s(record_sk(upload_id))}, "ConsistentRead": True},
+            {"Key": {"pk": s(owner_pk(owner)), "sk": s(record_sk(upload_id))}, "ConsistentRead": True},
         )
         item = answer.get("Item")
         return record_from(item) if item else None
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
-        write_id = _write_id()
+        stamp = write_id()
         names = {"#status": "status", "#ttl": "ttl"}
         values: dict[str, Any] = {
-            ":status": _s(record.status),
-            ":expected": _s(expected),
-            ":updated": _n(record.updated_at),
-            ":write_id": _s(write_id),
+            ":status": s(record.status),
+            ":expected": s(expected),
+            ":updated": n(record.updated_at),
+            ":write_id": s(stamp),
         }
         sets = ["#status = :status", "updated_at = :updated", "write_id = :write_id"]
         removes = []
         if record.etag is not None:
             sets.append("etag = :etag")
-            values[":etag"] = _s(record.etag)
+            values[":etag"] = s(record.etag)
         if record.completed_at is not None:
             sets.append("completed_at = :completed")
-            values[":completed"] = _n(record.completed_at)
+            values[":completed"] = n(record.completed_at)
         if record.problems:
             sets.append("problems = :problems")
-            values[":problems"] = {"L": [_s(p) for p in record.problems]}
+            values[":problems"] = {"L": [s(p) for p in record.problems]}
         if ttl is None:
             removes.append("#ttl")
         else:
             sets.append("#ttl = :ttl")
-            values[":ttl"] = _n(ttl)
+            values[":ttl"] = n(ttl)
         if record.status != "pending":
             removes += ["pending_pk", "pending_sk"]  # out of the sparse index
             if ttl is None:
@@ -317,17 +270,17 @@ class DynamoDbRecordStore:
             else:
                 pk, sk = removable_keys(record, ttl)
                 sets += ["removable_pk = :removable_pk", "removable_sk = :removable_sk"]
-                values[":removable_pk"], values[":removable_sk"] = _s(pk), _s(sk)
+                values[":removable_pk"], values[":removable_sk"] = s(pk), s(sk)
         condition = "#status = :expected"
         if record.status == "complete":
             # Not once the cleanup job has fenced the upload: it is deleting what is stored.
             condition += " AND attribute_not_exists(cleanup_at)"
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self._call(
+            self.call(
                 "UpdateItem",
                 {
-                    "Key": {"pk": _s(owner_pk(record.owner)), "sk": _s(record_sk(record.upload_id))},
+                    "Key": {"pk": s(owner_pk(record.owner)), "sk": s(record_sk(record.upload_id))},
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
@@ -337,13 +290,13 @@ class DynamoDbRecordStore:
             )
         except AwsServiceError as exc:
             # Moved by this very write, resent after its answer was lost: applied.
-            return _str(exc.body.get("Item") or {}, "write_id") == write_id
+            return string(exc.body.get("Item") or {}, "write_id") == stamp
         return True
 
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
         payload: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :records)",
-            "ExpressionAttributeValues": {":pk": _s(owner_pk(owner)), ":records": _s(_RECORD_PREFIX)},
+            "ExpressionAttributeValues": {":pk": s(owner_pk(owner)), ":records": s(_RECORD_PREFIX)},
             "ScanIndexForward": False,
             "ConsistentRead": True,
             "Limit": max(1, limit),
@@ -351,30 +304,30 @@ class DynamoDbRecordStore:
         if status is not None:
             payload["FilterExpression"] = "#status = :status"
             payload["ExpressionAttributeNames"] = {"#status": "status"}
-            payload["ExpressionAttributeValues"][":status"] = _s(status)
+            payload["ExpressionAttributeValues"][":status"] = s(status)
         if after is not None:
             # Always the caller's own partition: a cursor cannot reach anyone else's items.
-            payload["ExclusiveStartKey"] = {"pk": _s(owner_pk(owner)), "sk": _s(record_sk(after))}
-        answer = self._call("Query", payload)
+            payload["ExclusiveStartKey"] = {"pk": s(owner_pk(owner)), "sk": s(record_sk(after))}
+        answer = self.call("Query", payload)
         records = [record_from(item) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
-        last_sk = _str(last, "sk") if isinstance(last, Mapping) else None
+        last_sk = string(last, "sk") if isinstance(last, Mapping) else None
         last_id = last_sk[len(_RECORD_PREFIX) :] if last_sk and last_sk.startswith(_RECORD_PREFIX) else None
         return Page(records=records, last_upload_id=last_id)
 
     def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
         # UpdateItem, not PutItem: it creates the item just as well, and keeps the lifecycle
         # function's role to reading and updating (no PutItem, no DeleteItem).
-        write_id = _write_id()
+        stamp = write_id()
         values = {
-            ":fingerprint": _s(claim.fingerprint),
-            ":upload_id": _s(claim.upload_id),
-            ":now": _n(claim.claimed_at),
-            ":ttl": _n(ttl),
-            ":write_id": _s(write_id),
+            ":fingerprint": s(claim.fingerprint),
+            ":upload_id": s(claim.upload_id),
+            ":now": n(claim.claimed_at),
+            ":ttl": n(ttl),
+            ":write_id": s(stamp),
         }
         try:
-            self._call(
+            self.call(
                 "UpdateItem",
                 {
                     "Key": self._claim_key(claim),
@@ -391,18 +344,18 @@ class DynamoDbRecordStore:
             )
         except AwsServiceError as exc:
             old = exc.body.get("Item") or {}
-            if _str(old, "write_id") == write_id:
+            if string(old, "write_id") == stamp:
                 return None  # our own claim, resent
             return _claim_from(old, claim.owner, claim.key_digest)
         return None
 
     @staticmethod
     def _claim_key(claim: Claim) -> Item:
-        return {"pk": _s(claim_pk(claim.owner, claim.key_digest)), "sk": _s(_CLAIM_SK)}
+        return {"pk": s(claim_pk(claim.owner, claim.key_digest)), "sk": s(_CLAIM_SK)}
 
     def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
         try:
-            self._call(
+            self.call(
                 "UpdateItem",
                 {
                     "Key": self._claim_key(stale),
@@ -410,10 +363,10 @@ class DynamoDbRecordStore:
                     "ConditionExpression": "claimed_at = :then AND upload_id = :id",
                     "ExpressionAttributeNames": {"#ttl": "ttl"},
                     "ExpressionAttributeValues": {
-                        ":now": _n(now),
-                        ":ttl": _n(ttl),
-                        ":then": _n(stale.claimed_at),
-                        ":id": _s(stale.upload_id),
+                        ":now": n(now),
+                        ":ttl": n(ttl),
+                        ":then": n(stale.claimed_at),
+                        ":id": s(stale.upload_id),
                     },
                 },
             )
@@ -425,7 +378,7 @@ class DynamoDbRecordStore:
         # Released by expiring it now (a claim whose TTL has passed is free, see ``claim``), so
         # no role needs DeleteItem; DynamoDB's TTL removes the item later.
         try:
-            self._call(
+            self.call(
                 "UpdateItem",
                 {
                     "Key": self._claim_key(claim),
@@ -433,17 +386,11 @@ class DynamoDbRecordStore:
                     "ConditionExpression": "claimed_at = :then AND upload_id = :id",
                     "ExpressionAttributeNames": {"#ttl": "ttl"},
                     "ExpressionAttributeValues": {
-                        ":expired": _n(0),
-                        ":then": _n(claim.claimed_at),
-                        ":id": _s(claim.upload_id),
+                        ":expired": n(0),
+                        ":then": n(claim.claimed_at),
+                        ":id": s(claim.upload_id),
                     },
                 },
             )
         except AwsServiceError:
             return  # someone took it over meanwhile: theirs now
-
-
-def _unavailable(message: str, reason: str) -> DependencyUnavailable:
-    error = DependencyUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
-    error.details["reason"] = reason  # for logs; never shown to a client
-    return error

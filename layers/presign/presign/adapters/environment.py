@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 
 from presign.adapters.aws_parameters import fetch_secret, fetch_ssm_parameter
-from presign.config import EnvSecret, SecretRef, Settings, parse_settings, plain_http_targets
+from presign.config.secrets import EnvSecret, SecretRef
+from presign.config.settings import Settings, parse_settings, plain_http_targets
 from presign.errors import ConfigurationError
 
 CONFIG_VAR = "PRESIGN_CONFIG"

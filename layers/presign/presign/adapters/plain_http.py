@@ -8,40 +8,13 @@ the finding), and an HTTP error is an answer, not an exception. Only the S3 erro
 
 from __future__ import annotations
 
-import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-TIMEOUT_SECONDS = 10.0
-_CODE = re.compile(rb"<Code>([^<]{1,128})</Code>")
-_MESSAGE = re.compile(rb"<Message>([^<]{0,512})</Message>")
+from presign.doctor.ports import HTTP_TIMEOUT_SECONDS, HttpAnswer
 
-
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
-    status: int  # 0: nothing answered (``reason`` says why)
-    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
-    body: bytes = b""
-    reason: str = ""
-
-    @property
-    def code(self) -> str:
-        found = _CODE.search(self.body) if self.status >= 300 else None
-        return found.group(1).decode("utf-8", "replace") if found else ""
-
-    @property
-    def message(self) -> str:
-        found = _MESSAGE.search(self.body) if self.status >= 300 else None
-        return found.group(1).decode("utf-8", "replace") if found else ""
-
-    def brief(self) -> str:
-        """``HTTP 403 SignatureDoesNotMatch: ...`` (never the URL)."""
-        if self.status == 0:
-            return f"no answer ({self.reason})"
-        detail = ": ".join(p for p in (self.code, self.message) if p)
-        return f"HTTP {self.status}" + (f" {detail}" if detail else "")
+TIMEOUT_SECONDS = HTTP_TIMEOUT_SECONDS
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

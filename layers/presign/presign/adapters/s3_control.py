@@ -11,7 +11,7 @@ creation (CreateMultipartUpload). A single upload's status or a list never does.
 (``presign.adapters.credentials``: the role, a secret, a parameter), resolved per call and cached by
 value, so a rotated secret gets a new client. ``request_checksum_calculation`` and
 ``response_checksum_validation`` are the provider profile's ``sdk_checksums``
-(``presign.providers``): ``when_required`` everywhere but AWS, since botocore 1.36+ otherwise adds
+(``presign.config.providers``): ``when_required`` everywhere but AWS, since botocore 1.36+ otherwise adds
 CRC32 checksums that many S3-compatible stores reject (none of the calls made here carry a body
 checksum on AWS either: their operations have no ``httpChecksum`` request algorithm). Short timeouts (1 s to connect, 3 s to read)
 and two attempts in standard retry mode keep a sick store from eating Lambda's 6 s.
@@ -40,12 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 from presign.adapters.credentials import resolve_credentials
 from presign.cleanup.ports import StorageUpload
-from presign.config import Target
+from presign.config.providers import SdkChecksums, profile_of
+from presign.config.target import Target
 from presign.errors import DependencyUnavailable, PartsMismatch
-from presign.lifecycle.verification import ObjectFacts
-from presign.multipart.checks import StoredPart
-from presign.providers import profile_of
 from presign.signing.sigv4 import SigningCredentials
+from presign.uploads.multipart.checks import StoredPart
+from presign.uploads.verification import ObjectFacts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -86,9 +86,6 @@ def make_client(target: Target, credentials: SigningCredentials, *, timeout: flo
 
     ``timeout`` caps one call, connect and read together, by making one attempt only (the doctor's
     time budget, ``presign.doctor.budget``); without it a call may take ``CALL_TIMEOUT_SECONDS``."""
-    import boto3
-    from botocore.config import Config
-
     checksums = profile_of(target).sdk_checksums
     connect, read, _ = capped_timeouts(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, timeout)
     retries: dict[str, Any] = (
@@ -96,24 +93,49 @@ def make_client(target: Target, credentials: SigningCredentials, *, timeout: flo
         if timeout is None
         else {"total_max_attempts": 1, "mode": "standard"}
     )
-    config = Config(
-        region_name=target.region,
-        signature_version="s3v4",
-        s3={"addressing_style": target.addressing_style},
-        connect_timeout=connect,
-        read_timeout=read,
-        retries=retries,  # type: ignore[arg-type]
+    return s3_client(
+        target,
+        credentials,
+        connect=connect,
+        read=read,
+        retries=retries,
+        checksums=checksums,
         max_pool_connections=MAX_POOL_CONNECTIONS,
-        request_checksum_calculation=checksums,
-        response_checksum_validation=checksums,
     )
+
+
+def s3_client(
+    target: Target,
+    credentials: SigningCredentials,
+    *,
+    connect: float,
+    read: float,
+    retries: dict[str, Any],
+    checksums: SdkChecksums,
+    **config: Any,
+) -> S3Client:
+    """A boto3 S3 client on the target's endpoint, region and addressing, with these timeouts,
+    retries and checksum settings (``request_checksum_calculation`` and the response's alike)."""
+    import boto3
+    from botocore.config import Config
+
     client: S3Client = boto3.session.Session().client(
         "s3",
         endpoint_url=target.endpoint_url,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
-        config=config,
+        config=Config(
+            region_name=target.region,
+            signature_version="s3v4",
+            s3={"addressing_style": target.addressing_style},
+            connect_timeout=connect,
+            read_timeout=read,
+            retries=retries,  # type: ignore[arg-type]
+            request_checksum_calculation=checksums,
+            response_checksum_validation=checksums,
+            **config,
+        ),
     )
     return client
 
@@ -135,7 +157,7 @@ def _translate(exc: Exception, operation: str) -> DependencyUnavailable:
 
 
 class S3ObjectStore:
-    """``presign.lifecycle.store.ObjectStore`` for one target's bucket."""
+    """``presign.uploads.ports.ObjectStore`` for one target's bucket."""
 
     def __init__(self, name: str, target: Target, environ: Mapping[str, str]) -> None:
         self.name = name

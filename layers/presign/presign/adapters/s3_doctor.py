@@ -1,4 +1,4 @@
-"""The bucket-level S3 calls of ``presign.doctor``, through boto3 like every control call.
+"""The bucket-level S3 calls of ``presign.doctor`` (its ``Inspector``), through boto3 like every control call.
 
 Each answers a ``StorageAnswer`` (status, S3 error code, message, and the parsed payload) instead
 of raising, since for the doctor a refusal is the finding: botocore's errors stop here. The
@@ -9,12 +9,12 @@ botocore's defaults to find out whether the provider takes the checksums boto3 >
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from presign.adapters.s3_control import CALL_TIMEOUT_SECONDS, capped_timeouts, make_client
-from presign.config import Target
+from presign.adapters.s3_control import CALL_TIMEOUT_SECONDS, capped_timeouts, make_client, s3_client
+from presign.config.target import Target
+from presign.doctor.ports import StorageAnswer
 from presign.signing.sigv4 import SigningCredentials
 
 if TYPE_CHECKING:
@@ -22,25 +22,6 @@ if TYPE_CHECKING:
 
 # The longest one call may wait, uncapped (``sdk_default_put``'s own client waits less).
 TIMEOUT_SECONDS = CALL_TIMEOUT_SECONDS
-
-
-@dataclass(frozen=True, slots=True)
-class StorageAnswer:
-    status: int  # HTTP status; 0 when nothing answered
-    code: str = ""  # the S3 error code, "" on success
-    message: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict)
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def brief(self) -> str:
-        if self.status == 0:
-            return f"no answer ({self.code}: {self.message})"
-        detail = ": ".join(p for p in (self.code, self.message) if p and p != str(self.status))
-        return f"HTTP {self.status}" + (f" {detail}" if detail else "")
 
 
 def _call(operation: Callable[[], Any]) -> StorageAnswer:
@@ -138,26 +119,13 @@ class BucketInspector:
 
     def sdk_default_put(self, key: str, body: bytes) -> StorageAnswer:
         """A PutObject from a client with botocore's checksum defaults (``when_supported``)."""
-        import boto3
-        from botocore.config import Config
-
-        target = self._target
         connect, read, _ = capped_timeouts(2.0, 5.0, self._timeout)
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=target.endpoint_url,
-            aws_access_key_id=self._credentials.access_key_id,
-            aws_secret_access_key=self._credentials.secret_access_key,
-            aws_session_token=self._credentials.session_token,
-            config=Config(
-                region_name=target.region,
-                signature_version="s3v4",
-                s3={"addressing_style": target.addressing_style},
-                connect_timeout=connect,
-                read_timeout=read,
-                retries={"total_max_attempts": 1},
-                request_checksum_calculation="when_supported",
-                response_checksum_validation="when_supported",
-            ),
+        client = s3_client(
+            self._target,
+            self._credentials,
+            connect=connect,
+            read=read,
+            retries={"total_max_attempts": 1},
+            checksums="when_supported",
         )
-        return _call(lambda: client.put_object(Bucket=target.bucket, Key=key, Body=body))
+        return _call(lambda: client.put_object(Bucket=self._target.bucket, Key=key, Body=body))

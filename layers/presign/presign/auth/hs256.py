@@ -2,7 +2,7 @@
 dropping the old one once the tokens signed with it have expired.
 
 **Secrets are re-read on a TTL** (``auth.secrets_cache_seconds``, 300 s by default), each on its
-own, following ``presign.refreshing.Refreshing``: a secret changed in Secrets Manager (rotated in
+own, following ``presign.core.refreshing.Refreshing``: a secret changed in Secrets Manager (rotated in
 place) or deleted there (revoked) takes effect in every warm container within the TTL, without a
 redeploy. What a refresh can find, and what follows:
 
@@ -34,8 +34,8 @@ from presign.auth.jws import ClaimRules, decode
 from presign.auth.principal import Principal
 from presign.auth.reasons import refuse
 from presign.clock import Clock
+from presign.core.refreshing import Refreshing
 from presign.errors import ConfigurationError, DependencyUnavailable
-from presign.refreshing import Refreshing
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,15 @@
+"""The authenticated caller, and the identity their namespace claims make (``presign.core.owners``)."""
+
 from __future__ import annotations
 
-import json
-import re
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from presign.core.owners import owner_subject
+from presign.core.prefixes import SAFE_SEGMENT
 from presign.errors import AuthorizationError
-
-# One path segment of an object key: starts with a letter or digit (so never "." or ".."), then
-# characters that need no escaping in S3 keys or URLs, plus "|" and "@" for Auth0-style subjects
-# ("auth0|5fe4...") and e-mail addresses.
-_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@|:+=~-]{0,127}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +35,9 @@ class Principal:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise AuthorizationError("the token cannot name a storage namespace", details={"claim": name})
         text = str(value)
-        if not _SAFE_SEGMENT.fullmatch(text):
+        # One safe key segment (``SAFE_SEGMENT``): starts with a letter or digit (so never "." or
+        # ".."), needs no escaping in S3 keys or URLs; "|" and "@" for "auth0|5fe4..." and e-mails.
+        if not SAFE_SEGMENT.fullmatch(text):
             raise AuthorizationError("the token cannot name a storage namespace", details={"claim": name})
         return text
 
@@ -47,7 +47,7 @@ class Principal:
 
     def owner_subject(self, namespace: frozenset[str]) -> str:
         """Who the caller is to what they own: records, shares, Idempotency-Key claims, cursors
-        and rate limits (``owner_subject`` below; ``presign.keys.Namespace.owner`` hashes it).
+        and rate limits (``presign.core.owners.owner_subject``; ``Namespace.owner`` hashes it).
 
         ``namespace``: the deployment's namespace claims (``Settings.namespace_claims``), the
         claims every target's key prefix names, so two callers share a subject exactly when they
@@ -59,18 +59,11 @@ class Principal:
             return self.sub
         return owner_subject(self.path_values(namespace))
 
+    @property
+    def log_id(self) -> str:
+        """How logs name the caller: a hash of ``sub``, never the claim (docs/authentication.md)."""
+        # surrogatepass: a lone surrogate survives JSON and PyJWT, and must not turn a 403 into a 500.
+        return hashlib.sha256(self.sub.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
 
 _SUB_ONLY = frozenset(("sub",))
-
-
-def owner_subject(values: Mapping[str, str]) -> str:
-    """The canonical text of a caller's namespace claims (the values a key prefix was made of).
-
-    Only ``sub``: the sub itself, today's subject, so a ``{sub}`` deployment's digests stay
-    byte-identical. More claims: the JSON array of the sorted ``[name, value]`` pairs, which no two
-    different sets of pairs share (tenant ``a-b`` with sub ``c`` is ``[["sub","c"],["tenant","a-b"]]``,
-    tenant ``a`` with sub ``b-c`` is ``[["sub","b-c"],["tenant","a"]]``).
-    """
-    if values.keys() == _SUB_ONLY:
-        return values["sub"]
-    return json.dumps(sorted(values.items()), ensure_ascii=False, separators=(",", ":"))

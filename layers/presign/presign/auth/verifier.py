@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from presign.auth.claims import MAX_TOKEN_BYTES, bearer_token
 from presign.auth.principal import Principal
 from presign.clock import Clock, system_clock
-from presign.config import AuthSettings, SecretRef
+from presign.config.auth import AuthSettings
+from presign.config.secrets import SecretRef
 from presign.errors import InsufficientScope
 
 __all__ = ["MAX_TOKEN_BYTES", "Authenticator", "TokenVerifier", "bearer_token", "build_authenticator"]

@@ -1,6 +1,6 @@
 """Which storage keys are the service's own: the only ones the storage sweep may touch.
 
-The service makes every upload key itself (``presign.keys.upload_key``):
+The service makes every upload key itself (``presign.core.keys.upload_key``):
 ``{prefix}{kind prefix?}{yyyy}/{mm}/{dd}/{upload_id}/{filename}``, where the prefix is the
 target's template filled with the caller's claims. The sweep lists under the template's static
 part (``users/`` of ``users/{sub}/``) and touches a key only if it matches that whole shape; the
@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from presign.config import Target
-from presign.keys import owner_digest
-from presign.lifecycle.ids import ALPHABET, LENGTH
-from presign.prefixes import SAFE_SEGMENT, Claim, PrefixTemplate
+from presign.config.target import Target
+from presign.core.owners import owner_digest
+from presign.core.prefixes import SAFE_SEGMENT, Placeholder, PrefixTemplate
+from presign.uploads.ids import ALPHABET, LENGTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,12 @@ class ServiceKeys:
         template = PrefixTemplate.parse(target.key_prefix)
         static: list[str] = []
         for segment in template.segments:
-            if isinstance(segment, Claim):
+            if isinstance(segment, Placeholder):
                 break
             static.append(segment)
         parts = []
         for segment in template.segments:
-            if isinstance(segment, Claim):
+            if isinstance(segment, Placeholder):
                 parts.append(f"(?P<c_{segment.name}>{SAFE_SEGMENT.pattern})/")
             else:
                 parts.append(re.escape(segment) + "/")

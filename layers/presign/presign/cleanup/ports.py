@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from presign.lifecycle.records import Status, UploadRecord
-from presign.lifecycle.store import ObjectStore
+from presign.uploads.ports import ObjectStore
+from presign.uploads.records import Status, UploadRecord
 
 RecordKey = tuple[str, str]  # (owner, upload id)
 
@@ -68,7 +68,7 @@ class CleanupRecords(Protocol):
         ...
 
     def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
-        """As ``presign.lifecycle.store.RecordStore.transition``: conditional on ``expected``."""
+        """As ``presign.uploads.ports.RecordStore.transition``: conditional on ``expected``."""
         ...
 
     def removable_due(self, *, since: int, before: int) -> Iterator[RecordRef]:

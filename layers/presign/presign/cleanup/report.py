@@ -26,7 +26,7 @@ KINDS: tuple[Kind, ...] = (
     "errors",
 )
 # The metric of each count (one per run): multipart_expired -> CleanupMultipartExpired. The
-# template's alarm names CleanupOrphansAborted (tests/unit/test_template.py checks it).
+# template's alarm names CleanupOrphansAborted (tests/infra/test_template.py checks it).
 METRICS: dict[Kind, str] = {
     kind: "Cleanup" + "".join(part.title() for part in kind.split("_")) for kind in KINDS
 }
@@ -57,6 +57,17 @@ class Report:
                 for kind, n in counts.items():
                     totals[kind] += n
         return totals
+
+    def metrics(self) -> dict[str, int]:
+        """The run's metrics, by name: a dry run only counts itself (it must not move the alarms);
+        a real run emits every count and whether it stopped early."""
+        if self.dry_run:
+            return {DRY_RUN_METRIC: 1}
+        totals = self.totals()
+        return {
+            **{name: totals[kind] for kind, name in METRICS.items()},
+            STOPPED_EARLY_METRIC: int(self.stopped_early),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -21,7 +21,7 @@
 
 **Never a confirmed file lost.** Cleanup deletes an object only after its fence write succeeded
 on a record that was still ``pending``, and the write to ``complete`` requires no fence
-(``presign.lifecycle.records``). So a record that says ``complete`` was completed before the fence,
+(``presign.uploads.records``). So a record that says ``complete`` was completed before the fence,
 whose condition then failed, and cleanup touched nothing. The sweep only aborts multipart
 uploads, which never deletes an object, and never one a pending record claims.
 
@@ -59,9 +59,10 @@ from presign.cleanup.ports import (
     SweepStorage,
 )
 from presign.cleanup.report import UNATTRIBUTED, Kind, Report
-from presign.cleanup.settings import DAY, CleanupSettings
-from presign.config import Target
-from presign.lifecycle.records import UploadRecord
+from presign.config.cleanup import CleanupSettings
+from presign.config.target import Target
+from presign.limits import DAY
+from presign.uploads.records import UploadRecord
 
 LOOKUP_BATCH = 100  # storage uploads looked up in the records table at once (BatchGetItem's limit)
 # Final statuses whose object was never confirmed, or was deleted by its owner: anything at their

@@ -29,7 +29,7 @@ CLEANUP_FLOOR_SECONDS = 1.0
 
 
 @dataclass
-class Budget:
+class TimeBudget:
     seconds: float
     monotonic: Monotonic = time.monotonic
     reserve: float = CLEANUP_RESERVE_SECONDS
@@ -42,11 +42,11 @@ class Budget:
         self._start = self.monotonic()
 
     @classmethod
-    def unlimited(cls) -> Budget:
+    def unlimited(cls) -> TimeBudget:
         return cls(math.inf, reserve=0.0)
 
     @classmethod
-    def from_remaining_ms(cls, remaining_ms: int, *, monotonic: Monotonic = time.monotonic) -> Budget:
+    def from_remaining_ms(cls, remaining_ms: int, *, monotonic: Monotonic = time.monotonic) -> TimeBudget:
         """Inside Lambda: what the invocation has left, less the margin for answering."""
         return cls(max(remaining_ms / 1000 - LAMBDA_MARGIN_SECONDS, 0.0), monotonic=monotonic)
 

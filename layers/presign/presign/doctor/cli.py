@@ -7,6 +7,8 @@ where each target says (the environment, Secrets Manager, SSM, the role): run it
 holds what the function would. Browser origins for the CORS check: ``--origin`` (repeatable), else
 ``PRESIGN_ALLOWED_ORIGINS`` (comma-separated, as the template's ``AllowedOrigins``).
 ``--budget`` bounds the whole run (``presign.doctor.budget``; the probes' clean-up keeps its share).
+The command is an entry point, like a function module: it builds the doctor's ports through the
+composition root (``presign.bootstrap.doctor``).
 Exit status: 0 when nothing failed, 1 when a check failed, 2 when the configuration is unusable,
 3 when the budget ran out before every check ran (and none failed).
 """
@@ -20,15 +22,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from presign.adapters.environment import load_settings
+from presign.bootstrap import load_settings
+from presign.bootstrap.doctor import build_doctor
 from presign.clock import Clock, system_clock
-from presign.config import Settings, parse_settings
-from presign.doctor import check_target
-from presign.doctor.budget import DEFAULT_BUDGET_SECONDS, Budget, Monotonic
-from presign.doctor.invocation import ORIGINS_VAR, allowed_origins
+from presign.config.providers import profile_of
+from presign.config.settings import Settings, parse_settings
+from presign.doctor.budget import DEFAULT_BUDGET_SECONDS, Monotonic, TimeBudget
 from presign.doctor.report import Finding, Status, exit_status, render, stopped_early
+from presign.doctor.schemas import ORIGINS_VAR, allowed_origins
 from presign.errors import PresignError
-from presign.providers import profile_of
 
 
 def _settings(config: str | None, environ: Mapping[str, str], stdin: TextIO) -> Settings:
@@ -72,7 +74,8 @@ def main(
         print(f"presign doctor: no target {args.target!r} (targets: {', '.join(settings.targets)})", file=out)
         return 2
     origins = args.origin or allowed_origins(environ)
-    budget = Budget(args.budget, monotonic=monotonic)  # started once the configuration is read
+    doctor = build_doctor(settings, environ, clock=clock)
+    budget = TimeBudget(args.budget, monotonic=monotonic)  # started once the configuration is read
     findings: list[Finding] = []
     for name, target in settings.targets.items():
         if args.target is not None and name != args.target:
@@ -80,7 +83,7 @@ def main(
         where = target.endpoint_url or f"AWS S3 {target.region}"
         title = profile_of(target).title
         print(f"target {name} ({title}): bucket {target.bucket} at {where}", file=out, flush=True)
-        found = check_target(name, target, environ=environ, clock=clock, origins=origins, budget=budget)
+        found = doctor.check_target(name, target, origins=origins, budget=budget)
         for finding in found:
             print(render(finding), file=out, flush=True)
         findings += found

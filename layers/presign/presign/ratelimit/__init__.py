@@ -1,10 +1,11 @@
 """Per-user rate limits: GCRA in DynamoDB, one conditional UpdateItem per request in the common case.
 
-* ``settings``: the ``rate_limits`` configuration (``Limit`` per action, overrides, byte quota).
-* ``gcra``: the algorithm, pure integer arithmetic.
-* ``store``: the port to storage; ``presign.adapters.dynamodb_ratelimit`` implements it.
-* ``limiter``: ``RateLimiter`` / ``Decision`` / ``build_rate_limiter``, what handlers use.
+* ``gcra``: the algorithm, pure integer arithmetic;
+* ``store``: the port to storage; ``presign.adapters.dynamodb_ratelimit`` implements it;
+* ``limiter``: ``RateLimiter`` / ``Decision``, the algorithm over the store;
+* ``spending``: ``Spending``, one request's spending, the only way a route spends.
 
-Nothing is imported here, so ``presign.config`` can import the settings without the rest.
+The ``rate_limits`` configuration (``Limit`` per action, overrides, byte quota) is
+``presign.config.ratelimit``; the limiter over its table is built by ``presign.bootstrap``.
 See docs/rate-limits.md.
 """

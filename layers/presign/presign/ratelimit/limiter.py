@@ -1,9 +1,9 @@
 """Per-user rate limits: GCRA lanes kept in one DynamoDB item per subject and action.
 
 ``RateLimiter.acquire`` spends ``cost`` units of a subject's budget for an action on a target, or
-raises ``RateLimited``. The item's key is ``rl#<action>#<sha256(sub)[:32]>`` (the subject is hashed:
-no user id in the table, and the keys spread evenly over partitions, so one noisy user only ever
-touches their own item); each target's budget is a lane (attribute ``t:<target>``) of that item,
+raises ``RateLimited``. The item's key is ``rl#<action>#<sha256(sub)[:32]>`` (the subject is hashed,
+``presign.core.owners.subject_digest``: no user id in the table, and the keys spread evenly over
+partitions, so one noisy user only ever touches their own item); each target's budget is a lane (attribute ``t:<target>``) of that item,
 and the upload byte quota is the lane ``q:bytes`` of the upload item, so an upload checks its
 request budget and its byte quota in one atomic write.
 
@@ -26,23 +26,20 @@ that no budget could ever admit (more units than ``burst``, more bytes than the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from presign.clock import Clock, system_clock
+from presign.config.ratelimit import ACTIONS, Action, Limit, RateLimitSettings
+from presign.core.owners import subject_digest
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND, Gcra
-from presign.ratelimit.settings import ACTIONS, Action, Limit, RateLimitSettings
 from presign.ratelimit.store import LaneWrite, Mode, RateLimitStore, WriteOutcome
-
-if TYPE_CHECKING:
-    from presign.adapters.aws_json import AwsJsonClient
 
 BYTES_LANE = "q:bytes"
 SECONDS_PER_DAY = 86_400
@@ -114,13 +111,6 @@ def _epoch_ps(moment: datetime) -> int:
     """Picoseconds since the epoch, exactly (a datetime has microseconds)."""
     delta = moment - _EPOCH
     return (delta.days * SECONDS_PER_DAY + delta.seconds) * PICOS_PER_SECOND + delta.microseconds * 1_000_000
-
-
-def subject_digest(subject: str) -> str:
-    """The subject as it appears in keys: 128 bits of SHA-256, no user id stored in clear."""
-    # surrogatepass: a lone surrogate survives JSON and PyJWT; hashing it must not be a 500.
-    # Every valid string encodes exactly as before, so no existing key moves.
-    return hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def item_key(action: Action, subject: str) -> str:
@@ -372,39 +362,11 @@ def _ours(outcome: WriteOutcome, lanes: Mapping[str, int]) -> dict[str, int]:
     return {a: tat for a, tat in outcome.values.items() if a in lanes}
 
 
-def build_rate_limiter(
-    settings: RateLimitSettings,
-    *,
-    table_name: str,
-    on_event: EventSink | None = None,
-    clock: Clock = system_clock,
-    client: AwsJsonClient | None = None,
-    known_targets: Iterable[str] | None = None,
-) -> RateLimiter:
-    """The production wiring: a ``RateLimiter`` over the DynamoDB table ``table_name``.
-
-    ``client`` defaults to the adapter's cached client (short timeouts, one retry).
-    ``known_targets``, if given, must include every ``per_target`` key (a typo would otherwise
-    silently leave that target on the default limits).
-    """
-    from presign.adapters.dynamodb_ratelimit import DynamoDbRateLimitStore, rate_limit_client
-    from presign.errors import ConfigurationError
-
-    if known_targets is not None:
-        unknown = sorted(set(settings.per_target) - set(known_targets))
-        if unknown:
-            raise ConfigurationError(f"rate_limits.per_target names unknown targets: {unknown}")
-    store = DynamoDbRateLimitStore(client if client is not None else rate_limit_client(), table_name)
-    return RateLimiter(settings, store, clock=clock, on_event=on_event)
-
-
 __all__ = [
     "BYTES_LANE",
     "Decision",
     "EventSink",
     "RateLimiter",
-    "build_rate_limiter",
     "item_key",
     "lane_attribute",
-    "subject_digest",
 ]

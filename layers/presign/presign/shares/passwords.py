@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from presign.shares.settings import Argon2Parameters
+from presign.config.shares import Argon2Parameters
 
 if TYPE_CHECKING:
     import argon2
