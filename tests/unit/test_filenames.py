@@ -292,14 +292,25 @@ def test_no_name_that_passes_serves_an_unsafe_extension(name: str) -> None:
 def test_a_name_passes_exactly_when_a_client_reads_no_other_extension_than_the_keys(
     name: str, segment: str
 ) -> None:
-    # The rule as stated, against check_filename's shortcut for the key's plain extension
-    keeps = extensions_seen(name) <= extensions_seen(segment)
+    # The rule as stated, against check_filename's shortcut for the key's plain extension. A
+    # segment with nothing visible is served under no name of its own: no extension.
+    keeps = extensions_seen(name) <= (extensions_seen(segment) or {""})
     try:
         check_filename(name, f"users/alice/x/{segment}")
     except UnsafeFilename:
         assert not keeps, (name, segment)
     else:
         assert keeps, (name, segment)
+
+
+@pytest.mark.parametrize("segment", [" ", "\u200b", "\t"])
+def test_a_key_with_no_visible_name_takes_a_name_without_extension(segment: str) -> None:
+    # Hypothesis found ("0", " "): the shortcut passed it (a printable segment), the full rule
+    # refused the same name for an invisible but unprintable segment. Nothing visible is served
+    # as no extension, either way; an extension is still refused.
+    check_filename("0", f"users/alice/x/{segment}")
+    with pytest.raises(UnsafeFilename):
+        check_filename("0.html", f"users/alice/x/{segment}")
 
 
 # -- names stored before the rule ---------------------------------------------------------------

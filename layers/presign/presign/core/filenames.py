@@ -148,7 +148,9 @@ def check_filename(filename: str, key: str, content_type: str | None = None) -> 
         # The extension the key's own name is served with (a printable name is served as it
         # is): nothing changes, and a batch of keys with one name costs a lookup each.
         return
-    own = extensions_seen(segment)
+    # A segment with nothing visible is served under no name of its own: it has no extension
+    # (as the shortcut above finds for a printable one).
+    own = extensions_seen(segment) or frozenset({""})
     signed = _extensions_by_type().get(media_type(content_type), frozenset()) if content_type else frozenset()
     allowed = own | (signed - unsafe_extensions())
     for ext in sorted(seen - own):
