@@ -54,6 +54,6 @@ def test_items_on_the_hot_paths_fit_one_write_unit() -> None:
     assert all(size <= 1024 for size in sizes.values()), sizes
 
 
-def test_the_first_three_limits_in_load_order() -> None:
+def test_the_route_throttle_then_the_ssm_read_are_the_first_limits_met() -> None:
     first = [t.part for t in thresholds.thresholds()[:2]]
     assert first == ["route throttle (template default)", "SSM config read at a deploy"], first
