@@ -30,10 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from presign.config.ratelimit import RateLimitSettings
 from presign.errors import RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND
 from presign.ratelimit.limiter import RateLimiter
-from presign.ratelimit.settings import RateLimitSettings
 from presign.ratelimit.store import LaneWrite, WriteOutcome
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

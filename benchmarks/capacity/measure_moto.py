@@ -20,10 +20,10 @@ from local.emulator import TemplateResolver
 from local.servers import MotoServer, aws_env
 from local.tables import create_tables
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.credentials import role_credentials
+from presign.adapters.role import role_credentials
+from presign.bootstrap.runtime import build_rate_limiter
+from presign.config.ratelimit import RateLimitSettings
 from presign.errors import RateLimited
-from presign.ratelimit.limiter import build_rate_limiter
-from presign.ratelimit.settings import RateLimitSettings
 
 SECONDS = 2.0
 # One a second, ten at once: moto serves ~60 writes a second here, so the budget runs out and the

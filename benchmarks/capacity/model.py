@@ -17,8 +17,8 @@ from typing import Any
 from benchmarks.capacity.limits import value
 from presign.adapters.dynamodb_shares import share_item
 from presign.adapters.dynamodb_uploads import PENDING_SHARDS, record_item
-from presign.lifecycle.records import UploadRecord
 from presign.shares.records import Share
+from presign.uploads.records import UploadRecord
 
 # Measured here (README, Performance): client CPU of one DynamoDB call through AwsJsonClient;
 # boto3's HEAD against local SeaweedFS (`complete` in process: 2.0 ms, nearly all of it the HEAD).
