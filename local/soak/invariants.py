@@ -176,6 +176,34 @@ def complete_records_have_objects(facts: Facts) -> Evidence:
     return ev
 
 
+def multipart_uploads_belong_to_pending_records(facts: Facts) -> Evidence:
+    """Every multipart upload still open at the storage belongs to a ``pending`` record within its
+    lifetime, or none at all: those orphans (the record's write failed after CreateMultipartUpload)
+    are the sweep's once older than ``cleanup.max_age``, and until then counted apart."""
+    ev = Evidence("every open multipart upload: its record pending, or a young orphan")
+    by_storage_id = {_s(r, "mp_upload_id"): r for r in facts.upload_records() if _s(r, "mp_upload_id")}
+    s3, orphans = facts.stack.s3(), 0
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=facts.stack.bucket):
+        for upload in page.get("Uploads", []):
+            ev.checked += 1
+            record = by_storage_id.get(upload["UploadId"])
+            if record is None:
+                orphans += 1  # younger than max_age (2 days by default) in any soak
+                continue
+            status, expires_at = _s(record, "status"), _n(record, "expires_at") or 0
+            lease = _n(record, "cleanup_lease") or 0
+            if status == "pending" and (
+                expires_at > facts.cleanup_at - CLOCK_MARGIN or lease > facts.cleanup_at
+            ):
+                continue
+            ev.violations.append(
+                f"{upload['Key']}: open at the storage, its record {_s(record, 'upload_id')} is {status}"
+            )
+    if orphans:
+        ev.note = f"{orphans} orphans younger than cleanup.max_age, left to a later sweep"
+    return ev
+
+
 def shares_within_max_downloads(facts: Facts) -> Evidence:
     """Each share handed out at most ``max_downloads`` URLs: by its item's count and by the URLs
     its visitors got."""
@@ -244,6 +272,7 @@ INVARIANTS: list[Callable[[Facts], Evidence]] = [
     completed_uploads_have_their_bytes,
     every_object_has_its_record,
     complete_records_have_objects,
+    multipart_uploads_belong_to_pending_records,
     shares_within_max_downloads,
     limiter_allowance_kept,
     idempotent_retries_answer_the_same_upload,

@@ -65,6 +65,7 @@ class Answer:
 
 
 NO_ANSWER = Answer(0, None, {})
+WAITING = Answer(0, None, {})  # not sent: the client waits out a 429's Retry-After for that budget
 
 
 class Client:
@@ -77,6 +78,9 @@ class Client:
         self.session = requests.Session()
         self.storage = requests.Session()
         self._auth = {"Authorization": f"Bearer {token}"} if token else {}
+        # As the first-party clients do, a 429's Retry-After is waited out, per budget: the user
+        # does something else meanwhile rather than hammer a refusal.
+        self._waiting_until: dict[str, float] = {}
 
     def api(
         self,
@@ -91,6 +95,8 @@ class Client:
         redirects: bool = False,
     ) -> Answer:
         started = time.time()
+        if spends and self._waiting_until.get(spends, 0.0) > started:
+            return WAITING
         try:
             resp = self.session.request(
                 method,
@@ -109,6 +115,8 @@ class Client:
         except ValueError:
             body = None
         units = _units(spends, body) if spends and 200 <= resp.status_code < 400 else 0
+        if spends and resp.status_code == 429:
+            self._waiting_until[spends] = ended + _seconds(resp.headers.get("Retry-After"))
         self.recorder.add(
             Call(
                 kind,
@@ -156,6 +164,13 @@ class Client:
     def close(self) -> None:
         self.session.close()
         self.storage.close()
+
+
+def _seconds(retry_after: str | None) -> float:
+    try:
+        return min(60.0, max(0.0, float(retry_after or 1)))
+    except ValueError:
+        return 1.0
 
 
 def _units(action: str, body: Any) -> int:

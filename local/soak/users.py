@@ -23,7 +23,7 @@ SPA: list[tuple[str, int, Flow]] = [
     ("download 1", 16, lambda u: u.download()),
     ("share storm", 6, lambda u: u.share_storm()),
     ("browse", 14, lambda u: u.browse()),
-    ("delete", 4, lambda u: u.delete()),
+    ("delete", 2, lambda u: u.delete()),
     ("idempotent retry", 4, lambda u: u.idempotent_retry()),
 ]
 MOBILE: list[tuple[str, int, Flow]] = [
@@ -35,7 +35,7 @@ MOBILE: list[tuple[str, int, Flow]] = [
     ("download 1", 12, lambda u: u.download()),
     ("download 1000", 2, lambda u: u.download(batch=True)),
     ("browse", 10, lambda u: u.browse()),
-    ("delete", 4, lambda u: u.delete()),
+    ("delete", 2, lambda u: u.delete()),
     ("share storm", 4, lambda u: u.share_storm()),
 ]
 VISITORS = 4  # clients hitting one share link at once
