@@ -7,6 +7,7 @@ violated invariant's evidence printed. The figures never decide it: they depend 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import shutil
 import sys
@@ -32,6 +33,7 @@ from local.soak.users import Users
 class Profile:
     seconds: float  # of load
     users: int
+    concurrency: int  # invocations at once: make dev's emulator workers, like Lambda containers
     cleanup_every: float
     plan: list[Planned]
 
@@ -41,6 +43,7 @@ PROFILES = {
     "short": Profile(
         55,
         6,
+        3,
         20,
         [
             Planned(6, "dynamodb paused", 4),
@@ -54,6 +57,7 @@ PROFILES = {
     "default": Profile(
         180,
         10,
+        4,
         30,
         [
             Planned(15, "dynamodb paused", 8),
@@ -74,11 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="of load (default: the profile's)")
     parser.add_argument("--users", type=int, default=None, help="simulated users (default: the profile's)")
     parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="invocations at once, each in a worker process (default: the profile's; 1: in make dev's own process)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs, data)")
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
     seconds = args.seconds if args.seconds is not None else profile.seconds
     users = args.users if args.users is not None else profile.users
+    if args.concurrency is not None:
+        profile = dataclasses.replace(profile, concurrency=args.concurrency)
     (ROOT / ".local").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="soak-", dir=ROOT / ".local"))
     say(f"soak: profile {args.profile}, {users} users, {seconds:g} s of load, seed {args.seed}; {work}")
@@ -94,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(work: Path, profile: Profile, seconds: float, count: int, seed: int) -> int:
     started = time.monotonic()
-    with running_stack(work) as stack:
+    with running_stack(work, concurrency=profile.concurrency) as stack:
         say(f"soak: make dev is up at {stack.base_url} in {time.monotonic() - started:.1f} s")
         recorder, ledger = Recorder(), Ledger()
         storage = StorageFaults(ProxyControl(stack.proxy_url))
@@ -113,7 +125,7 @@ def _run(work: Path, profile: Profile, seconds: float, count: int, seed: int) ->
         say(f"soak: t+{time.time() - t0:.1f}s the last cleanup ran; checking the invariants")
         facts = Facts(stack, list(recorder.calls), ledger, faults.windows, cleanup_at, list(recorder.notes))
         results, notes = check(facts)
-        _print(facts, results, notes + faults.skipped, faults.reports, t0, seconds)
+        _print(facts, results, notes + faults.skipped, faults.reports, t0, seconds, profile.concurrency)
     failed = [ev for ev in results if not ev.ok]
     for ev in failed:
         say(f"\nINVARIANT VIOLATED: {ev.name} ({len(ev.violations)} of {ev.checked}):")
@@ -137,10 +149,11 @@ def _print(
     reports: list[dict[str, object]],
     t0: float,
     seconds: float,
+    concurrency: int,
 ) -> None:
     api = [c for c in facts.calls if c.kind in ("api", "link")]
     say(
-        f"\n== Requests ({len(facts.calls)}; {len(api) / seconds:.1f} API requests/s; {figures.LATENCY_LABEL})"
+        f"\n== Requests ({len(facts.calls)}; {len(api) / seconds:.1f} API requests/s; {figures.latency_label(concurrency)})"
     )
     say(figures.requests_table(facts.calls))
     say("\n== Faults (API 503 and storage failures from each window's start to 5 s after its end)")

@@ -10,7 +10,14 @@ from local.soak.faults import Window
 from local.soak.invariants import SETTLE_SECONDS, Evidence
 from local.soak.record import Call
 
-LATENCY_LABEL = "latency on make dev's emulator, one invocation at a time (it measures the queue too)"
+
+def latency_label(concurrency: int) -> str:
+    if concurrency <= 1:
+        return "latency on make dev's emulator, one invocation at a time (it measures the queue too)"
+    return (
+        f"latency on make dev's emulator, {concurrency} invocations at once, a worker process each "
+        "like Lambda's containers (more wait for one: the queue is in the figures)"
+    )
 
 
 def table(rows: Sequence[Sequence[object]]) -> str:

@@ -152,8 +152,9 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(work: Path, *, timeout: float = 90) -> Iterator[Stack]:
-    """``make dev --storage-proxy`` on free ports over ``work``; SIGINT (then SIGKILL) at the end."""
+def running_stack(work: Path, *, concurrency: int = 1, timeout: float = 90) -> Iterator[Stack]:
+    """``make dev --storage-proxy`` on free ports over ``work``, ``concurrency`` invocations at once;
+    SIGINT (then SIGKILL) at the end."""
     work.mkdir(parents=True, exist_ok=True)
     state_file, skew_file = work / "state.json", work / "skew"
     skew_file.write_text("0\n", "utf-8")
@@ -168,6 +169,8 @@ def running_stack(work: Path, *, timeout: float = 90) -> Iterator[Stack]:
         str(work / "data"),
         "--state-file",
         str(state_file),
+        "--concurrency",
+        str(concurrency),
     ]
     env = {
         **os.environ,
