@@ -23,7 +23,10 @@ from local.soak.ledger import Ledger
 from local.soak.record import Call
 from local.soak.stack import Stack
 
-SETTLE_SECONDS = 5.0  # a request may end this long after its fault window (its own timeouts)
+SETTLE_SECONDS = 5.0  # the figures count a fault's cost until this long after its window
+# A 503 is the fault's until this long after its window: a request that began in it, or queued
+# behind one that did, takes the adapters' timeouts and retries (S3: 1 s + 3 s, twice) to fail.
+AFTERMATH_SECONDS = 10.0
 MAX_EVIDENCE = 20  # lines printed per violated invariant
 # Record times are whole seconds and the cleanup reads its own clock when it starts: a record that
 # expired within this margin of the last run may still be pending (the next run takes it).
@@ -90,7 +93,7 @@ def no_5xx_but_503_in_fault_windows(facts: Facts) -> Evidence:
     """No API answer 5xx but 503 with Retry-After, and those only while a fault was on; no request
     left without an answer."""
     ev = Evidence("no 5xx but 503 + Retry-After, in fault windows")
-    spans = [(w.start, w.end + SETTLE_SECONDS, w.name) for w in facts.windows]
+    spans = [(w.start, w.end + AFTERMATH_SECONDS, w.name) for w in facts.windows]
     for call in facts.calls:
         if call.kind not in ("api", "link"):
             continue
