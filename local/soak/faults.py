@@ -6,6 +6,7 @@ skipped silently). The cleanup is invoked by the soak too, on its own schedule."
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -22,6 +23,10 @@ from local.soak.record import Call, Recorder
 from local.soak.stack import Stack
 
 EVENTS_PACKAGE = "presign.events"  # issues 22/23: the outgoing events; absent until they land
+# Where issues 22/23 plug into the soak: a module with ``down(stack, seconds)`` (the events path
+# down for that long, then drained or replayed) and ``invariant(facts) -> Evidence`` (every committed
+# change delivered with exactly one event id). Events code without it fails the run, by name.
+EVENTS_HOOK = "local.soak.events_hook"
 
 
 @dataclass
@@ -122,9 +127,12 @@ class Faults:
             self.skipped.append(note)
             say(f"[fault] {note}")
             return
-        raise NotImplementedError(
-            f"{EVENTS_PACKAGE} exists: wire its delivery outage here (issues 22/23) before the soak passes"
-        )
+        hook = importlib.import_module(EVENTS_HOOK)  # ModuleNotFoundError names it: a failed fault
+        window = self._open("events down", f"the outgoing events path down for {seconds:g} s")
+        try:
+            hook.down(self.stack, seconds)
+        finally:
+            self._close(window)
 
     # -- running them ----------------------------------------------------------------------
     def run_plan(self, plan: list[Planned]) -> None:

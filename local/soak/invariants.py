@@ -12,13 +12,14 @@ record has its object.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.soak.faults import EVENTS_PACKAGE, Window
+from local.soak.faults import EVENTS_HOOK, EVENTS_PACKAGE, Window
 from local.soak.ledger import Ledger
 from local.soak.record import Call
 from local.soak.stack import Stack
@@ -283,20 +284,24 @@ INVARIANTS: list[Callable[[Facts], Evidence]] = [
 
 
 def events_invariant() -> Callable[[Facts], Evidence] | str:
-    """The events invariant (every committed change delivered exactly once, issues 22/23) once the
-    events code exists; until then the reason it is not checked, printed with the results."""
+    """The events invariant (every committed change delivered with exactly one event id, issues
+    22/23), from ``EVENTS_HOOK`` once the events code exists; until then the reason it is not
+    checked, printed with the results. Events code without the hook fails the run by name."""
     if importlib.util.find_spec(EVENTS_PACKAGE) is None:
         return f"events: not yet: no outgoing events ({EVENTS_PACKAGE} is absent)"
+    try:
+        hook = importlib.import_module(EVENTS_HOOK)
+    except ModuleNotFoundError:
 
-    def not_wired(facts: Facts) -> Evidence:
-        return Evidence(
-            "every committed change: one event id delivered",
-            violations=[
-                f"{EVENTS_PACKAGE} exists but the soak has no delivery check for it yet: add it here"
-            ],
-        )
+        def missing(facts: Facts) -> Evidence:
+            return Evidence(
+                "every committed change: one event id delivered",
+                violations=[f"{EVENTS_PACKAGE} exists but {EVENTS_HOOK} (its soak invariant) does not"],
+            )
 
-    return not_wired
+        return missing
+    invariant: Callable[[Facts], Evidence] = hook.invariant
+    return invariant
 
 
 def check(facts: Facts) -> tuple[list[Evidence], list[str]]:

@@ -5,8 +5,12 @@ counted). The ones that read the storage and the tables run in tests/e2e/test_so
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, ClassVar
 
+import pytest
+
+from local.soak import invariants
 from local.soak.faults import Window
 from local.soak.invariants import (
     Facts,
@@ -86,4 +90,21 @@ def test_an_idempotent_retry_answered_with_another_upload_is_a_violation() -> No
     ev = idempotent_retries_answer_the_same_upload(facts([], ledger=ledger))
     assert ev.checked == 2 and ev.violations == [
         "Idempotency-Key k2: dropped answer upload-b, retry upload-c"
+    ], ev
+
+
+def test_without_the_events_code_the_events_invariant_says_not_yet() -> None:
+    assert invariants.events_invariant() == "events: not yet: no outgoing events (presign.events is absent)"
+
+
+def test_events_code_without_its_soak_hook_fails_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: object() if name == "presign.events" else real(name, *a)
+    )
+    check = invariants.events_invariant()
+    assert callable(check)
+    ev = check(facts([]))
+    assert ev.violations == [
+        "presign.events exists but local.soak.events_hook (its soak invariant) does not"
     ], ev
