@@ -198,6 +198,11 @@ cleanup: venv ## run the cleanup function against the running `make dev` stack (
 	@$(BIN)/python -m local.invoke CleanupFunction --payload '$(if $(DRY_RUN),{"dry_run": true},{})' \
 		$(if $(STATE),--state-file $(STATE))
 
+# Its own make dev on free ports (another one may run); the figures go to docs/performance.md by hand.
+.PHONY: soak
+soak: venv ## make dev under mixed load and injected faults, then invariants from the storage and tables (PROFILE=short: <2 min, as make test runs it)
+	$(BIN)/python -m local.soak --profile $(or $(PROFILE),default)
+
 token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=x team=y': more claims)
 	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \
 		$(foreach claim,$(CLAIMS),--claim '$(claim)')

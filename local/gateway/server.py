@@ -1,5 +1,6 @@
 """The emulated HTTP API's server: 127.0.0.1 only, each request turned into an event for the function
-its route names (``events``), one invocation at a time unless asked otherwise."""
+its route names (``events``), one invocation at a time unless asked otherwise (``serialize``, or
+``concurrency``: worker processes, ``containers``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from local.cfn import TEMPLATE
+from local.gateway.containers import Containers
 from local.gateway.events import (
     HOST,
     Handler,
@@ -95,6 +97,8 @@ class Emulator:
         parameters: Mapping[str, str] | None = None,
         serialize: bool = True,
         quiet: bool = False,
+        concurrency: int = 1,
+        worker_init: Callable[[], None] | None = None,
     ) -> None:
         self.template_path = Path(template_path)
         self.api = load_api(self.template_path, api_id, parameters)
@@ -108,6 +112,13 @@ class Emulator:
         # (the HTTP server stays threaded); serialize=False overlaps them, at that risk.
         self._invoke_lock: contextlib.AbstractContextManager[Any] = (
             threading.Lock() if serialize else contextlib.nullcontext()
+        )
+        # concurrency > 1: each invocation runs in one of that many worker processes instead
+        # (local/gateway/containers.py), as Lambda runs one container per concurrent request.
+        self._containers: Containers | None = (
+            Containers(concurrency, self.template_path, api_id, parameters, worker_init)
+            if concurrency > 1
+            else None
         )
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -155,6 +166,8 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._containers is not None:
+            self._containers.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -297,8 +310,11 @@ class Emulator:
         context = LambdaContext(spec)
         started = time.monotonic()
         try:
-            with self._invoke_lock:
-                result = self.handlers[function](event, context)
+            if self._containers is not None:
+                result = self._containers.invoke(function, event, context.aws_request_id)
+            else:
+                with self._invoke_lock:
+                    result = self.handlers[function](event, context)
         except Exception:  # noqa: BLE001 - any handler failure is a 500, as in Lambda
             self._log(
                 f"{spec.function_name} RequestId: {context.aws_request_id} failed:\n{traceback.format_exc()}"

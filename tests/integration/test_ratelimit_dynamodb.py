@@ -621,3 +621,36 @@ def test_the_production_client_is_wired_from_the_environment(
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:2")
     assert rate_limit_client().endpoint_url == "http://127.0.0.1:2"
     rate_limit_client.cache_clear()
+
+
+HOT_KEY = [
+    {"reason": "TableWriteKeyRangeThroughputExceeded", "resource": "arn:aws:dynamodb:us-east-1:1:table/t"}
+]
+
+
+@pytest.mark.parametrize("mode", ["closed", "open"])
+def test_a_throttled_hot_key_is_429_in_either_failure_mode(
+    make: Callable[..., RateLimiter], events: Events, mode: str
+) -> None:
+    # Given DynamoDB throttling this caller's own item (its partition's per-key throughput)
+    reply = aws_error(400, "ProvisionedThroughputExceededException", ThrottlingReasons=HOT_KEY)
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as monkeypatch:
+        hot = answering(reply)(stack, monkeypatch)
+        limiter = make({"failure_mode": mode, "unavailable_retry_after": 3}, client=hot)
+        # Then the caller is told to slow down: neither a 503 nor an unchecked admission
+        with pytest.raises(RateLimited) as caught:
+            limiter.acquire(subject="alice", action="upload", target="main")
+    assert caught.value.retry_after == 1
+    assert events.seen[-1][1]["reason"] == "KeyRangeThroughputExceeded", events.seen
+
+
+def test_a_table_wide_throttle_is_still_unavailable() -> None:
+    # The account's table quota is no caller's doing: 503 (fail closed), as before.
+    reply = aws_error(
+        400, "ThrottlingException", ThrottlingReasons=[{"reason": "TableWriteAccountLimitExceeded"}]
+    )
+    with StubServer(lambda seen: reply) as stub:
+        table = DynamoDbRateLimitStore(lean_client(stub.endpoint_url), "t")
+        with pytest.raises(DependencyUnavailable) as caught:
+            table.call("UpdateItem", {})
+    assert caught.value.details["reason"] == "ThrottlingException"

@@ -23,6 +23,7 @@ from typing import Any
 from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavailable
 from presign.adapters.role import role_credentials
 from presign.errors import ConfigurationError, DependencyUnavailable
+from presign.ratelimit.store import HOT_KEY_REASON
 
 CONNECT_TIMEOUT_SECONDS = 0.5
 READ_TIMEOUT_SECONDS = 1.0
@@ -84,7 +85,7 @@ class Table:
         except AwsServiceError as exc:
             if exc.code == CONDITION_FAILED:
                 raise
-            raise self.unavailable(f"{self.title} refused the request", exc.code) from exc
+            raise self.unavailable(f"{self.title} refused the request", _reason(exc)) from exc
         except AwsUnavailable as exc:
             raise self.unavailable(f"{self.title} is unreachable", exc.reason) from exc
         except DependencyUnavailable as exc:  # the credentials provider found none
@@ -98,6 +99,17 @@ class Table:
     def malformed(cls, name: str) -> DependencyUnavailable:
         """An item someone wrote by hand: refused, never guessed at (503, not a 500)."""
         return cls.unavailable(f"{cls.title} holds a malformed item", f"MalformedItem:{name}")
+
+
+def _reason(exc: AwsServiceError) -> str:
+    """The error's code, or ``HOT_KEY_REASON`` when DynamoDB says one key range was throttled
+    (its ``ThrottlingReasons``, e.g. ``TableWriteKeyRangeThroughputExceeded``)."""
+    reasons = exc.body.get("ThrottlingReasons")
+    if isinstance(reasons, list) and any(
+        isinstance(r, Mapping) and str(r.get("reason", "")).endswith(HOT_KEY_REASON) for r in reasons
+    ):
+        return HOT_KEY_REASON
+    return exc.code
 
 
 # -- attribute values ------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from presign.config.ratelimit import ACTIONS, Action, Limit, RateLimitSettings
 from presign.core.owners import subject_digest
 from presign.errors import DependencyUnavailable, InvalidRequest, PayloadTooLarge, RateLimited
 from presign.ratelimit.gcra import PICOS_PER_SECOND, Gcra
-from presign.ratelimit.store import LaneWrite, Mode, RateLimitStore, WriteOutcome
+from presign.ratelimit.store import HOT_KEY_REASON, LaneWrite, Mode, RateLimitStore, WriteOutcome
 
 BYTES_LANE = "q:bytes"
 SECONDS_PER_DAY = 86_400
@@ -306,6 +306,10 @@ class RateLimiter:
         mode = self._settings.failure_mode
         reason = str(exc.details.get("reason", "unknown"))
         self._emit("RateLimitUnavailable", action=action, target=target, failure_mode=mode, reason=reason)
+        if reason == HOT_KEY_REASON:
+            # This caller's own item is past its partition's throughput: they are too fast,
+            # whatever the failure mode says about an outage.
+            raise RateLimited("too many requests at once; retry in 1 s", retry_after=1) from exc
         if mode == "closed":
             raise DependencyUnavailable(
                 "the rate limiter is unavailable", retry_after=self._settings.unavailable_retry_after

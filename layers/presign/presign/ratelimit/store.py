@@ -29,6 +29,13 @@ from typing import Literal, Protocol
 Mode = Literal["start", "add"]
 
 
+# A write DynamoDB throttled because one key took more than its partition allows (the
+# ``Table|Index`` + ``Read|Write`` + ``KeyRangeThroughputExceeded`` throttling reasons): a store's
+# ``DependencyUnavailable`` names it in ``details["reason"]``. Only this caller's own item is that
+# hot (~1,000 writes a second), so the limiter answers 429, never 503 nor a fail-open admission.
+HOT_KEY_REASON = "KeyRangeThroughputExceeded"
+
+
 @dataclass(frozen=True, slots=True)
 class LaneWrite:
     attribute: str
