@@ -1,35 +1,32 @@
 """``make dev``'s storage events: SeaweedFS's filer metadata stream, delivered as S3 would.
 
-On AWS, S3 sends an "Object Created" event to EventBridge for every PUT, POST, copy and multipart
-completion. SeaweedFS has no such delivery (its S3 API answers PutBucketNotificationConfiguration
-as a CreateBucket; its ``aws_sqs`` notifier takes no endpoint, so it cannot reach moto), but its
-filer streams every metadata change: ``weed filer.meta.tail`` prints them as a stream of
-pretty-printed JSON objects. ``StorageFeed`` runs that command as a supervised child for one
-bucket, keeps the changes S3 would announce, turns each into an EventBridge-shaped event
-(``object_created_event``; ``presign.notifications`` reads it like S3's own, with the key raw)
-and hands it to a callback, one at a time, in the filer's order.
+S3 sends EventBridge an "Object Created" event for every PUT, POST, copy and multipart completion.
+SeaweedFS cannot (its S3 API takes PutBucketNotificationConfiguration for a CreateBucket; its
+``aws_sqs`` notifier takes no endpoint, so it cannot reach moto), but ``weed filer.meta.tail``
+prints every metadata change of its filer as a stream of pretty-printed JSON objects.
+``StorageFeed`` runs it as a supervised child for one bucket, keeps the changes S3 would announce,
+turns each into S3's EventBridge event (``object_created_event``, with the key raw and a source
+of ours that ``presign.notifications`` knows) and hands it to a callback, in the filer's order.
 
-What is kept: a change whose new entry is a file (not a directory) in the bucket, not under
-``.uploads/`` (SeaweedFS keeps multipart parts there; the completion is one creation of the final
-object), created or updated (an overwrite is an update). Deletes have no new entry. An update whose
-chunks are the old ones changed only metadata (tagging): S3 sends no "Object Created" for that.
+Kept: a change whose new entry is a file in the bucket, not under ``.uploads/`` (SeaweedFS stages
+multipart parts there; the completion is one creation of the final object), created or updated (an
+overwrite is an update). A delete has no new entry; an update that keeps the old chunks changed
+only metadata (tagging), for which S3 sends no "Object Created" either.
 
-Delivery is at least once, in order, resumable. Every filer change has a ``tsNs``, strictly
-increasing; the last one handled is the cursor, written to a file AFTER the callback returns (a
-callback that raises is retried, then the event is logged and skipped, as EventBridge gives up
-after its retries). When the tail exits (it always exits 0: the filer stopped, restarted, or
-cannot be reached), it is started again with ``-timeAgo`` reaching two seconds before the cursor,
-from the address the ``filer`` callable gives NOW (SeaweedFS may come back on other ports), and
-the replayed changes at or below the cursor are dropped. The same happens when a new feed starts
-with an existing cursor file, so objects written while the feed or SeaweedFS was down are still
-delivered, once.
+At least once, in order, resumable: every change has a strictly increasing ``tsNs``; the last one
+handled is the cursor, written to a file AFTER the callback returns (a callback that raises is
+retried, then the event is logged and skipped, as EventBridge gives up after its retries). The
+tail exits (always with 0) when the filer stops or cannot be reached; it is then started again
+from the address the ``filer`` callable gives NOW (SeaweedFS may come back on other ports), with
+``-timeAgo`` reaching two seconds before the cursor, and changes at or below the cursor are
+dropped. A new feed over an existing cursor file does the same, so objects written while the
+feed or SeaweedFS was down are still delivered, once.
 
-The gap: the filer writes its change log to disk about once a minute. After a graceful stop it is
-all there; after SIGKILL of weed, the changes of the last minute or so are gone from the log
-(the objects themselves survive; spikes.md section 1 measured "SIGKILL 30 s after a PUT: not
-replayed, 65 s: replayed"). No cursor can bring those back. What covers it is the completion
-sweep of pending uploads when the feed starts (issue 20's cleanup completion, wired in phase 2):
-every upload whose object is there but whose event was lost gets completed by that sweep.
+The gap: the filer holds its newest changes in memory before they reach its log on disk. A
+graceful stop writes them; after a SIGKILL of weed, the last minute or so of changes is gone
+(spikes.md section 1: a PUT 30 s before the SIGKILL was not replayed, 65 s before it was; the
+objects themselves survive). No cursor brings those back. What covers it is a completion sweep of
+the pending uploads when the feed starts (issue 20's cleanup completion, wired in phase 2).
 """
 
 from __future__ import annotations
@@ -206,7 +203,8 @@ class StorageFeed:
         if proc is not None:
             _signal(proc, signal.SIGTERM)  # its stdout ends: the reading thread sees that and returns
         if self._thread is not None:
-            self._thread.join(timeout)
+            if self._thread is not threading.current_thread():  # stop() from inside a callback
+                self._thread.join(timeout)
             self._thread = None
 
     def __enter__(self) -> Self:
@@ -229,8 +227,8 @@ class StorageFeed:
             started = time.monotonic()
             try:
                 self._tail_once()
-            except OSError as exc:  # weed vanished, the log file cannot be written ...
-                log.warning("storage feed: could not run the tail: %s", exc)
+            except Exception:  # weed vanished, a log file cannot be written ...: the feed lives on
+                log.exception("storage feed: the tail of %s failed; starting it again", self._root)
             if self._stopping.is_set():
                 return
             # A tail that ran a while was healthy: start again at once. One that exits at once
@@ -282,10 +280,19 @@ class StorageFeed:
                     self._proc = None
 
     def _handle(self, change: Mapping[str, Any]) -> None:
-        ts_ns = int(change["tsNs"])
+        try:
+            ts_ns = int(change["tsNs"])
+        except (KeyError, TypeError, ValueError):
+            log.warning("storage feed: a change without a tsNs, ignored: %.200r", change)
+            return
         if self._cursor is not None and ts_ns <= self._cursor:
             return  # replayed by the margin: handled before
-        event = self.event_for(change)
+        try:
+            event = self.event_for(change)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A shape this weed does not print: skipping it beats stopping every later event.
+            log.exception("storage feed: a change it cannot read, skipped: %.200r", change)
+            event = None
         if event is not None and not self._deliver(event):
             return  # stopped while retrying: the next start delivers it again
         self._save_cursor(ts_ns)

@@ -116,3 +116,19 @@ def test_an_overwrite_is_an_event(feed: StorageFeed) -> None:
     new["chunks"][0]["modifiedTsNs"] = "8"  # new bytes, new chunk
     event = feed.event_for(change("/buckets/b1/u", old, new))
     assert event is not None and event["detail"]["object"]["etag"] == "def"
+
+
+def test_a_change_it_cannot_read_is_skipped_not_fatal(tmp_path: Path) -> None:
+    # One odd line from a future weed must not stop every later event.
+    delivered: list[dict[str, Any]] = []
+    feed = StorageFeed(
+        bucket="b1", filer=lambda: "unused", cursor_path=tmp_path / "c", deliver=delivered.append, weed="weed"
+    )
+    feed._handle({"eventNotification": {}})  # no tsNs: nothing to resume from, ignored
+    odd = change("/buckets/b1/u", None, {"isDirectory": False})  # an entry without a name
+    feed._handle(odd)
+    assert feed.cursor == int(odd["tsNs"])  # skipped, and not read again after a restart
+    good = change("/buckets/b1/u", None, entry("a.txt")) | {"tsNs": str(int(odd["tsNs"]) + 1)}
+    feed._handle(good)
+    assert [e["detail"]["object"]["key"] for e in delivered] == ["u/a.txt"]
+    assert (tmp_path / "c").read_text() == good["tsNs"]
