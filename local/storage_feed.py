@@ -6,7 +6,7 @@ SeaweedFS cannot (its S3 API takes PutBucketNotificationConfiguration for a Crea
 prints every metadata change of its filer as a stream of pretty-printed JSON objects.
 ``StorageFeed`` runs it as a supervised child for one bucket, keeps the changes S3 would announce,
 turns each into S3's EventBridge event (``object_created_event``, with the key raw and a source
-of ours that ``presign.notifications`` knows) and hands it to a callback, in the filer's order.
+of ours that ``presign.storage_events.notifications`` knows) and hands it to a callback, in the filer's order.
 
 Kept: a change whose new entry is a file in the bucket, not under ``.uploads/`` (SeaweedFS stages
 multipart parts there; the completion is one creation of the final object), created or updated (an
@@ -54,7 +54,7 @@ __all__ = ["DEV_SOURCE", "JsonStream", "StorageFeed", "filer_address", "object_c
 
 log = logging.getLogger(__name__)
 
-#: ``presign.notifications.Source.DEV`` (a test checks they agree). Not ``aws.s3``: EventBridge
+#: ``presign.storage_events.notifications.Source.DEV`` (a test checks they agree). Not ``aws.s3``: EventBridge
 #: refuses PutEvents with an ``aws.`` source, and the parser must know this key is raw.
 DEV_SOURCE = "presign.dev-storage"
 #: How far before the cursor a restarted tail begins: the filer's tsNs and our clock are the same

@@ -20,7 +20,7 @@ import requests
 
 from local.servers import SeaweedFS
 from local.storage_feed import StorageFeed, filer_address
-from presign.notifications import Source, parse_notification
+from presign.storage_events.notifications import Source, parse_notification
 
 pytestmark = pytest.mark.realserver
 

@@ -1,7 +1,7 @@
 """Object-created notifications from every source read back to the key as stored.
 
 Our keys hold spaces, parentheses, Unicode and claim values with ``+ = @ | : ~``; each source
-spells them its own way (``presign.notifications``). Every test encodes a known key as the source
+spells them its own way (``presign.storage_events.notifications``). Every test encodes a known key as the source
 does, parses the event, and compares with the original.
 """
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from local.storage_feed import DEV_SOURCE, object_created_event
 from presign.errors import InvalidRequest
-from presign.notifications import ObjectCreated, Source, parse_notification
+from presign.storage_events.notifications import ObjectCreated, Source, parse_notification
 from tests.support.storage_events import (
     eventbridge,
     go_query_escape,
