@@ -151,22 +151,24 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "CleanupFunction": {
         # the storage sweep: a bucket action (IAM cannot narrow it by the Prefix the code passes)
         "s3:ListBucketMultipartUploads": {None: {"Ref": "S3BucketArnsForCleanup"}},
-        # stale and orphaned multipart uploads; HEAD and delete of never-completed objects; and
-        # only where S3ObjectArnsForDoctor is set, {"doctor": true}'s probes and bucket rules
+        # stale uploads completed (HEAD and first bytes, ListParts, CompleteMultipartUpload as
+        # PutObject) or rejected; stale and orphaned multipart uploads aborted; and only where
+        # S3ObjectArnsForDoctor is set, {"doctor": true}'s probes and bucket rules
         "s3:AbortMultipartUpload": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:GetObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:DeleteObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
-        "s3:PutObject": DOCTOR_OBJECTS,
-        "s3:ListMultipartUploadParts": DOCTOR_OBJECTS,
+        "s3:PutObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
+        "s3:ListMultipartUploadParts": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:GetBucketCORS": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         "s3:GetLifecycleConfiguration": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         # the configuration and the targets' stored keys; never a token secret (it verifies none)
         **SECRETS_WITHOUT_TOKENS,
-        # the three indexes it reads, and nothing else by Query
+        # the four indexes it reads, and nothing else by Query
         "dynamodb:Query": {
             None: [
                 {"Fn::Sub": "${UploadsTable.Arn}/index/pending"},
                 {"Fn::Sub": "${UploadsTable.Arn}/index/removable"},
+                {"Fn::Sub": "${UploadsTable.Arn}/index/recheck"},
                 {"Fn::Sub": "${SharesTable.Arn}/index/stale"},
             ]
         },
@@ -918,7 +920,7 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
     assert props["SSESpecification"]["SSEEnabled"] is True
     # The only record of who uploaded what: a stack deletion must not take it along.
     assert table["DeletionPolicy"] == "Retain"
-    pending, removable = props["GlobalSecondaryIndexes"]
+    pending, removable, recheck = props["GlobalSecondaryIndexes"]
     assert pending["IndexName"] == "pending"
     assert [k["AttributeName"] for k in pending["KeySchema"]] == ["pending_pk", "pending_sk"]
     # the cleanup job's: records past their retention, by day (what a removal needs, no more)
@@ -929,12 +931,16 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
         "NonKeyAttributes": ["target", "object_key", "status"],
     }
     assert "ProvisionedThroughput" not in pending and "ProvisionedThroughput" not in removable
+    # the cleanup's too: completions whose URL could still overwrite the object, by when it dies
+    assert recheck["IndexName"] == "recheck"
+    assert [k["AttributeName"] for k in recheck["KeySchema"]] == ["recheck_pk", "recheck_sk"]
+    assert recheck["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["target"]}
 
 
 def test_the_uploads_function_reaches_only_record_and_claim_items(template: dict[str, Any]) -> None:
     # Given what the uploads function may do on the uploads table, by action: the partitions
     # (dynamodb:LeadingKeys) each statement allows
-    from presign.adapters.dynamodb_uploads import claim_pk, owner_pk
+    from presign.adapters.dynamodb_upload_items import claim_pk, owner_pk
 
     reach: dict[str, set[str]] = {}
     for stmt in _statements(template["Resources"]["UploadsFunction"]):
@@ -1126,14 +1132,20 @@ def test_cleanup_runs_on_a_schedule_the_parameter_sets(template: dict[str, Any])
     assert "PRESIGN_RATE_LIMIT_TABLE" not in env  # it serves no caller
 
 
-def test_cleanup_cannot_write_objects_or_create_items(template: dict[str, Any]) -> None:
+def test_cleanup_writes_objects_only_under_the_upload_prefixes_and_creates_no_items(
+    template: dict[str, Any],
+) -> None:
     actions = _actions(template["Resources"]["CleanupFunction"])
 
     assert not {"s3:ListBucket", "dynamodb:PutItem", "dynamodb:Scan"} & actions
-    # An object only where the doctor is let in, and only its probes (S3ObjectArnsForDoctor)
+    # s3:PutObject is what CompleteMultipartUpload needs (a stale upload the cleanup completes):
+    # under the upload prefixes, and the doctor's probes where it is let in
     for condition, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
         if "s3:PutObject" in _as_list(stmt["Action"]):
-            assert (condition, stmt["Resource"]) == ("HasDoctorProbeArns", {"Ref": "S3ObjectArnsForDoctor"})
+            assert (condition, stmt["Resource"]) in (
+                ("HasDoctorProbeArns", {"Ref": "S3ObjectArnsForDoctor"}),
+                (None, {"Ref": "S3ObjectArnsForUpload"}),
+            )
     assert "secretsmanager:GetSecretValue" in actions  # a target's stored keys, not a JWT secret
     for _, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
         assert stmt["Resource"] != {"Ref": "JwtSecretArns"}

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from aws_lambda_powertools import Logger, Metrics
+
 from presign.bootstrap.storage import ObjectStores
-from presign.bootstrap.tables import cleanup_records, cleanup_shares
+from presign.bootstrap.tables import cleanup_records, cleanup_shares, upload_records
 from presign.cleanup.ports import CleanupRecords, CleanupShares, SweepStorage
 from presign.cleanup.runner import Cleanup, Warn
 from presign.clock import Clock, system_clock
 from presign.config.settings import Settings
+from presign.core.owners import Namespace
 from presign.errors import DependencyUnavailable
+from presign.uploads.completion import Completion
 
 
 def item_gone() -> DependencyUnavailable:
@@ -24,9 +28,44 @@ def item_gone() -> DependencyUnavailable:
     return error
 
 
+def build_completion(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    logger: Logger | None,
+    metrics: Metrics | None = None,
+    clock: Clock = system_clock,
+) -> Completion | None:
+    """The one completion path for callers that serve no client (the cleanup, storage events):
+    the uploads table, the targets' settings, the audit line (and its metrics) through
+    ``logger``; None without upload records."""
+    if not settings.upload_records.enabled:
+        return None
+    from presign.adapters.audit import UploadAudit
+
+    namespace = Namespace.of(settings)
+    audit = UploadAudit(logger, namespace, metrics) if logger is not None else None
+    return Completion(
+        upload_records(settings, environ),
+        settings.upload_records,
+        clock=clock,
+        audit=audit,
+        namespace=namespace,
+        target_settings=settings.targets,
+    )
+
+
 def build_cleanup(
-    settings: Settings, environ: Mapping[str, str], *, warn: Warn, clock: Clock = system_clock
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    warn: Warn,
+    clock: Clock = system_clock,
+    logger: Logger | None = None,
+    metrics: Metrics | None = None,
 ) -> Cleanup:
+    """``logger``: where the completions the cleanup makes write their audit lines (and
+    ``metrics`` their counts); None writes none (tests)."""
     records: CleanupRecords | None = (
         cleanup_records(settings, environ) if settings.upload_records.enabled else None
     )
@@ -42,6 +81,7 @@ def build_cleanup(
         closed_retention=settings.upload_records.closed_retention,
         share_grace=cleanup.share_grace if cleanup.share_grace is not None else settings.shares.retention,
         warn=warn,
+        completion=build_completion(settings, environ, logger=logger, metrics=metrics, clock=clock),
     )
 
 
