@@ -10,15 +10,14 @@ from collections.abc import Callable, Mapping
 
 from aws_lambda_powertools import Logger, Metrics
 
+from presign.bootstrap.completion import build_completion
 from presign.bootstrap.storage import ObjectStores
-from presign.bootstrap.tables import cleanup_records, cleanup_shares, upload_records
+from presign.bootstrap.tables import cleanup_records, cleanup_shares
 from presign.cleanup.ports import CleanupRecords, CleanupShares, SweepStorage
 from presign.cleanup.runner import Cleanup, Warn
 from presign.clock import Clock, system_clock
 from presign.config.settings import Settings
-from presign.core.owners import Namespace
 from presign.errors import DependencyUnavailable
-from presign.uploads.completion import Completion
 
 
 def item_gone() -> DependencyUnavailable:
@@ -26,33 +25,6 @@ def item_gone() -> DependencyUnavailable:
     error = DependencyUnavailable("this item's storage target is no longer configured")
     error.details["reason"] = "UnknownTarget"
     return error
-
-
-def build_completion(
-    settings: Settings,
-    environ: Mapping[str, str],
-    *,
-    logger: Logger | None,
-    metrics: Metrics | None = None,
-    clock: Clock = system_clock,
-) -> Completion | None:
-    """The one completion path for callers that serve no client (the cleanup, storage events):
-    the uploads table, the targets' settings, the audit line (and its metrics) through
-    ``logger``; None without upload records."""
-    if not settings.upload_records.enabled:
-        return None
-    from presign.adapters.audit import UploadAudit
-
-    namespace = Namespace.of(settings)
-    audit = UploadAudit(logger, namespace, metrics) if logger is not None else None
-    return Completion(
-        upload_records(settings, environ),
-        settings.upload_records,
-        clock=clock,
-        audit=audit,
-        namespace=namespace,
-        target_settings=settings.targets,
-    )
 
 
 def build_cleanup(
