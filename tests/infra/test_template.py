@@ -29,9 +29,10 @@ FUNCTIONS = (
     "LinksFunction",
     "MetaFunction",
     "CleanupFunction",
+    "StorageEventsFunction",
 )
 # Functions no HTTP route reaches: their one event type.
-SCHEDULED = {"CleanupFunction": "Schedule"}
+SCHEDULED = {"CleanupFunction": "Schedule", "StorageEventsFunction": "EventBridgeRule"}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -177,6 +178,18 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:BatchGetItem": {None: UPLOADS_TABLE_ARN},  # the sweep: which uploads records name
         "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
+    },
+    "StorageEventsFunction": {
+        # an event's upload: HEAD and first bytes, ListParts and CompleteMultipartUpload
+        # (PutObject), the delete of what fails verification; under the upload prefixes only
+        "s3:GetObject": UPLOAD_OBJECTS,
+        "s3:DeleteObject": UPLOAD_OBJECTS,
+        "s3:ListMultipartUploadParts": UPLOAD_OBJECTS,
+        "s3:PutObject": UPLOAD_OBJECTS,
+        "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        "sqs:SendMessage": {None: {"Fn::GetAtt": ["StorageEventsFailures", "Arn"]}},
+        **SECRETS_WITHOUT_TOKENS,
     },
 }
 # Each optional grant, and the list parameter that switches it on.
