@@ -188,6 +188,7 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "s3:PutObject": UPLOAD_OBJECTS,
         "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:Query": {None: {"Fn::Sub": "${UploadsTable.Arn}/index/pending"}},  # {"sweep": true}
         "sqs:SendMessage": {None: {"Fn::GetAtt": ["StorageEventsFailures", "Arn"]}},
         **SECRETS_WITHOUT_TOKENS,
     },

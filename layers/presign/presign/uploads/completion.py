@@ -85,7 +85,7 @@ class Completion(Ledger):
                 self._assemble(storage, record, parts, actor) if record.multipart is not None else "single"
             )
             if assembled != "moved":
-                facts = self._head(storage, record)
+                facts = self._head(storage, record, actor)
                 if facts is None:
                     self._absent(record, assembled, actor)
                 else:
@@ -264,9 +264,13 @@ class Completion(Ledger):
             return "assembled"
         return "gone"
 
-    def _head(self, storage: ObjectStore, record: UploadRecord) -> ObjectFacts | None:
+    def _head(self, storage: ObjectStore, record: UploadRecord, actor: Actor) -> ObjectFacts | None:
+        """The HEAD; a client's is retried briefly (it may ask the moment its PUT returned, and
+        some stores are not read-after-write consistent for HEAD); the cleanup's upload is stale
+        and an event's object was written already, so theirs is one HEAD."""
         checksum = record.checksum_sha256 is not None
-        for attempt in range(self._settings.head_attempts):
+        attempts = self._settings.head_attempts if actor == "client" else 1
+        for attempt in range(attempts):
             if attempt:
                 self._sleep(self._settings.head_retry_delay * 2 ** (attempt - 1))
             facts = storage.head(record.key, checksum=checksum)
