@@ -162,6 +162,7 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "s3:ListMultipartUploadParts": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:GetBucketCORS": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         "s3:GetLifecycleConfiguration": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
+        "s3:GetBucketNotification": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         # the configuration and the targets' stored keys; never a token secret (it verifies none)
         **SECRETS_WITHOUT_TOKENS,
         # the four indexes it reads, and nothing else by Query
@@ -556,6 +557,7 @@ S3_CALLS = {
     "create_multipart_upload": "s3:PutObject",
     "get_bucket_cors": "s3:GetBucketCORS",
     "get_bucket_lifecycle_configuration": "s3:GetLifecycleConfiguration",
+    "get_bucket_notification_configuration": "s3:GetBucketNotification",
 }
 
 
@@ -564,7 +566,7 @@ def test_no_s3_action_is_granted_that_the_code_never_calls(template: dict[str, A
     # an attacker with the function's role gets for free.
     layer = "\n".join(p.read_text() for p in (ROOT / "layers" / "presign" / "presign").rglob("*.py"))
     called = {action for method, action in S3_CALLS.items() if f".{method}(" in layer}
-    for name in ("LifecycleFunction", "CleanupFunction"):
+    for name in ("LifecycleFunction", "CleanupFunction", "StorageEventsFunction"):
         granted = {a for a in ALLOWED[name] if a.startswith("s3:")}
         in_template = {
             action
@@ -1059,8 +1061,8 @@ EVENTS = ROOT / "events"
 
 
 def _event_files() -> list[Path]:
-    """The API Gateway events (the cleanup function's are EventBridge or manual invocations)."""
-    return sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith("cleanup-"))
+    """The API Gateway events (the cleanup's and the storage events' are EventBridge or manual)."""
+    return sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith(("cleanup-", "storage-")))
 
 
 def _route_of(event: dict[str, Any]) -> tuple[str, str]:
@@ -1203,3 +1205,14 @@ def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
     event = json.loads(path.read_text(encoding="utf-8"))
     request = cleanup_request(event, {"main": object()})
     assert request.dry_run is (path.name == "cleanup-dry-run.json")
+
+
+def test_storage_sample_events_are_what_the_storage_events_function_reads() -> None:
+    from presign.storage_events.notifications import parse_notification
+
+    key = "users/alice/2026/12/08/01m99k9tfqsmt6e1008zme3g28/my photo (1) é 日本.png"
+    for name in ("storage-object-created.json", "storage-object-created-dev.json"):
+        created = parse_notification(json.loads((EVENTS / name).read_text(encoding="utf-8")))
+        assert len(created) == 1 and created[0].key_matches(key), (name, created)
+    assert parse_notification(json.loads((EVENTS / "storage-object-deleted.json").read_text())) == []
+    assert json.loads((EVENTS / "storage-sweep.json").read_text()) == {"sweep": True}
