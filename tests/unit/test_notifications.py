@@ -7,7 +7,6 @@ does, parses the event, and compares with the original.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
@@ -17,8 +16,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from local.storage_feed import DEV_SOURCE, object_created_event
+from presign.cleanup.keys import ServiceKeys
+from presign.config.target import Target
+from presign.core.prefixes import SAFE_SEGMENT
 from presign.errors import InvalidRequest
 from presign.storage_events.notifications import ObjectCreated, Source, parse_notification
+from presign.uploads.ids import ALPHABET
 from tests.support.storage_events import (
     eventbridge,
     go_query_escape,
@@ -118,13 +121,14 @@ def test_direct_notifications_are_decoded_so_a_raw_plus_would_be_misread() -> No
 
 # -- the record an event leads to -----------------------------------------------------------------
 
-# presign.prefixes.SAFE_SEGMENT and presign.lifecycle.ids' alphabet, copied because phase 1 may not
-# import modules that issue 19 moves; phase 2 replaces this with presign.cleanup.keys.ServiceKeys.
-_CLAIM = r"[A-Za-z0-9][A-Za-z0-9._@|:+=~-]{0,127}"
-_IDS = "0123456789abcdefghjkmnpqrstvwxyz"
-_SERVICE_KEY = re.compile(
-    rf"users/(?P<claim>{_CLAIM})/[0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/(?P<id>[{_IDS}]{{26}})/[^/]+"
+# The parser the storage events function finds records with (the cleanup's sweep uses it too).
+_SERVICE_KEYS = ServiceKeys.of(
+    Target.model_validate(
+        {"bucket": "b-test", "credentials": {"source": "env"}, "key_prefix": "users/{sub}/"}
+    )
 )
+_CLAIM = SAFE_SEGMENT.pattern
+_IDS = ALPHABET
 
 
 @settings(max_examples=300, deadline=None)
@@ -148,10 +152,10 @@ def test_every_candidate_that_parses_names_the_same_owner_and_upload(
     key = f"users/{claim}/2026/05/01/{upload_id}/{filename}"
     wire = {"raw": key, "encoded": s3_url_encode(key), "encoded with slashes": quote_plus(key)}[spelling]
     # When each candidate is parsed as the completion's lookup does
-    parsed = [m for c in only(eventbridge(wire)).candidates if (m := _SERVICE_KEY.fullmatch(c))]
+    parsed = [k for c in only(eventbridge(wire)).candidates if (k := _SERVICE_KEYS.parse(c))]
     # Then at least one parses, and all that parse name one record: the lookup is unambiguous
     assert parsed, (wire, key)
-    assert {(m["claim"], m["id"]) for m in parsed} == {(claim, upload_id)}
+    assert {(k.sub, k.upload_id) for k in parsed} == {(claim, upload_id)}
 
 
 # -- what each source tells besides the key -------------------------------------------------------

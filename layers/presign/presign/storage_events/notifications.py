@@ -21,7 +21,7 @@ Powertools ``unquote_plus``-es the key, moto sends it raw. ``unquote_plus`` of a
 ``+`` corrupts it, and leaving an encoded key alone misses ``(`` as ``%28``. So such an event
 carries both spellings in ``candidates`` (the raw value first) and the caller accepts whichever
 one a record names (``key_matches``). That is safe because a service key's upload id (lower-case
-Crockford base32) and claim values (``presign.prefixes.SAFE_SEGMENT``: no ``%``, no space) read
+Crockford base32) and claim values (``presign.core.prefixes.SAFE_SEGMENT``: no ``%``, no space) read
 the same in either spelling or fail to parse in the wrong one, so every candidate that parses
 leads to the same record; and because the completion then verifies the RECORD's key, an event
 whose other candidate happened to match could at worst cause one needless verification.

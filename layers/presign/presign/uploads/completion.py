@@ -71,9 +71,21 @@ class Completion(Ledger):
         the upload is not all there (yet); for the ``client``, once the lifetime is over, that
         expires the upload (``UploadGone``).
         """
+        return self._settle(record, objects, actor=actor, parts=parts, lease=lease)[0]
+
+    def _settle(
+        self,
+        record: UploadRecord,
+        objects: ObjectsFor,
+        *,
+        actor: Actor,
+        parts: Sequence[ClaimedPart] | None = None,
+        lease: int | None = None,
+    ) -> tuple[UploadRecord, bool]:
+        """``settle``, and whether this call wrote the ``complete`` it answers."""
         for _ in range(MAX_ROUNDS):
             if record.status == "complete":
-                return record
+                return record, False
             if record.status == "rejected":
                 raise rejection(record)
             self._require_pending(record)
@@ -93,24 +105,27 @@ class Completion(Ledger):
                     if moved is not None:
                         if moved.status == "rejected":
                             raise rejection(moved)
-                        return moved
+                        return moved, True
             record = self._reread(record)
         raise Conflict("the upload changed while it was being completed; try again")
 
     def arrived(self, record: UploadRecord, objects: ObjectsFor, *, actor: Actor) -> UploadRecord:
         """An object was written at ``record``'s key (a storage event): the record afterwards.
 
-        Pending: ``settle`` (a rejection is answered as the rejected record). Then, and for a
-        record already complete, ``recheck``: an object written after a completion's HEAD (an
-        overwrite racing it) is verified once the completion is visible, never missed. Any other
+        Pending: ``settle`` (a rejection is answered as the rejected record). When someone else
+        completed it meanwhile, and for a record already complete, ``recheck``: an object written
+        after that completion's HEAD (an overwrite racing it) is verified once the completion is
+        visible, never missed. Any other
         status: left as it is (the object, if any, belongs to a decided record; the cleanup
         removes it with the record).
         """
         if record.status == "pending":
             try:
-                record = self.settle(record, objects, actor=actor)
+                record, wrote = self._settle(record, objects, actor=actor)
             except UploadMismatch:
                 return self._reread(record)
+            if wrote:
+                return record  # its HEAD saw this object; a later write brings its own event
         if record.status == "complete":
             return self.recheck(record, objects, actor=actor)
         return record
