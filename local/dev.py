@@ -219,16 +219,18 @@ def main(argv: list[str] | None = None) -> int:
             # Storage events as AWS delivers them (docs/storage-events.md): first one completion
             # sweep of pending uploads (what the event log of a killed SeaweedFS lost), then
             # SeaweedFS's feed, each object created to StorageEventsFunction.
-            sweep = storage_events_sweep(emulator.base_url)
-            stack.enter_context(
-                StorageFeed(
-                    bucket=BUCKET,
-                    filer=lambda: filer_address(s3),
-                    cursor_path=data_dir / "storage-feed.cursor",
-                    log_path=data_dir / "storage-feed.log",
-                    deliver=lambda event: deliver_storage_event(emulator.base_url, event),
+            sweep = "off (the template has no StorageEventsFunction)"
+            if "StorageEventsFunction" in emulator.api.invocable:
+                sweep = storage_events_sweep(emulator.base_url)
+                stack.enter_context(
+                    StorageFeed(
+                        bucket=BUCKET,
+                        filer=lambda: filer_address(s3),
+                        cursor_path=data_dir / "storage-feed.cursor",
+                        log_path=data_dir / "storage-feed.log",
+                        deliver=lambda event: deliver_storage_event(emulator.base_url, event),
+                    )
                 )
-            )
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
