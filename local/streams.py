@@ -27,7 +27,7 @@ Per shard, in order, one batch at a time (a shard's next batch waits for this on
 **Crash-safe by construction.** The checkpoint is written after the handler has returned (and
 after ``on_failure`` has taken a discarded batch), never before: a poller that dies anywhere
 earlier is replaced by one that reads from the same checkpoint and delivers those records again.
-Delivery is at least once, as Lambda's is; ``FileCheckpoints`` replaces its file atomically.
+Delivery is at least once, as Lambda's is; ``local.stream_checkpoints.FileCheckpoints`` replaces its file atomically.
 
 ``poll()`` makes one step per shard and returns (a retry waits for the next call), so a test
 decides when the next attempt comes; ``drain()`` polls until nothing is left; ``run()`` polls
@@ -39,8 +39,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 import uuid
@@ -48,8 +46,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
+
+from local.stream_checkpoints import Checkpoints, MemoryCheckpoints
 
 log = logging.getLogger("local.streams")
 
@@ -71,47 +70,6 @@ class EventSourceMapping:
     maximum_record_age_seconds: int = -1
     maximum_retry_attempts: int = -1
     function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:presign-local-events"
-
-
-class Checkpoints(Protocol):
-    """The last handled sequence number of each shard."""
-
-    def get(self, shard_id: str) -> str | None: ...
-
-    def put(self, shard_id: str, sequence_number: str) -> None: ...
-
-
-class MemoryCheckpoints:
-    def __init__(self) -> None:
-        self.positions: dict[str, str] = {}
-
-    def get(self, shard_id: str) -> str | None:
-        return self.positions.get(shard_id)
-
-    def put(self, shard_id: str, sequence_number: str) -> None:
-        self.positions[shard_id] = sequence_number
-
-
-class FileCheckpoints:
-    """``{shard id: sequence number}`` in one JSON file, replaced whole (old or new, never half)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.positions: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-
-    def get(self, shard_id: str) -> str | None:
-        return self.positions.get(shard_id)
-
-    def put(self, shard_id: str, sequence_number: str) -> None:
-        positions = {**self.positions, shard_id: sequence_number}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(positions, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(temporary).replace(self.path)
-        self.positions = positions
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from local.streams import EventSourceMapping, FileCheckpoints, MemoryCheckpoints, StreamPoller
+from local.stream_checkpoints import FileCheckpoints, MemoryCheckpoints
+from local.streams import EventSourceMapping, StreamPoller
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
 T0 = 1_800_000_000
