@@ -47,7 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from presign.events.images import decode_image
+from presign.events.images import decode_image, decode_value
 from presign.events.model import Event, EventType, MalformedChange, event_id, iso_seconds
 
 UPLOAD_PK = "u#"
@@ -72,52 +72,80 @@ UPLOAD_RANK: dict[str, int] = {
 _NAMES = ("INSERT", "MODIFY", "REMOVE")
 
 
+# What a MODIFY must change to be an event; a write that leaves these alone is none (checked on
+# the raw images, before anything is decoded: most writes are not events).
+_UPLOAD_STATE = ("status",)
+_SHARE_STATE = ("downloads", "revoked_at", "expired_at")
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One stream record, decoded."""
+    """One stream record: its new image decoded, its old image as it came (few of its values matter)."""
 
     table: str
     name: str
     keys: dict[str, Any]
-    old: dict[str, Any] | None
+    old: Mapping[str, Any] | None
     new: dict[str, Any] | None
     sequence_number: str
     approximate_time: float | None
 
+    def before(self, name: str) -> Any:
+        """One attribute of the old image, decoded (None if absent)."""
+        old = _image(self.old, "OldImage")
+        return decode_value(old[name]) if name in old else None
+
 
 def events_of(record: Mapping[str, Any]) -> list[Event]:
     """The events one stream record is, in order (none for most writes)."""
-    change = read_change(record)
-    if change.name == "REMOVE":
+    name, body = _body(record)
+    if name == "REMOVE":
         return []
-    pk, sk = change.keys.get("pk"), change.keys.get("sk")
+    keys = decode_image(body.get("Keys"))
+    pk, sk = keys.get("pk"), keys.get("sk")
+    state: tuple[str, ...]
     if isinstance(pk, str) and pk.startswith(UPLOAD_PK) and isinstance(sk, str) and sk.startswith(UPLOAD_SK):
-        return _upload_events(change)
-    if isinstance(pk, str) and pk.startswith(SHARE_PK) and set(change.keys) == {"pk"}:
-        return _share_events(change)
-    return []
+        state, read = _UPLOAD_STATE, _upload_events
+    elif isinstance(pk, str) and pk.startswith(SHARE_PK) and set(keys) == {"pk"}:
+        state, read = _SHARE_STATE, _share_events
+    else:
+        return []  # a claim, a fence of another kind, an item of another table
+    if name == "MODIFY" and _unchanged(body, state):
+        return []
+    return read(read_change(record))
 
 
 def read_change(record: Mapping[str, Any]) -> Change:
-    if not isinstance(record, Mapping):
-        raise MalformedChange("a stream record is not an object")
-    name = record.get("eventName")
-    body = record.get("dynamodb")
-    if name not in _NAMES or not isinstance(body, Mapping):
-        raise MalformedChange("a stream record without eventName or dynamodb")
+    name, body = _body(record)
     sequence_number = body.get("SequenceNumber")
     if not isinstance(sequence_number, str) or not sequence_number:
         raise MalformedChange("a stream record without its SequenceNumber")
     moment = body.get("ApproximateCreationDateTime")
+    old = body.get("OldImage")
     return Change(
         table=table_of(record.get("eventSourceARN")),
-        name=str(name),
+        name=name,
         keys=decode_image(body.get("Keys")),
-        old=decode_image(body["OldImage"]) if "OldImage" in body else None,
+        old=old if isinstance(old, dict) else None,
         new=decode_image(body["NewImage"]) if "NewImage" in body else None,
         sequence_number=sequence_number,
         approximate_time=float(moment) if isinstance(moment, int | float) else None,
     )
+
+
+def _body(record: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = record.get("eventName") if isinstance(record, dict) else None
+    body = record.get("dynamodb") if isinstance(record, dict) else None
+    if name not in _NAMES or not isinstance(body, dict):
+        raise MalformedChange("a stream record without eventName or dynamodb")
+    return str(name), body
+
+
+def _unchanged(body: Mapping[str, Any], state: tuple[str, ...]) -> bool:
+    old, new = body.get("OldImage"), body.get("NewImage")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False  # read in full, and refused there
+    return all(old.get(name) == new.get(name) for name in state)
 
 
 def table_of(arn: Any) -> str:
@@ -143,7 +171,10 @@ def _upload_events(change: Change) -> list[Event]:
             return []  # records are created pending: anything else is no transition of ours
         type_: EventType = "upload.created"
     else:
-        previous = _text(_image(change.old, "OldImage"), "status")
+        before = change.before("status")
+        if not isinstance(before, str):
+            raise MalformedChange("an upload record without its status")
+        previous = before
         if previous == status or status not in _UPLOAD_EVENTS:
             return []  # a fence, a lease, a stamp, a no-op: the status did not move
         type_ = _UPLOAD_EVENTS[status]
@@ -206,15 +237,14 @@ def _share_events(change: Change) -> list[Event]:
     if change.name == "INSERT":
         types.append("share.created")
     else:
-        old = _image(change.old, "OldImage")
-        spent_before = _opt_int(old, "downloads") or 0
+        spent_before = _opt_int({"downloads": change.before("downloads")}, "downloads") or 0
         if downloads > spent_before:
             types.append("share.accessed")
             if limit is not None and spent_before < limit <= downloads:
                 types.append("share.exhausted")
-        if _has(new, "revoked_at") and not _has(old, "revoked_at"):
+        if _has(new, "revoked_at") and change.before("revoked_at") is None:
             types.append("share.revoked")
-        elif _has(new, "expired_at") and not _has(old, "expired_at") and not _has(new, "revoked_at"):
+        elif _has(new, "expired_at") and change.before("expired_at") is None and not _has(new, "revoked_at"):
             types.append("share.expired")
     if not types:
         return []
@@ -300,7 +330,7 @@ def owner_of(item: Mapping[str, Any]) -> dict[str, Any]:
     return owner
 
 
-def _image(image: dict[str, Any] | None, name: str) -> dict[str, Any]:
+def _image(image: Mapping[str, Any] | None, name: str) -> Mapping[str, Any]:
     if image is None:
         # Only a stream of NEW_AND_OLD_IMAGES can tell a transition from a write.
         raise MalformedChange(f"a stream record without its {name}: the stream must be NEW_AND_OLD_IMAGES")

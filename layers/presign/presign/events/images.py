@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from typing import Any
 
 from presign.events.model import MalformedChange
 
 
 def decode_value(value: Any) -> Any:
-    if not isinstance(value, Mapping) or len(value) != 1:
+    if not isinstance(value, dict) or len(value) != 1:  # JSON's objects: dict, and fast to test
         raise MalformedChange("an attribute value is not DynamoDB JSON")
     ((tag, raw),) = value.items()
     try:
@@ -47,7 +46,7 @@ def decode_value(value: Any) -> Any:
 
 
 def decode_image(image: Any) -> dict[str, Any]:
-    if not isinstance(image, Mapping):
+    if not isinstance(image, dict):
         raise MalformedChange("an image is not a map of attribute values")
     return {str(name): decode_value(value) for name, value in image.items()}
 
