@@ -2,7 +2,8 @@
 
 For one delivery it:
 
-1. checks the URL again (``presign.webhooks.endpoints.check_url``: https, no credentials, ...);
+1. checks the URL's form again (``presign.webhooks.endpoints.check_url``: https, no user
+   name or password, no fragment);
 2. resolves the host **once** (``getaddrinfo``) and refuses if **any** address it got is one a
    webhook may not reach (``presign.webhooks.addresses``: private, loopback, link-local,
    metadata, CGNAT, multicast, reserved, unspecified, and the IPv6 forms that embed such an
@@ -110,7 +111,7 @@ class WebhookSender:
             return WebhookResponse(status, round((time.monotonic() - started) * 1000, 3), **fields)
 
         try:
-            check_url(url, allow_loopback=self._allow_loopback)
+            check_url(url, allow_loopback=self._allow_loopback, judge_host=False)
             target = _Target.of(url)
         except (ValueError, UnicodeError):
             return answer(error="invalid_url")

@@ -104,8 +104,11 @@ def matches(pattern: str, event_type: str) -> bool:
     return pattern.endswith(".*") and event_type.startswith(pattern[:-1])
 
 
-def check_url(url: str, *, allow_loopback: bool = False) -> None:
-    """Raise ``ValueError`` (a message without the URL) unless a delivery may go to ``url``."""
+def check_url(url: str, *, allow_loopback: bool = False, judge_host: bool = True) -> None:
+    """Raise ``ValueError`` (a message without the URL) unless a delivery may go to ``url``.
+
+    ``judge_host=False`` leaves the host's addresses to the caller: the sender judges every
+    address a name resolves to, IP literals included, and says which rule refused it."""
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise ValueError("must not contain whitespace or control characters")
     try:
@@ -125,6 +128,8 @@ def check_url(url: str, *, allow_loopback: bool = False) -> None:
     loopback = is_loopback_host(host)
     if parts.scheme == "http" and not (allow_loopback and loopback):
         raise ValueError("must use https (plain http only for a loopback receiver in make dev)")
+    if not judge_host:
+        return
     if loopback and not allow_loopback:
         raise ValueError("must not point at this machine (loopback is for make dev only)")
     try:
