@@ -45,7 +45,9 @@ def test_the_default_schedule_retries_for_more_than_a_day_with_growing_waits() -
 
 
 @given(attempt=st.integers(1, 11), draw=st.floats(0, 1, exclude_max=True))
-def test_property_jitter_only_adds_and_every_wait_fits_one_visibility_change(attempt: int, draw: float) -> None:
+def test_property_jitter_only_adds_and_every_wait_fits_one_visibility_change(
+    attempt: int, draw: float
+) -> None:
     wait = SCHEDULE.wait_after(attempt, lambda: draw)
     base = DEFAULT_WAITS[attempt - 1]
     assert base <= wait <= min(SCHEDULE.max_wait, base * 1.5 + 1), (attempt, draw, wait)
@@ -143,7 +145,9 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_a_success_resets_the
     assert disabled.disabled is Disabled.FAILING and disabled.disabled_at == NOW + timedelta(days=7)
     assert disabled.newly_disabled(again)
     assert not disabled.after(delivered=True, now=NOW + timedelta(days=8)).newly_disabled(disabled)
-    assert disabled.after(delivered=True, now=NOW + timedelta(days=8)) == disabled, "stays off until re-enabled"
+    assert disabled.after(delivered=True, now=NOW + timedelta(days=8)) == disabled, (
+        "stays off until re-enabled"
+    )
 
 
 def test_410_disables_at_once_and_the_window_is_configurable() -> None:

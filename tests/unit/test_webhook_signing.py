@@ -111,9 +111,15 @@ def test_the_body_is_compact_ascii_json_made_once() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    message_id=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="."), min_size=1, max_size=255),
+    message_id=st.text(
+        st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="."),
+        min_size=1,
+        max_size=255,
+    ),
     data=st.dictionaries(
-        st.text(max_size=10), st.one_of(st.text(max_size=40), st.integers(), st.booleans(), st.none()), max_size=5
+        st.text(max_size=10),
+        st.one_of(st.text(max_size=40), st.integers(), st.booleans(), st.none()),
+        max_size=5,
     ),
     event_type=st.sampled_from(["upload.completed", "upload.deleted", "share.created"]),
     key=st.binary(min_size=24, max_size=64),

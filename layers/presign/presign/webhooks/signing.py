@@ -14,17 +14,19 @@ event is fanned out to an endpoint's queue (``message_body``); every attempt sig
 bytes again at send time with a fresh ``webhook-timestamp`` (``signature_headers``), because
 verifiers refuse a timestamp more than five minutes off and a retry may come a day later.
 
-**Our own 40 lines, not the library, at runtime** (measured: ``benchmarks/bench_webhooks.py``).
-``standardwebhooks`` 1.3.0 is small and has no dependencies, so size was not the reason. These
-were: (1) it would be a new package in the Lambda layer's hash-pinned lock for two calls to
-``hmac``; (2) its secret parsing is lenient, ``base64.b64decode`` without ``validate`` drops
-characters outside the alphabet and it pads whatever is left, so a mistyped secret signs with
-a different key and every delivery fails verification, silently; here a secret that is not
-24-64 bytes of strict base64 stops the configuration (``ConfigurationError``); (3) it signs one
-secret per ``Webhook`` object and accepts any id, while a header must not carry a ``.`` (the
-spec), a space or a line break; (4) a prepared HMAC per secret (``hmac.copy()``) signs about
-1.8x faster. The library stays the judge: every test verifies our headers with it, and the
-local receiver verifies with it too.
+**Our own 40 lines, not the library, at runtime.** ``standardwebhooks`` 1.3.0 is small (157
+lines, 44 KiB installed), has no dependencies and imports in about 30 ms with the standard
+library it loads, as this module does, so neither size nor cold start decided it. These did:
+(1) it would be a new package in the Lambda layer's hash-pinned lock for two calls to ``hmac``;
+(2) its secret parsing is lenient: ``base64.b64decode`` without ``validate`` drops characters
+outside the alphabet and it pads whatever is left, so a mistyped secret signs with another key
+and every delivery fails verification, silently; here a secret that is not 24-64 bytes of
+strict base64 stops the configuration (``ConfigurationError``); (3) it signs one secret per
+``Webhook`` object and accepts any id, while a header must carry no ``.`` (the spec), space or
+line break; (4) a prepared HMAC per secret (``hmac.copy()``) is a little faster:
+``benchmarks/bench_webhooks.py`` measured 1.04-1.1x the library's rate with one secret and
+1.2-1.4x with two. The library stays the judge: every test verifies our headers with it, and
+the local receiver verifies with it too.
 """
 
 from __future__ import annotations
