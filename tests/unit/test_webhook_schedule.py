@@ -61,6 +61,13 @@ def test_jitter_spreads_a_herd_over_half_of_each_wait() -> None:
     assert SCHEDULE.wait_after(11, high) == MAX_VISIBILITY_SECONDS - 900
 
 
+def test_the_longest_span_fits_a_seven_day_queue_retention() -> None:
+    # Retry-After can stretch every wait to max_wait; retention counts from the first enqueue
+    assert SCHEDULE.longest_span == 11 * (MAX_VISIBILITY_SECONDS - 900) < 7 * 86_400
+    worst_jitter = sum(SCHEDULE.wait_after(a, high) for a in range(1, SCHEDULE.attempts))
+    assert SCHEDULE.minimum_span < worst_jitter <= SCHEDULE.longest_span, worst_jitter
+
+
 def test_max_receive_count_is_the_number_of_attempts() -> None:
     # receive r is attempt r; after attempt A the next receive (A + 1) exceeds maxReceiveCount
     assert SCHEDULE.max_receive_count == SCHEDULE.attempts == len(DEFAULT_WAITS) + 1

@@ -39,6 +39,12 @@ returns after the queue's own visibility timeout) spends one attempt, which is a
 message that crashes the function every time still reaches the DLQ.
 ``tests/integration/test_webhook_sqs.py`` runs this against moto's SQS with the waits set to 0.
 
+**Retention.** SQS counts a message's retention from its first enqueue, in the dead-letter
+queue too. The longest a message can spend in the delivery queue is ``longest_span``: every
+wait stretched to ``max_wait`` by ``Retry-After`` (11 x 42 300 s = 5.4 days; jitter alone
+gives at most 168 533 s = 46.8 h). So the delivery queue keeps messages 7 days and the
+dead-letter queue 14 (SQS's maximum), leaving at least a week to replay.
+
 **Disabling.** An endpoint whose deliveries have all failed for ``disable_after`` (3 days, as
 Stripe and Svix do) since its last success is disabled (``EndpointHealth``); 410 disables it at
 once. Whoever applies the change also publishes an event that says so.
@@ -114,6 +120,11 @@ class RetrySchedule:
     def minimum_span(self) -> int:
         """Seconds from the first attempt to the last, at least (jitter only adds)."""
         return sum(self.waits)
+
+    @property
+    def longest_span(self) -> int:
+        """Seconds from the first attempt to the last, at most (every wait at ``max_wait``)."""
+        return len(self.waits) * self.max_wait
 
     def nominal_offsets(self) -> tuple[int, ...]:
         """When each attempt is due at the earliest, in seconds after the first one."""
