@@ -30,7 +30,7 @@ from local.streams import EventSourceMapping, sqs_destination
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.cleanup.ports import RecordRef
 from presign.errors import DependencyUnavailable
-from presign.lifecycle.records import UploadRecord
+from presign.uploads.records import UploadRecord
 from tests.support.event_checks import schema_errors, secrets_in
 from tests.support.http_stubs import Reply, Seen, StubServer, aws_error, forward
 from tests.support.stream_pipeline import Pipeline, Recording, drain, json_client, publisher

@@ -12,8 +12,8 @@ from typing import Any
 
 from presign.adapters.dynamodb_shares import share_item
 from presign.adapters.dynamodb_uploads import record_item
-from presign.lifecycle.records import UploadRecord
 from presign.shares.records import Share
+from presign.uploads.records import UploadRecord
 
 UPLOADS_ARN = (
     "arn:aws:dynamodb:us-east-1:123456789012:table/presign-local-UploadsTable/stream/2026-01-01T00:00:00.000"

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from presign.adapters.dynamodb_uploads import claim_pk
-from presign.lifecycle.records import TRANSITIONS
+from presign.uploads.records import TRANSITIONS
 from tests.support.stream_records import (
     NOW,
     OWNER,

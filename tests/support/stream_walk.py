@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from presign.cleanup.ports import RecordRef
-from presign.lifecycle.idempotency import Claim
-from presign.lifecycle.ids import MonotonicIds
-from presign.lifecycle.records import UploadRecord
 from presign.shares.ids import handle_of, new_share_id
 from presign.shares.records import Share
+from presign.uploads.idempotency import Claim
+from presign.uploads.ids import MonotonicIds
+from presign.uploads.records import UploadRecord
 from tests.support.stream_pipeline import Pipeline
 
 OWNER = "0123456789abcdef0123456789abcdef"

@@ -18,7 +18,7 @@ from presign.adapters.dynamodb_uploads import claim_pk, owner_pk, record_sk
 from presign.events import changes
 from presign.events.changes import events_of
 from presign.events.model import Event, MalformedChange
-from presign.lifecycle.records import TRANSITIONS, Status
+from presign.uploads.records import TRANSITIONS, Status
 from tests.support.stream_records import (
     NOW,
     OWNER,
@@ -84,7 +84,7 @@ def test_aborted_is_upload_deleted_and_says_it_was_never_completed() -> None:
 
 def test_upload_data_is_what_a_backend_acts_on_and_nothing_more() -> None:
     completed = upload(status="complete", etag='"5d41"', completed_at=NOW + 3, updated_at=NOW + 3)
-    from presign.lifecycle.records import Multipart
+    from presign.uploads.records import Multipart
 
     completed = dataclasses.replace(completed, multipart=Multipart("storage-secret-id", 5 << 20))
     new = upload_image(completed, write_id=s("w"), owner_claims={"M": {"sub": s("alice"), "tenant": s("t1")}})

@@ -40,7 +40,8 @@ def test_a_valid_endpoint_with_a_rotation_pair() -> None:
         ("https://[::1]/", "this machine"),
         ("https://10.0.0.1/", "private address"),
         ("https://169.254.169.254/", "metadata address"),
-        ("https://[::ffff:127.0.0.1]/", "loopback address"),
+        # Python 3.13 judges the mapped form loopback itself (3.11 did not): refused either way.
+        ("https://[::ffff:127.0.0.1]/", "this machine"),
         ("https://[::ffff:10.0.0.1]/", "private address"),
         ("https://0.0.0.0/", "unspecified address"),
         ("https://hooks.example.com:99999/", "valid host and port"),
