@@ -26,11 +26,12 @@ from local.streams import (
     streams_client,
 )
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.credentials import role_credentials
-from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords
+from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords, DynamoDbCleanupShares
 from presign.adapters.dynamodb_shares import DynamoDbShareStore
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.adapters.eventbridge import EventBridgeSink, eventbridge_client
+from presign.adapters.role import role_credentials
+from presign.cleanup.ports import ShareRef
 from presign.events.model import Event
 from presign.events.publisher import handle
 
@@ -155,21 +156,11 @@ class Pipeline:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def mark_expired(self, handle_: str, *, now: int) -> bool:
-        """The write phase 2's cleanup makes for a share past its expiry (what share.expired comes from)."""
-        try:
-            self.dynamodb.update_item(
-                TableName=self.shares_table,
-                Key={"pk": {"S": f"s#{handle_}"}},
-                UpdateExpression="SET expired_at = :now",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND attribute_not_exists(expired_at)"
-                    " AND attribute_not_exists(revoked_at) AND expires_at <= :now"
-                ),
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        """The cleanup's write for a share past its expiry (what share.expired comes from)."""
+        ref = ShareRef(handle=handle_, target="main", marker="")
+        return DynamoDbCleanupShares(json_client(self.endpoint_url), self.shares_table).mark_expired(
+            ref, now=now
+        )
 
 
 def drain(pollers: Sequence[StreamPoller]) -> None:

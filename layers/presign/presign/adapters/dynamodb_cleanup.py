@@ -30,16 +30,16 @@ from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavail
 from presign.adapters.dynamodb import n, s, unavailable
 from presign.adapters.dynamodb import string as _optional
 from presign.adapters.dynamodb_shares import STALE_INDEX, STALE_SHARDS, DynamoDbShareStore, share_pk
-from presign.adapters.dynamodb_uploads import (
+from presign.adapters.dynamodb_upload_items import (
     PENDING_INDEX,
     PENDING_SHARDS,
     REMOVABLE_INDEX,
     REMOVABLE_SHARDS,
-    DynamoDbRecordStore,
     owner_pk,
     record_from,
     record_sk,
 )
+from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.cleanup.ports import RecordKey, RecordRef, ShareRef, StorageUpload
 from presign.errors import DependencyUnavailable
 from presign.limits import DAY
@@ -252,6 +252,24 @@ class DynamoDbCleanupShares:
                     "Key": {"pk": s(share_pk(ref.handle))},
                     "ConditionExpression": "stale_sk = :marker",
                     "ExpressionAttributeValues": {":marker": s(ref.marker)},
+                },
+            )
+        except AwsServiceError:
+            return False
+        return True
+
+    def mark_expired(self, ref: ShareRef, *, now: int) -> bool:
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": {"pk": s(share_pk(ref.handle))},
+                    "UpdateExpression": "SET expired_at = :now",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND attribute_not_exists(expired_at)"
+                        " AND attribute_not_exists(revoked_at) AND expires_at <= :now"
+                    ),
+                    "ExpressionAttributeValues": {":now": n(now)},
                 },
             )
         except AwsServiceError:

@@ -32,6 +32,12 @@ cleans the storage; the write to ``complete`` is conditioned on its absence
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
 ``AwsJsonClient`` (no botocore at cold start), the rate limiter's client, so both share a pool.
 
+**Events** (``presign.events``) are read from the table's stream. ``version`` (1 at creation, +1
+per transition) is each upload's sequence number; a record written before it existed gets the
+number its status's rank implies (``if_not_exists``), so its events' ids do not change across the
+deploy. ``owner_claims`` (``sub`` and the namespace claims) is written once at creation, never a
+key: the table holds user ids from then on (docs/events.md).
+
 **Retries.** The client resends a write whose answer was lost. Each write here is conditional
 and stamps the item with a fresh ``write_id``, so a resend of an applied write fails its condition,
 ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` shows the item, and when the item carries this
@@ -46,161 +52,36 @@ an unreachable endpoint, a missing table, access denied, no credentials) is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from presign.adapters.aws_json import AwsServiceError
-from presign.adapters.dynamodb import Item, Table, integer, n, s, string, write_id
+from presign.adapters.dynamodb import Item, Table, n, s, string, write_id
+from presign.adapters.dynamodb_upload_items import (
+    CLAIM_SK,
+    RECORD_PREFIX,
+    RETRY_AFTER_SECONDS,
+    claim_pk,
+    need_int,
+    need_str,
+    owner_pk,
+    record_from,
+    record_item,
+    record_sk,
+    removable_keys,
+)
+from presign.events.changes import UPLOAD_RANK
 from presign.uploads.idempotency import Claim
-from presign.uploads.ids import ALPHABET
 from presign.uploads.ports import Page
-from presign.uploads.records import STATUSES, Multipart, Status, UploadRecord
-
-PENDING_INDEX = "pending"
-PENDING_SHARDS = 8
-REMOVABLE_INDEX = "removable"
-REMOVABLE_SHARDS = 8
-RETRY_AFTER_SECONDS = 2
-_RECORD_PREFIX = "up#"
-_CLAIM_SK = "claim"
-
-
-def owner_pk(owner: str) -> str:
-    return f"u#{owner}"
-
-
-def record_sk(upload_id: str) -> str:
-    return f"{_RECORD_PREFIX}{upload_id}"
-
-
-def claim_pk(owner: str, key_digest: str) -> str:
-    return f"i#{owner}#{key_digest}"
-
-
-def pending_keys(record: UploadRecord) -> tuple[str, str]:
-    day = datetime.fromtimestamp(record.expires_at, UTC).strftime("%Y%m%d")
-    shard = ALPHABET.index(record.upload_id[-1]) % PENDING_SHARDS
-    return f"p#{day}#{shard}", f"{record.expires_at:010d}#{record.upload_id}"
-
-
-def removable_keys(record: UploadRecord, ttl: int) -> tuple[str, str]:
-    """The ``removable`` index's keys of a record that is past its retention at ``ttl``."""
-    day = datetime.fromtimestamp(ttl, UTC).strftime("%Y%m%d")
-    shard = ALPHABET.index(record.upload_id[-1]) % REMOVABLE_SHARDS
-    return f"r#{day}#{shard}", f"{ttl:010d}#{record.upload_id}"
-
-
-def _need_str(item: Mapping[str, Any], name: str) -> str:
-    value = string(item, name)
-    if value is None:
-        raise DynamoDbRecordStore.malformed(name)
-    return value
-
-
-def _need_int(item: Mapping[str, Any], name: str) -> int:
-    value = integer(item, name)
-    if value is None:
-        raise DynamoDbRecordStore.malformed(name)
-    return value
-
-
-def record_item(record: UploadRecord, ttl: int | None) -> Item:
-    item: Item = {
-        "pk": s(owner_pk(record.owner)),
-        "sk": s(record_sk(record.upload_id)),
-        "upload_id": s(record.upload_id),
-        "owner": s(record.owner),
-        "target": s(record.target),
-        "object_key": s(record.key),
-        "method": s(record.method),
-        "size": n(record.size),
-        "content_type": s(record.content_type),
-        "status": s(record.status),
-        "created_at": n(record.created_at),
-        "expires_at": n(record.expires_at),
-        "updated_at": n(record.updated_at),
-        "filename": s(record.filename),
-        "metadata": {"M": {k: s(v) for k, v in record.metadata.items()}},
-    }
-    optional = {
-        "kind": record.kind,
-        "checksum_sha256": record.checksum_sha256,
-        "idempotency_key": record.idempotency_key,
-        "etag": record.etag,
-    }
-    item.update({name: s(value) for name, value in optional.items() if value is not None})
-    if record.completed_at is not None:
-        item["completed_at"] = n(record.completed_at)
-    if record.problems:
-        item["problems"] = {"L": [s(p) for p in record.problems]}
-    if record.multipart is not None:
-        item["mp_upload_id"] = s(record.multipart.storage_upload_id)
-        item["mp_part_size"] = n(record.multipart.part_size)
-        item["mp_checksums"] = {"BOOL": record.multipart.checksums}
-    if ttl is not None:
-        item["ttl"] = n(ttl)
-    if record.status == "pending":
-        pk, sk = pending_keys(record)
-        item["pending_pk"], item["pending_sk"] = s(pk), s(sk)
-    return item
-
-
-def record_from(item: Mapping[str, Any]) -> UploadRecord:
-    status = _need_str(item, "status")
-    method = _need_str(item, "method")
-    if status not in STATUSES or method not in ("PUT", "POST"):
-        raise DynamoDbRecordStore.malformed("status")
-    metadata = item.get("metadata", {}).get("M", {})
-    problems = item.get("problems", {}).get("L", [])
-    storage_upload_id = string(item, "mp_upload_id")
-    multipart = (
-        Multipart(
-            storage_upload_id=storage_upload_id,
-            part_size=_need_int(item, "mp_part_size"),
-            checksums=item.get("mp_checksums", {}).get("BOOL") is True,
-        )
-        if storage_upload_id is not None
-        else None
-    )
-    return UploadRecord(
-        owner=_need_str(item, "owner"),
-        upload_id=_need_str(item, "upload_id"),
-        target=_need_str(item, "target"),
-        key=_need_str(item, "object_key"),
-        method="PUT" if method == "PUT" else "POST",
-        size=_need_int(item, "size"),
-        content_type=_need_str(item, "content_type"),
-        status=_status(status),
-        created_at=_need_int(item, "created_at"),
-        expires_at=_need_int(item, "expires_at"),
-        updated_at=_need_int(item, "updated_at"),
-        filename=string(item, "filename") or "",
-        kind=string(item, "kind"),
-        checksum_sha256=string(item, "checksum_sha256"),
-        metadata={str(k): str(v.get("S", "")) for k, v in metadata.items()},
-        idempotency_key=string(item, "idempotency_key"),
-        etag=string(item, "etag"),
-        completed_at=integer(item, "completed_at"),
-        cleanup_at=integer(item, "cleanup_at"),
-        problems=tuple(str(p.get("S", "")) for p in problems),
-        multipart=multipart,
-    )
-
-
-def _status(value: str) -> Status:
-    for status in STATUSES:
-        if status == value:
-            return status
-    raise DynamoDbRecordStore.malformed("status")
+from presign.uploads.records import Status, UploadRecord
 
 
 def _claim_from(item: Mapping[str, Any], owner: str, key_digest: str) -> Claim:
     return Claim(
         owner=owner,
         key_digest=key_digest,
-        fingerprint=_need_str(item, "fingerprint"),
-        upload_id=_need_str(item, "upload_id"),
-        claimed_at=_need_int(item, "claimed_at"),
+        fingerprint=need_str(item, "fingerprint"),
+        upload_id=need_str(item, "upload_id"),
+        claimed_at=need_int(item, "claimed_at"),
     )
 
 
@@ -215,7 +96,7 @@ class DynamoDbRecordStore(Table):
 
     def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
         stamp = write_id()
-        item = {**record_item(record, ttl), "write_id": s(stamp)}
+        item = {**record_item(record, ttl), "write_id": s(stamp), "version": n(1)}
         try:
             self.call(
                 "PutItem",
@@ -246,8 +127,16 @@ class DynamoDbRecordStore(Table):
             ":expected": s(expected),
             ":updated": n(record.updated_at),
             ":write_id": s(stamp),
+            ":rank": n(UPLOAD_RANK[expected]),
+            ":one": n(1),
         }
-        sets = ["#status = :status", "updated_at = :updated", "write_id = :write_id"]
+        sets = [
+            "#status = :status",
+            "updated_at = :updated",
+            "write_id = :write_id",
+            # The sequence number of the record's events (presign.events.changes).
+            "version = if_not_exists(version, :rank) + :one",
+        ]
         removes = []
         if record.etag is not None:
             sets.append("etag = :etag")
@@ -296,7 +185,7 @@ class DynamoDbRecordStore(Table):
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
         payload: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :records)",
-            "ExpressionAttributeValues": {":pk": s(owner_pk(owner)), ":records": s(_RECORD_PREFIX)},
+            "ExpressionAttributeValues": {":pk": s(owner_pk(owner)), ":records": s(RECORD_PREFIX)},
             "ScanIndexForward": False,
             "ConsistentRead": True,
             "Limit": max(1, limit),
@@ -312,7 +201,7 @@ class DynamoDbRecordStore(Table):
         records = [record_from(item) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         last_sk = string(last, "sk") if isinstance(last, Mapping) else None
-        last_id = last_sk[len(_RECORD_PREFIX) :] if last_sk and last_sk.startswith(_RECORD_PREFIX) else None
+        last_id = last_sk[len(RECORD_PREFIX) :] if last_sk and last_sk.startswith(RECORD_PREFIX) else None
         return Page(records=records, last_upload_id=last_id)
 
     def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
@@ -351,7 +240,7 @@ class DynamoDbRecordStore(Table):
 
     @staticmethod
     def _claim_key(claim: Claim) -> Item:
-        return {"pk": s(claim_pk(claim.owner, claim.key_digest)), "sk": s(_CLAIM_SK)}
+        return {"pk": s(claim_pk(claim.owner, claim.key_digest)), "sk": s(CLAIM_SK)}
 
     def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
         try:

@@ -115,6 +115,9 @@ class UploadRecord:
     # then on no completion may mark it ``complete``, so the object it is about to delete can never
     # be one a record confirms. The status stays ``pending`` until the storage is clean.
     cleanup_at: int | None = None
+    # The owner's ``sub`` and namespace claims, written once at creation (never a key) so the
+    # record's events can name the user; empty on records made before they were kept.
+    owner_claims: dict[str, str] = field(default_factory=dict)
 
     def moved(self, status: Status, *, now: int, **changes: object) -> UploadRecord:
         """This record in ``status`` (raises ``TransitionError`` for a transition that does not exist)."""
