@@ -49,6 +49,7 @@ from local.dev_config import (
     set_bucket_lifecycle,
     template_environment,
 )
+from local.dev_events import BUS_NAME, Bus, running
 from local.gateway.server import Emulator
 from local.gateway.template import EmulatorError, TemplateResolver
 from local.oidc import LocalIssuer
@@ -179,10 +180,12 @@ def main(argv: list[str] | None = None) -> int:
                 config["auth"] = issuer.auth_settings()
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
+            bus = Bus.create(moto.endpoint_url)  # before the functions load: the publisher reads it
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),
+                **bus.env(),
                 "PRESIGN_CONFIG": json.dumps(config),
                 "PRESIGN_S3_ACCESS_KEY_ID": access_key,
                 "PRESIGN_S3_SECRET_ACCESS_KEY": secret_key,
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(env)
             emulator = stack.enter_context(Emulator(template, args.port))
+            events_log = stack.enter_context(
+                running(bus, doc=doc, tables=tables, base_url=emulator.base_url, data_dir=data_dir, say=_say)
+            )
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
@@ -208,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         base_url = emulator.base_url
         if state_file is not None:
-            state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url, "web_url": web.base_url}
+            state: dict[str, Any] = {
+                "pid": os.getpid(),
+                "base_url": base_url,
+                "web_url": web.base_url,
+                "events_log": str(events_log),  # every event the bus delivered, one JSON per line
+            }
             if proxy is not None:
                 state["storage_proxy"] = proxy.endpoint_url
             # What `make doctor` (local/doctor.py) needs to check this stack's target as the
@@ -238,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"  storage proxy (records, faults)     {proxy.endpoint_url}  -> SeaweedFS; URLs name it")
         _say(f"  DynamoDB/SSM/Secrets (moto server)  {moto.endpoint_url}  pid {moto.pid}")
         _say(f"  tables                              {', '.join(tables.values()) or '-'}")
+        _say(
+            f"  events (EventBridge, moto server)   bus {BUS_NAME}; each one printed and in {rel(events_log)}"
+        )
         removed = REMOVED_ON_EXIT if own_data_dir else ""
         _say(f"  data                                {rel(data_dir)} {removed}")
         _say(f"  examples/ (another origin: CORS)    {web.base_url}")

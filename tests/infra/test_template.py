@@ -29,9 +29,10 @@ FUNCTIONS = (
     "LinksFunction",
     "MetaFunction",
     "CleanupFunction",
+    "EventsPublisherFunction",
 )
 # Functions no HTTP route reaches: their one event type.
-SCHEDULED = {"CleanupFunction": "Schedule"}
+SCHEDULED = {"CleanupFunction": "Schedule", "EventsPublisherFunction": "DynamoDB"}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -39,6 +40,7 @@ DEFAULT_ROUTE = ("ANY", "$default")
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/events/schemas/{name}"),  # the events' JSON Schemas, next to the document
     DEFAULT_ROUTE,
     # the share links: anyone with the link, no token
     ("GET", "/s/{share_id}"),
@@ -99,6 +101,8 @@ SECRETS_WITHOUT_TOKENS_AND_CDN_KEYS: dict[str, dict[str | None, Any]] = {
     **SECRETS,
     "secretsmanager:GetSecretValue": {**SECRETS_WITHOUT_TOKENS["secretsmanager:GetSecretValue"], **CDN_KEYS},
 }
+EVENT_BUS = {"Fn::If": ["CreateEventBus", {"Fn::GetAtt": ["EventBus", "Arn"]}, {"Ref": "EventBusArn"}]}
+STREAMS = [{"Fn::GetAtt": ["UploadsTable", "StreamArn"]}, {"Fn::GetAtt": ["SharesTable", "StreamArn"]}]
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
         # also CreateMultipartUpload and the part URLs it signs (UploadPart)
@@ -173,8 +177,19 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         # a record read, fenced, expired (conditional), an orphan's claim; old records, stale shares
         "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:BatchGetItem": {None: UPLOADS_TABLE_ARN},  # the sweep: which uploads records name
-        "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        # ... and a share past its expiry marked expired_at (what share.expired comes from)
+        "dynamodb:UpdateItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
         "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
+    },
+    "EventsPublisherFunction": {
+        # the bus it creates, or the one named by EventBusArn; nothing else
+        "events:PutEvents": {None: EVENT_BUS},
+        # the two tables' streams (SAM's event source mappings read them with the same role)
+        "dynamodb:DescribeStream": {None: STREAMS},
+        "dynamodb:GetRecords": {None: STREAMS},
+        "dynamodb:GetShardIterator": {None: STREAMS},
+        # a batch given up on: its shard and sequence range to the on-failure queue
+        "sqs:SendMessage": {None: {"Fn::GetAtt": ["EventsFailedQueue", "Arn"]}},
     },
 }
 # Each optional grant, and the list parameter that switches it on.
@@ -598,6 +613,10 @@ def test_no_resource_is_a_wildcard(template: dict[str, Any], name: str) -> None:
                 assert "*" not in resource, f"{name}: {resource}"
             elif "Fn::Sub" in resource:
                 assert "*" not in json.dumps(resource["Fn::Sub"]), f"{name}: {resource}"
+            elif "Fn::If" in resource:  # one resource or another (the bus made, or EventBusArn)
+                assert all(set(branch) <= {"Ref", "Fn::GetAtt"} for branch in resource["Fn::If"][1:]), (
+                    resource
+                )
             else:
                 assert set(resource) <= {"Ref", "Fn::GetAtt"}, f"{name}: {resource}"
 

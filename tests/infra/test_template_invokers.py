@@ -130,4 +130,19 @@ def test_no_function_has_a_url_or_another_invoker(transformed: dict[str, Any]) -
     # Nor after the transform
     assert not _of_type(transformed, "AWS::Lambda::Url")
     kinds = {r["Type"] for r in transformed["Resources"].values()}
-    assert not {"AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"} & kinds, kinds
+    assert "AWS::Lambda::EventInvokeConfig" not in kinds, kinds
+    # The only event source mappings: the publisher's, on the two tables' streams (docs/events.md)
+    mappings = _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    sources = {
+        (_function_of_mapping(m), json.dumps(m["Properties"]["EventSourceArn"], sort_keys=True))
+        for m in mappings
+    }
+    assert sources == {
+        ("EventsPublisherFunction", json.dumps({"Fn::GetAtt": [table, "StreamArn"]}, sort_keys=True))
+        for table in ("UploadsTable", "SharesTable")
+    }, sources
+
+
+def _function_of_mapping(mapping: dict[str, Any]) -> str:
+    name = mapping["Properties"]["FunctionName"]
+    return str(name["Ref"]) if isinstance(name, dict) and "Ref" in name else str(name)
