@@ -27,6 +27,7 @@ SUITES = (
     "bench_shares",
     "bench_cdn",
     "bench_cleanup",
+    "bench_events",
     "bench_coldstart",
     "bench_client",
     "bench_clients_js",

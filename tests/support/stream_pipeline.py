@@ -9,6 +9,7 @@ from the template, not written here) with the ``StreamSpecification`` phase 2 ad
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,12 +38,21 @@ from presign.events.publisher import handle
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 _COPIED = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
-# docs/events.md's example: completed uploads of one kind, to a queue.
-PHOTOS_RULE = {
-    "source": ["presign"],
-    "detail-type": ["upload.completed"],
-    "detail": {"data": {"kind": ["photo"]}},
-}
+
+
+def docs_rule() -> dict[str, Any]:
+    """docs/events.md's example rule (completed uploads of one kind), read from the page itself:
+    the first JSON block that is an event pattern."""
+    from local.cfn import ROOT
+
+    text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```json\n(.*?)\n```", text, flags=re.S):
+        if '"detail-type"' in block:
+            return dict(json.loads(block))
+    raise AssertionError("docs/events.md shows no rule")
+
+
+PHOTOS_RULE = docs_rule()
 ALL_RULE = {"source": ["presign"]}
 
 
