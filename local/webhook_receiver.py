@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TextIO
 
@@ -61,8 +62,13 @@ class Attempt:
 
 
 class WebhookReceiver:
-    def __init__(self, secret: str, *, port: int = 0, out: TextIO | None = None) -> None:
+    def __init__(
+        self, secret: str, *, port: int = 0, out: TextIO | None = None, log_path: Path | None = None
+    ) -> None:
         self.secret = secret
+        #: Every verified attempt, one JSON object a line (``make dev``'s ``webhooks.jsonl``):
+        #: {"webhook_id", "type", "timestamp", "status", "event"}; ``status`` 2xx = delivered.
+        self.log_path = log_path
         self._verifier = Webhook(secret)
         self._out = out
         self._lock = threading.Condition()
@@ -133,8 +139,14 @@ class WebhookReceiver:
         with self._lock:
             status, retry_after = self._failures.pop(0) if self._failures else (204, None)
             self._attempts.append(Attempt(attempt_id, event_type, stamp, data, status, time.time()))
+            if self.log_path is not None:
+                line = {"webhook_id": attempt_id, "type": event_type, "timestamp": stamp, "status": status}
+                with self.log_path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({**line, "event": data}, ensure_ascii=False) + "\n")
             self._lock.notify_all()
-        shown = [f"{k}={json.dumps(data[k], ensure_ascii=False)}" for k in SHOWN_FIELDS if k in data]
+        # presign's body carries the whole event in ``data``, its fields in ``data.data``
+        fields = data["data"] if isinstance(data.get("data"), dict) else data
+        shown = [f"{k}={json.dumps(fields[k], ensure_ascii=False)}" for k in SHOWN_FIELDS if k in fields]
         self._print(" ".join(["webhook", attempt_id, event_type, *shown, "->", str(status)]))
         return status, ({"Retry-After": retry_after} if retry_after else {})
 

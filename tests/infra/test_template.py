@@ -30,9 +30,14 @@ FUNCTIONS = (
     "MetaFunction",
     "CleanupFunction",
     "EventsPublisherFunction",
+    "WebhookDeliveryFunction",
 )
 # Functions no HTTP route reaches: their one event type.
-SCHEDULED = {"CleanupFunction": "Schedule", "EventsPublisherFunction": "DynamoDB"}
+SCHEDULED = {
+    "CleanupFunction": "Schedule",
+    "EventsPublisherFunction": "DynamoDB",
+    "WebhookDeliveryFunction": "SQS",
+}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -102,6 +107,7 @@ SECRETS_WITHOUT_TOKENS_AND_CDN_KEYS: dict[str, dict[str | None, Any]] = {
     "secretsmanager:GetSecretValue": {**SECRETS_WITHOUT_TOKENS["secretsmanager:GetSecretValue"], **CDN_KEYS},
 }
 EVENT_BUS = {"Fn::If": ["CreateEventBus", {"Fn::GetAtt": ["EventBus", "Arn"]}, {"Ref": "EventBusArn"}]}
+WEBHOOK_QUEUE = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
 STREAMS = [{"Fn::GetAtt": ["UploadsTable", "StreamArn"]}, {"Fn::GetAtt": ["SharesTable", "StreamArn"]}]
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
@@ -188,8 +194,20 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:DescribeStream": {None: STREAMS},
         "dynamodb:GetRecords": {None: STREAMS},
         "dynamodb:GetShardIterator": {None: STREAMS},
-        # a batch given up on: its shard and sequence range to the on-failure queue
-        "sqs:SendMessage": {None: {"Fn::GetAtt": ["EventsFailedQueue", "Arn"]}},
+        # a batch given up on: its shard and sequence range to the on-failure queue; and the
+        # webhooks' fan-out, one message per (event, endpoint)
+        "sqs:SendMessage": {None: [WEBHOOK_QUEUE, {"Fn::GetAtt": ["EventsFailedQueue", "Arn"]}]},
+    },
+    "WebhookDeliveryFunction": {
+        # the next attempt's wait; the endpoint-disabled event to the other endpoints
+        "sqs:ChangeMessageVisibility": {None: WEBHOOK_QUEUE},
+        "sqs:SendMessage": {None: WEBHOOK_QUEUE},
+        # the delivery log: attempts, bodies for a replay, each endpoint's health
+        "dynamodb:GetItem": {None: {"Fn::GetAtt": ["WebhookDeliveriesTable", "Arn"]}},
+        "dynamodb:PutItem": {None: {"Fn::GetAtt": ["WebhookDeliveriesTable", "Arn"]}},
+        "events:PutEvents": {None: EVENT_BUS},
+        # the endpoints' signing secrets, and only where WebhookSecretArns names them
+        "secretsmanager:GetSecretValue": {"HasWebhookSecrets": {"Ref": "WebhookSecretArns"}},
     },
 }
 # Each optional grant, and the list parameter that switches it on.
@@ -1196,3 +1214,20 @@ def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
     event = json.loads(path.read_text(encoding="utf-8"))
     request = cleanup_request(event, {"main": object()})
     assert request.dry_run is (path.name == "cleanup-dry-run.json")
+
+
+def test_the_webhooks_dead_letter_queue_is_reached_right_after_the_schedule(template: dict[str, Any]) -> None:
+    from presign.webhooks.schedule import RetrySchedule
+
+    # Given the delivery queue's redrive policy / Then SQS moves a message to the DLQ on the
+    # receive after the schedule's last attempt: not before (attempts lost), not later (a wait)
+    props = template["Resources"]["WebhookQueue"]["Properties"]
+    assert props["RedrivePolicy"]["maxReceiveCount"] == RetrySchedule().max_receive_count
+    assert props["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+    # and keeps a message for the longest the schedule can stretch (Retry-After at every step)
+    assert props["MessageRetentionPeriod"] >= RetrySchedule().longest_span
+    function = template["Resources"]["WebhookDeliveryFunction"]["Properties"]
+    assert props["VisibilityTimeout"] >= 6 * function["Timeout"]  # Lambda's advice for SQS sources
+    assert function["Events"]["Deliveries"]["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]

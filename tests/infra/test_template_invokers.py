@@ -131,7 +131,8 @@ def test_no_function_has_a_url_or_another_invoker(transformed: dict[str, Any]) -
     assert not _of_type(transformed, "AWS::Lambda::Url")
     kinds = {r["Type"] for r in transformed["Resources"].values()}
     assert "AWS::Lambda::EventInvokeConfig" not in kinds, kinds
-    # The only event source mappings: the publisher's, on the two tables' streams (docs/events.md)
+    # The only event source mappings: the publisher's on the two tables' streams, the webhooks'
+    # delivery on its queue (docs/events.md)
     mappings = _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
     sources = {
         (_function_of_mapping(m), json.dumps(m["Properties"]["EventSourceArn"], sort_keys=True))
@@ -140,7 +141,9 @@ def test_no_function_has_a_url_or_another_invoker(transformed: dict[str, Any]) -
     assert sources == {
         ("EventsPublisherFunction", json.dumps({"Fn::GetAtt": [table, "StreamArn"]}, sort_keys=True))
         for table in ("UploadsTable", "SharesTable")
-    }, sources
+    } | {("WebhookDeliveryFunction", json.dumps({"Fn::GetAtt": ["WebhookQueue", "Arn"]}, sort_keys=True))}, (
+        sources
+    )
 
 
 def _function_of_mapping(mapping: dict[str, Any]) -> str:

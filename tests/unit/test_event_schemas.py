@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from presign.events.changes import events_of
 from presign.events.model import TYPES, Event
 from presign.events.schema import DIRECTORY, render, schema_name
+from presign.webhooks.disabled import endpoint_disabled
+from presign.webhooks.schedule import Disabled, EndpointHealth
 from tests.support.event_checks import schema_errors, secrets_in
 from tests.support.stream_records import (
     NOW,
@@ -61,6 +64,10 @@ def one_of_each() -> dict[str, Event]:
         ),
     ]
     events = {event.type: event for record in records for event in events_of(record)}
+    # The one event that is no table's change: an endpoint the delivery side disabled
+    moment = datetime.fromtimestamp(NOW, UTC)
+    health = EndpointHealth(moment - timedelta(days=3), Disabled.FAILING, moment)
+    events["webhook.endpoint_disabled"] = endpoint_disabled("billing", health)
     assert sorted(events) == sorted(TYPES)
     return events
 

@@ -50,6 +50,7 @@ EventType = Literal[
     "share.exhausted",
     "share.revoked",
     "share.expired",
+    "webhook.endpoint_disabled",
 ]
 TYPES: tuple[EventType, ...] = (
     "upload.created",
@@ -62,6 +63,7 @@ TYPES: tuple[EventType, ...] = (
     "share.exhausted",
     "share.revoked",
     "share.expired",
+    "webhook.endpoint_disabled",
 )
 
 

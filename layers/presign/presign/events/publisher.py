@@ -41,6 +41,27 @@ class EventSink(Protocol):
     def put(self, events: Sequence[Event]) -> Collection[str]: ...
 
 
+class Chain:
+    """Sinks one after the other: an event goes to the next only once the one before took it (the
+    webhooks' queue only after the bus). Not taken: what any of them did not take, so the batch
+    is retried from that event's record and the sinks that took it see it again, with its id."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self._sinks = sinks
+
+    def put(self, events: Sequence[Event]) -> Collection[str]:
+        not_taken: set[str] = set()
+        for sink in self._sinks:
+            taken = [event for event in events if event.id not in not_taken]
+            if not taken:
+                break
+            try:
+                not_taken |= set(sink.put(taken))
+            except DependencyUnavailable:
+                not_taken |= {event.id for event in taken}
+        return not_taken
+
+
 def publish(
     records: Sequence[Mapping[str, Any]],
     sink: EventSink,

@@ -60,6 +60,10 @@ DESCRIPTIONS: dict[str, str] = {
     "share.exhausted": "A share link handed out its last allowed download.",
     "share.revoked": "The owner revoked a share link.",
     "share.expired": "A share link passed its expiry (marked by the scheduled cleanup).",
+    "webhook.endpoint_disabled": (
+        "A webhook endpoint was disabled: it answered 410, or every delivery failed for days; "
+        "nothing is sent to it until an operator enables it again."
+    ),
 }
 
 
@@ -128,6 +132,17 @@ def _share_data(type_: str) -> dict[str, Any]:
     return _closed(properties)
 
 
+def _webhook_data() -> dict[str, Any]:
+    return _closed(
+        {
+            "endpoint_id": {"type": "string"},
+            "reason": {"enum": ["gone", "failing"]},
+            "failing_since": _TIME,
+            "disabled_at": _TIME,
+        }
+    )
+
+
 def _closed(properties: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
@@ -142,17 +157,20 @@ def schema_name(type_: str, version: int = SCHEMA_VERSION) -> str:
 
 
 def build(type_: EventType) -> dict[str, Any]:
-    data = _upload_data(type_) if type_.startswith("upload.") else _share_data(type_)
+    family = type_.split(".")[0]
+    data = {"upload": _upload_data, "share": _share_data}.get(family, lambda _: _webhook_data())(type_)
+    subjects = {
+        "upload": "^upload/.+$",
+        "share": "^share/[0-9a-f]{40}$",
+        "webhook": "^webhook/[a-z0-9][a-z0-9_-]*$",
+    }
     properties: dict[str, Any] = {
         "id": {"type": "string", "pattern": "^evt_[0-9a-f]{32}$"},
         "type": {"const": type_},
         "schema_version": {"const": SCHEMA_VERSION},
         "time": _TIME,
         "sequence": {"type": "integer", "minimum": 1},
-        "subject": {
-            "type": "string",
-            "pattern": "^upload/.+$" if type_.startswith("upload.") else "^share/[0-9a-f]{40}$",
-        },
+        "subject": {"type": "string", "pattern": subjects[family]},
         "data": data,
     }
     return {
