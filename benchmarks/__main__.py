@@ -28,6 +28,8 @@ SUITES = (
     "bench_cdn",
     "bench_cleanup",
     "bench_events",
+    "bench_webhooks",
+    "bench_dev_events",
     "bench_coldstart",
     "bench_client",
     "bench_clients_js",

@@ -7,8 +7,8 @@
   rules, a fresh connection, capped read) to the local receiver, which verifies each with the
   library, against a bare ``http.client`` POST of the same body to the same receiver.
 
-Not wired into ``benchmarks/__main__.py`` yet (phase 2 adds it with the delivery function):
-run ``python -m benchmarks.bench_webhooks``.
+``make bench`` runs it (``python -m benchmarks webhooks`` alone); ``deliveries per second`` is the
+loopback row's rate (one sender, one connection per delivery, as the delivery function sends).
 """
 
 from __future__ import annotations

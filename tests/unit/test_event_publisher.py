@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from presign.errors import DependencyUnavailable
+from presign.events.changes import events_of
 from presign.events.model import Event
 from presign.events.publisher import handle, publish
 from tests.support.stream_records import (
@@ -123,3 +125,53 @@ def test_a_retried_batch_gives_the_same_ids() -> None:
     publish(records, second)
     assert [e.id for e in first.taken] == [e.id for e in second.taken]
     assert len({e.id for e in first.taken}) == 4
+
+
+def test_the_webhooks_queue_gets_only_what_the_bus_took_and_either_failing_retries_the_record() -> None:
+    from presign.events.publisher import Chain
+
+    # Given a batch whose second event the bus refuses
+    records = batch()
+    events = [event for record in records for event in events_of(record)]
+    bus, queue = Sink(refuse={events[1].id}), Sink()
+
+    # When it is published through the bus, then the queue
+    failures = publish(records, Chain(bus, queue))
+
+    # Then the queue never saw the refused event (nor anything the retry will send again first)
+    assert events[1].id not in {e.id for e in queue.taken}
+    assert failures and failures[0]["itemIdentifier"] == records[2]["dynamodb"]["SequenceNumber"], failures
+
+    # And a queue that is down fails the batch although the bus took it all (a retry re-sends: same ids)
+    bus, queue = Sink(), Sink(down=True)
+    assert publish(records, Chain(bus, queue)) != []
+    assert len(bus.taken) == len(events)
+
+
+def test_the_fan_out_makes_one_message_per_event_and_endpoint_that_wants_it() -> None:
+    from presign.webhooks.endpoints import parse_settings
+    from presign.webhooks.fanout import WebhookFanout
+
+    settings = parse_settings(
+        {
+            "endpoints": [
+                {"id": "all", "url": "https://a.example.com/h", "events": ["*"], "secrets": [{"secret_id": "a"}]},
+                {"id": "up", "url": "https://b.example.com/h", "events": ["upload.*"], "secrets": [{"secret_id": "b"}]},
+                {"id": "off", "url": "https://c.example.com/h", "events": ["*"], "secrets": [{"secret_id": "c"}],
+                 "enabled": False},
+            ]
+        }
+    )  # fmt: skip
+    sent: list[Any] = []
+
+    class Queue:
+        def send(self, messages: Sequence[Any]) -> list[int]:
+            sent.extend(messages)
+            return []
+
+    events = [event for record in batch() for event in events_of(record)]
+    assert WebhookFanout(settings.endpoints, Queue()).put(events) == []
+    wanted = [(e.id, "all") for e in events] + [(e.id, "up") for e in events if e.type.startswith("upload.")]
+    assert sorted((m.event_id, m.endpoint_id) for m in sent) == sorted(wanted)
+    body = json.loads(sent[0].body)
+    assert set(body) == {"type", "timestamp", "data"} and body["data"]["id"] == sent[0].event_id, body
