@@ -80,7 +80,11 @@ SCHEMA_SCHEMA = {
     "/events/schemas/<name>",
     responses={
         **_ok("the JSON Schema of one event type and version (docs/events.md)", SCHEMA_SCHEMA, "max-age=300"),
-        404: {"description": "no such schema; the names are " + ", ".join(schema_names())},
+        404: {
+            "description": "no such schema; the names are " + ", ".join(schema_names()),
+            "headers": cache_control("no-store"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        },
     },
 )
 def event_schema(name: str) -> Response[str]:
