@@ -50,6 +50,7 @@ from local.dev_config import (
     template_environment,
 )
 from local.dev_events import BUS_NAME, Bus, running
+from local.dev_webhooks import TABLE as WEBHOOKS_TABLE
 from local.dev_webhooks import Webhooks
 from local.gateway.server import Emulator
 from local.gateway.template import EmulatorError, TemplateResolver
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
             bus = Bus.create(moto.endpoint_url)  # before the functions load: the publisher reads it
             webhooks = Webhooks(moto.endpoint_url, data_dir, extra_url=args.webhook_url)
-            webhooks.prepare(_say, tables["WebhookDeliveriesTable"])
+            if WEBHOOKS_TABLE in tables:  # a template without webhooks (tests' fixtures) runs without
+                webhooks.prepare(_say, tables[WEBHOOKS_TABLE])
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
             env = {
                 **template_env,
@@ -212,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             events_log = stack.enter_context(
                 running(bus, doc=doc, tables=tables, base_url=emulator.base_url, data_dir=data_dir, say=_say)
             )
-            stack.enter_context(webhooks.running(emulator.base_url))
+            if webhooks.receiver is not None:
+                stack.enter_context(webhooks.running(emulator.base_url))
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
@@ -267,10 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         _say(
             f"  events (EventBridge, moto server)   bus {BUS_NAME}; each one printed and in {rel(events_log)}"
         )
-        assert webhooks.receiver is not None
-        _say(
-            f"  webhooks (standardwebhooks receiver) {webhooks.receiver.url}/webhooks; in {rel(webhooks.log_path)}"
-        )
+        if webhooks.receiver is not None:  # the template has webhooks
+            url = f"{webhooks.receiver.url}/webhooks"
+            _say(f"  webhooks (standardwebhooks receiver) {url}; in {rel(webhooks.log_path)}")
         if webhooks.extra_secret is not None:
             _say(
                 "  webhook endpoint `extra` (WEBHOOK_URL), every event; its signing secret on the next line:"

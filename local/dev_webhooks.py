@@ -23,14 +23,12 @@ from typing import Any, TextIO, cast
 from local.dev_events import boto, invoker
 from local.sqs_poller import QueuePoller
 from local.webhook_receiver import WebhookReceiver
-from presign.webhooks.endpoints import parse_settings
-from presign.webhooks.schedule import RetrySchedule
-from presign.webhooks.signing import generate_secret
 
 DELIVERY = "WebhookDeliveryFunction"
 WEBHOOKS_LOG = "webhooks.jsonl"
 #: The dev schedule: four attempts over a few seconds instead of twelve over days.
 DEV_WAITS = (1, 2, 3)
+TABLE = "WebhookDeliveriesTable"
 
 
 @dataclass
@@ -51,6 +49,11 @@ class Webhooks:
 
     def prepare(self, say: Callable[[str], None], table: str) -> None:
         """Queues, secrets, the receiver; ``env`` for the functions (before they load)."""
+        # presign is importable once the layer is on sys.path (the emulator's template puts it there)
+        from presign.webhooks.endpoints import parse_settings
+        from presign.webhooks.schedule import RetrySchedule
+        from presign.webhooks.signing import generate_secret
+
         self.sqs = sqs = boto("sqs", self.endpoint_url)
         secrets = boto("secretsmanager", self.endpoint_url)
         schedule = RetrySchedule(waits=DEV_WAITS)
