@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from presign.errors import DependencyUnavailable
 from presign.events.publisher import EventSink
 from presign.webhooks.disabled import endpoint_disabled
 from presign.webhooks.endpoints import WebhookEndpoint, WebhookSettings
@@ -145,10 +146,14 @@ class Delivery:
         self._log.record(line, message)
         gone = decision.verdict is Verdict.ENDPOINT_GONE
         after = before.after(delivered=decision.verdict is Verdict.DELIVERED, gone=gone, now=now)
+        # Published before the health is stored: if the bus does not take it, the batch fails, the
+        # message comes back, and the attempt that disables the endpoint is made again (an event
+        # lost after a stored "disabled" would never be sent).
+        announce = self._announce if after.newly_disabled(before) else None
+        if announce is not None and announce.put([endpoint_disabled(endpoint.id, after)]):
+            raise DependencyUnavailable("the endpoint-disabled event was not published")
         if after != before:
             self._log.save_health(endpoint.id, after)
-            if after.newly_disabled(before) and self._announce is not None:
-                self._announce.put([endpoint_disabled(endpoint.id, after)])
         receipt = str(record.get("receiptHandle", ""))
         if decision.verdict is Verdict.RETRY:
             self._visibility.change(receipt, decision.wait)
