@@ -32,7 +32,7 @@ ENV ?= dev
 export PYTHONPATH := $(CURDIR)/layers/presign:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup clean examples clients clients-python client-codes clients-js clients-js-types test-clients-js
+.PHONY: help deps venv lock dev doctor test unit lint typecheck openapi openapi-check template build deploy bench token cleanup webhooks clean examples clients clients-python client-codes clients-js clients-js-types test-clients-js
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -188,8 +188,9 @@ clients-python: venv $(CLIENT_VENV)/.installed ## the Python client: codes curre
 
 clients: clients-js clients-python ## build and check the first-party clients (clients/js, clients/python; see docs/clients.md)
 
-dev: deps venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1)
-	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy)
+dev: deps venv examples ## run the service locally: SeaweedFS + moto_server + API Gateway emulator (AUTH=oidc for RS256/JWKS, PREFIX='tenants/{tenant}/users/{sub}/', STORAGE_PROXY=1, WEBHOOK_URL=<url>: one more webhook endpoint)
+	$(BIN)/python -m local.dev --auth $(or $(AUTH),hs256) $(if $(PREFIX),--prefix '$(PREFIX)') $(if $(STORAGE_PROXY),--storage-proxy) \
+		$(if $(WEBHOOK_URL),--webhook-url '$(WEBHOOK_URL)')
 
 doctor: venv ## check the running `make dev` stack's storage end to end (any other: python -m presign.doctor --config FILE)
 	$(BIN)/python -m local.doctor
@@ -202,6 +203,8 @@ cleanup: venv ## run the cleanup function against the running `make dev` stack (
 .PHONY: soak
 soak: venv ## make dev under mixed load and injected faults, then invariants from the storage and tables (PROFILE=short: <2 min, as make test runs it)
 	$(BIN)/python -m local.soak --profile $(or $(PROFILE),default)
+webhooks: venv ## the webhooks' operator command against `make dev`: ARGS='log' | 'replay --dlq' | 'replay EVT --endpoint dev' | 'test-event dev' | 'enable dev'
+	@$(BIN)/python -m local.webhooks $(or $(ARGS),log)
 
 token: venv ## mint a dev token: make token SUB=alice (TENANT=acme, CLAIMS='org=x team=y': more claims)
 	@$(BIN)/python -m local.token --sub '$(or $(SUB),alice)' $(if $(TENANT),--claim 'tenant=$(TENANT)') \

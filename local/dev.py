@@ -49,6 +49,9 @@ from local.dev_config import (
     set_bucket_lifecycle,
     template_environment,
 )
+from local.dev_events import BUS_NAME, Bus, running
+from local.dev_webhooks import TABLE as WEBHOOKS_TABLE
+from local.dev_webhooks import Webhooks
 from local.gateway.server import Emulator
 from local.gateway.template import EmulatorError, TemplateResolver
 from local.invoke import invoke
@@ -138,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         help="put a recording, fault-injecting proxy (local/storage_proxy.py) between clients and "
         "SeaweedFS; URLs are signed for it",
     )  # fmt: skip
+    parser.add_argument(
+        "--webhook-url", default=os.environ.get("WEBHOOK_URL") or None,
+        help="one more webhook endpoint (every event; loopback allowed here only); its whsec_ secret is printed",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         claims: dict[str, Any] = {name: DEMO_CLAIM_VALUE for name in prefix_claims(args.prefix)}
@@ -197,10 +204,16 @@ def main(argv: list[str] | None = None) -> int:
                 config["auth"] = issuer.auth_settings()
             doc = load_template(template)
             tables = create_tables(doc, TemplateResolver(doc), moto.endpoint_url)
+            bus = Bus.create(moto.endpoint_url)  # before the functions load: the publisher reads it
+            webhooks = Webhooks(moto.endpoint_url, data_dir, extra_url=args.webhook_url)
+            if WEBHOOKS_TABLE in tables:  # a template without webhooks (tests' fixtures) runs without
+                webhooks.prepare(_say, tables[WEBHOOKS_TABLE])
             template_env, env_warnings = template_environment(doc, TemplateResolver(doc, physical_ids=tables))
             env = {
                 **template_env,
                 **aws_env(moto.endpoint_url),
+                **bus.env(),
+                **webhooks.env,
                 "PRESIGN_CONFIG": json.dumps(config),
                 "PRESIGN_S3_ACCESS_KEY_ID": access_key,
                 "PRESIGN_S3_SECRET_ACCESS_KEY": secret_key,
@@ -231,8 +244,16 @@ def main(argv: list[str] | None = None) -> int:
                         deliver=lambda event: deliver_storage_event(emulator.base_url, event),
                     )
                 )
+            events_log = stack.enter_context(
+                running(bus, doc=doc, tables=tables, base_url=emulator.base_url, data_dir=data_dir, say=_say)
+            )
+            if webhooks.receiver is not None:
+                stack.enter_context(webhooks.running(emulator.base_url))
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
+            return 1
+        except ValueError as exc:  # WEBHOOK_URL refused (its message never repeats the URL)
+            _say(f"make dev: WEBHOOK_URL: {str(exc).splitlines()[-1].strip()}")
             return 1
         except KeyboardInterrupt:
             return 130
@@ -241,7 +262,15 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         base_url = emulator.base_url
         if state_file is not None:
-            state: dict[str, Any] = {"pid": os.getpid(), "base_url": base_url, "web_url": web.base_url}
+            state: dict[str, Any] = {
+                "pid": os.getpid(),
+                "base_url": base_url,
+                "web_url": web.base_url,
+                "events_log": str(events_log),  # every event the bus delivered, one JSON per line
+                "webhooks_log": str(webhooks.log_path),  # every verified webhook attempt, one JSON per line
+                # what `make webhooks` (python -m local.webhooks) runs the operator's command with
+                "webhooks_env": {**webhooks.env, **aws_env(moto.endpoint_url)},
+            }
             if proxy is not None:
                 state["storage_proxy"] = proxy.endpoint_url
             # What `make doctor` (local/doctor.py) needs to check this stack's target as the
@@ -271,6 +300,17 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"  storage proxy (records, faults)     {proxy.endpoint_url}  -> SeaweedFS; URLs name it")
         _say(f"  DynamoDB/SSM/Secrets (moto server)  {moto.endpoint_url}  pid {moto.pid}")
         _say(f"  tables                              {', '.join(tables.values()) or '-'}")
+        _say(
+            f"  events (EventBridge, moto server)   bus {BUS_NAME}; each one printed and in {rel(events_log)}"
+        )
+        if webhooks.receiver is not None:  # the template has webhooks
+            url = f"{webhooks.receiver.url}/webhooks"
+            _say(f"  webhooks (standardwebhooks receiver) {url}; in {rel(webhooks.log_path)}")
+        if webhooks.extra_secret is not None:
+            _say(
+                "  webhook endpoint `extra` (WEBHOOK_URL), every event; its signing secret on the next line:"
+            )
+            _say(webhooks.extra_secret)
         removed = REMOVED_ON_EXIT if own_data_dir else ""
         _say(f"  data                                {rel(data_dir)} {removed}")
         _say(f"  examples/ (another origin: CORS)    {web.base_url}")

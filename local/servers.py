@@ -360,12 +360,19 @@ class MotoServer(ManagedProcess):
 
 
 def aws_env(endpoint_url: str, *, region: str = "us-east-1") -> dict[str, str]:
-    """Variables that send boto3's DynamoDB, Secrets Manager and SSM clients to ``endpoint_url``.
+    """Variables that send boto3's DynamoDB, DynamoDB Streams, EventBridge, SQS, Secrets Manager
+    and SSM clients to ``endpoint_url``.
 
     Deliberately not the generic AWS_ENDPOINT_URL: S3 must go to each target's own endpoint.
+    EventBridge's variable is named after its service id (``EVENTBRIDGE``); ``_EVENTS`` is set too,
+    for tools that name it after the client.
     """
     return {
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": endpoint_url,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint_url,
+        "AWS_ENDPOINT_URL_EVENTS": endpoint_url,
+        "AWS_ENDPOINT_URL_SQS": endpoint_url,
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint_url,
         "AWS_ENDPOINT_URL_SSM": endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",

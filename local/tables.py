@@ -30,6 +30,12 @@ def _table_request(logical_id: str, props: Mapping[str, Any], resolver: Template
     for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if key in props:
             request[key] = resolver.resolve(props[key])
+    stream = props.get("StreamSpecification")
+    if isinstance(stream, Mapping) and "StreamViewType" in stream:  # the events' source (docs/events.md)
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": str(resolver.resolve(stream["StreamViewType"])),
+        }
     billing = str(resolver.resolve(props.get("BillingMode", "PROVISIONED")))
     request["BillingMode"] = billing
     if billing == "PROVISIONED":

@@ -50,6 +50,13 @@ class LineReader:
         except queue.Empty:
             raise AssertionError(f"no output within {timeout:.0f} s") from None
 
+    def available(self) -> str:
+        """What the child printed since the last read, without waiting."""
+        lines = []
+        while not self._queue.empty():
+            lines.append(self._queue.get())
+        return "".join(lines)
+
     def rest(self, timeout: float = 20) -> str:
         self._thread.join(timeout)
         lines = []

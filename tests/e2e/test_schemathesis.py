@@ -47,6 +47,7 @@ OPERATIONS = {
     "POST /downloads",
     "GET /health",
     "GET /openapi.json",
+    "GET /events/schemas/{name}",
     "POST /uploads/{upload_id}/parts",
     "POST /uploads/{upload_id}/sign",
     "POST /uploads/{upload_id}/complete",

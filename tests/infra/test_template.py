@@ -30,9 +30,16 @@ FUNCTIONS = (
     "MetaFunction",
     "CleanupFunction",
     "StorageEventsFunction",
+    "EventsPublisherFunction",
+    "WebhookDeliveryFunction",
 )
 # Functions no HTTP route reaches: their one event type.
-SCHEDULED = {"CleanupFunction": "Schedule", "StorageEventsFunction": "EventBridgeRule"}
+SCHEDULED = {
+    "CleanupFunction": "Schedule",
+    "StorageEventsFunction": "EventBridgeRule",
+    "EventsPublisherFunction": "DynamoDB",
+    "WebhookDeliveryFunction": "SQS",
+}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -40,6 +47,7 @@ DEFAULT_ROUTE = ("ANY", "$default")
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/events/schemas/{name}"),  # the events' JSON Schemas, next to the document
     DEFAULT_ROUTE,
     # the share links: anyone with the link, no token
     ("GET", "/s/{share_id}"),
@@ -100,6 +108,9 @@ SECRETS_WITHOUT_TOKENS_AND_CDN_KEYS: dict[str, dict[str | None, Any]] = {
     **SECRETS,
     "secretsmanager:GetSecretValue": {**SECRETS_WITHOUT_TOKENS["secretsmanager:GetSecretValue"], **CDN_KEYS},
 }
+EVENT_BUS = {"Fn::If": ["CreateEventBus", {"Fn::GetAtt": ["EventBus", "Arn"]}, {"Ref": "EventBusArn"}]}
+WEBHOOK_QUEUE = {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+STREAMS = [{"Fn::GetAtt": ["UploadsTable", "StreamArn"]}, {"Fn::GetAtt": ["SharesTable", "StreamArn"]}]
 ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "UploadsFunction": {
         # also CreateMultipartUpload and the part URLs it signs (UploadPart)
@@ -177,7 +188,8 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         # a record read, fenced, expired (conditional), an orphan's claim; old records, stale shares
         "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:BatchGetItem": {None: UPLOADS_TABLE_ARN},  # the sweep: which uploads records name
-        "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        # ... and a share past its expiry marked expired_at (what share.expired comes from)
+        "dynamodb:UpdateItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
         "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
     },
     "StorageEventsFunction": {
@@ -192,6 +204,28 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:Query": {None: {"Fn::Sub": "${UploadsTable.Arn}/index/pending"}},  # {"sweep": true}
         "sqs:SendMessage": {None: {"Fn::GetAtt": ["StorageEventsFailures", "Arn"]}},
         **SECRETS_WITHOUT_TOKENS,
+    },
+    "EventsPublisherFunction": {
+        # the bus it creates, or the one named by EventBusArn; nothing else
+        "events:PutEvents": {None: EVENT_BUS},
+        # the two tables' streams (SAM's event source mappings read them with the same role)
+        "dynamodb:DescribeStream": {None: STREAMS},
+        "dynamodb:GetRecords": {None: STREAMS},
+        "dynamodb:GetShardIterator": {None: STREAMS},
+        # a batch given up on: its shard and sequence range to the on-failure queue; and the
+        # webhooks' fan-out, one message per (event, endpoint)
+        "sqs:SendMessage": {None: [WEBHOOK_QUEUE, {"Fn::GetAtt": ["EventsFailedQueue", "Arn"]}]},
+    },
+    "WebhookDeliveryFunction": {
+        # the next attempt's wait; the endpoint-disabled event to the other endpoints
+        "sqs:ChangeMessageVisibility": {None: WEBHOOK_QUEUE},
+        "sqs:SendMessage": {None: WEBHOOK_QUEUE},
+        # the delivery log: attempts, bodies for a replay, each endpoint's health
+        "dynamodb:GetItem": {None: {"Fn::GetAtt": ["WebhookDeliveriesTable", "Arn"]}},
+        "dynamodb:PutItem": {None: {"Fn::GetAtt": ["WebhookDeliveriesTable", "Arn"]}},
+        "events:PutEvents": {None: EVENT_BUS},
+        # the endpoints' signing secrets, and only where WebhookSecretArns names them
+        "secretsmanager:GetSecretValue": {"HasWebhookSecrets": {"Ref": "WebhookSecretArns"}},
     },
 }
 # Each optional grant, and the list parameter that switches it on.
@@ -616,6 +650,10 @@ def test_no_resource_is_a_wildcard(template: dict[str, Any], name: str) -> None:
                 assert "*" not in resource, f"{name}: {resource}"
             elif "Fn::Sub" in resource:
                 assert "*" not in json.dumps(resource["Fn::Sub"]), f"{name}: {resource}"
+            elif "Fn::If" in resource:  # one resource or another (the bus made, or EventBusArn)
+                assert all(set(branch) <= {"Ref", "Fn::GetAtt"} for branch in resource["Fn::If"][1:]), (
+                    resource
+                )
             else:
                 assert set(resource) <= {"Ref", "Fn::GetAtt"}, f"{name}: {resource}"
 
@@ -1216,3 +1254,18 @@ def test_storage_sample_events_are_what_the_storage_events_function_reads() -> N
         assert len(created) == 1 and created[0].key_matches(key), (name, created)
     assert parse_notification(json.loads((EVENTS / "storage-object-deleted.json").read_text())) == []
     assert json.loads((EVENTS / "storage-sweep.json").read_text()) == {"sweep": True}
+def test_the_webhooks_dead_letter_queue_is_reached_right_after_the_schedule(template: dict[str, Any]) -> None:
+    from presign.webhooks.schedule import RetrySchedule
+
+    # Given the delivery queue's redrive policy / Then SQS moves a message to the DLQ on the
+    # receive after the schedule's last attempt: not before (attempts lost), not later (a wait)
+    props = template["Resources"]["WebhookQueue"]["Properties"]
+    assert props["RedrivePolicy"]["maxReceiveCount"] == RetrySchedule().max_receive_count
+    assert props["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+    # and keeps a message for the longest the schedule can stretch (Retry-After at every step)
+    assert props["MessageRetentionPeriod"] >= RetrySchedule().longest_span
+    function = template["Resources"]["WebhookDeliveryFunction"]["Properties"]
+    assert props["VisibilityTimeout"] >= 6 * function["Timeout"]  # Lambda's advice for SQS sources
+    assert function["Events"]["Deliveries"]["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]

@@ -130,9 +130,25 @@ def test_no_function_has_a_url_or_another_invoker(transformed: dict[str, Any]) -
     assert not handmade, handmade
     # Nor after the transform
     assert not _of_type(transformed, "AWS::Lambda::Url")
-    kinds = {r["Type"] for r in transformed["Resources"].values()}
-    assert "AWS::Lambda::EventSourceMapping" not in kinds, kinds
     # One EventInvokeConfig, the storage events function's: retries and an on-failure queue for
     # the asynchronous invocations its rule makes; it adds no invoker.
     configs = _of_type(transformed, "AWS::Lambda::EventInvokeConfig")
     assert [c["Properties"]["FunctionName"] for c in configs.values()] == [{"Ref": "StorageEventsFunction"}]
+    # The only event source mappings: the publisher's on the two tables' streams, the webhooks'
+    # delivery on its queue (docs/events.md)
+    mappings = _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    sources = {
+        (_function_of_mapping(m), json.dumps(m["Properties"]["EventSourceArn"], sort_keys=True))
+        for m in mappings
+    }
+    assert sources == {
+        ("EventsPublisherFunction", json.dumps({"Fn::GetAtt": [table, "StreamArn"]}, sort_keys=True))
+        for table in ("UploadsTable", "SharesTable")
+    } | {("WebhookDeliveryFunction", json.dumps({"Fn::GetAtt": ["WebhookQueue", "Arn"]}, sort_keys=True))}, (
+        sources
+    )
+
+
+def _function_of_mapping(mapping: dict[str, Any]) -> str:
+    name = mapping["Properties"]["FunctionName"]
+    return str(name["Ref"]) if isinstance(name, dict) and "Ref" in name else str(name)

@@ -85,3 +85,24 @@ def test_the_public_routes_still_answer(meta: ModuleType) -> None:
 )
 def test_a_malformed_invocation_of_meta_is_400(meta: ModuleType, event: Any) -> None:
     assert_error(meta.handler(event, FakeContext()), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("name", ["upload.completed.v1.json", "share.accessed.v1.json"])
+def test_the_event_schemas_are_served_next_to_the_document(meta: ModuleType, name: str) -> None:
+    # Given the committed schema file (presign.events.schema writes it) / When it is asked for
+    response = meta.handler(http_event("GET", f"/events/schemas/{name}"), FakeContext())
+
+    # Then it is served as it is committed
+    assert response["statusCode"] == 200, response
+    served = json.loads(response["body"])
+    committed = ROOT / "layers" / "presign" / "presign" / "events" / "schemas" / name
+    assert served == json.loads(committed.read_text(encoding="utf-8"))
+    assert served["$schema"] == "https://json-schema.org/draft/2020-12/schema", served
+
+
+@pytest.mark.parametrize(
+    "name", ["upload.nothing.v1.json", "..%2Fopenapi.json", "openapi.json", "__init__.py"]
+)
+def test_a_schema_that_is_not_published_is_a_404(meta: ModuleType, name: str) -> None:
+    response = meta.handler(http_event("GET", f"/events/schemas/{name}"), FakeContext())
+    assert_error(response, 404, "not_found")

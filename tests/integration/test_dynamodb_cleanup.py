@@ -14,7 +14,7 @@ from local.servers import MotoServer
 from presign.adapters.dynamodb_cleanup import DynamoDbCleanupRecords, DynamoDbCleanupShares
 from presign.adapters.dynamodb_shares import DynamoDbShareStore
 from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
-from presign.cleanup.ports import RecordRef, StorageUpload
+from presign.cleanup.ports import RecordRef, ShareRef, StorageUpload
 from presign.shares.records import Share
 from presign.uploads.ids import MonotonicIds
 from presign.uploads.records import Multipart, UploadRecord
@@ -153,3 +153,33 @@ def test_shares_are_indexed_when_they_stop_working_and_removed_once(moto: MotoSe
     (ref,) = [r for r in cleanup.stale_due(since=NOW - 86_400, before=NOW + 1) if r.handle == used.handle]
     assert cleanup.remove(ref, now=NOW) and not cleanup.remove(ref, now=NOW)
     assert store.get(used.handle) is None and store.get(active.handle) is not None
+
+
+def test_shares_past_their_expiry_are_marked_once_and_then_spend_nothing(moto: MotoServer) -> None:
+    # Given a share past its expiry, a revoked one past it, a live one and a password-only one
+    store = DynamoDbShareStore(client(moto.endpoint_url), SHARES_TABLE)
+    cleanup = DynamoDbCleanupShares(client(moto.endpoint_url), SHARES_TABLE)
+    tag = f"{NOW % 100000:05d}"
+
+    def share(letter: str, expires_at: int, **fields: object) -> ShareRef:
+        made = Share(handle=(letter * 35) + tag, owner="o" * 32, target="main", key="users/o/x", size=1,
+                     content_type=None, created_ms=NOW * 1000, expires_at=expires_at, filename="",
+                     **fields)  # type: ignore[arg-type]  # fmt: skip
+        assert store.create(made, ttl=expires_at + 86_400)
+        return ShareRef(handle=made.handle, target="main", marker="")
+
+    lapsed, revoked, live = share("d", NOW - 10), share("e", NOW - 10), share("f", NOW + 3600)
+    protected = share("g", NOW + 3600, password_hash="$argon2id$x", password_protected=True)
+    assert store.revoke(revoked.handle, owner="o" * 32, now=NOW - 20, ttl=NOW + 86_400) is not None
+
+    # When the cleanup marks them (twice: a second run, or two at once)
+    marked = [cleanup.mark_expired(ref, now=NOW) for ref in (lapsed, lapsed, revoked, live)]
+
+    # Then only the lapsed, unrevoked share is marked, once (share.expired's committed change)
+    assert marked == [True, False, False, False], marked
+    # And a password-only link spends on every access, without a limit (share.accessed's change)
+    assert [store.spend(protected.handle, now=NOW).spent for _ in range(3)] == [True, True, True]
+    stored = store.get(protected.handle)
+    assert stored is not None and stored.downloads == 3, stored
+    # while a share marked expired spends nothing, whatever the clock says
+    assert not store.spend(lapsed.handle, now=NOW - 100).spent

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 
 from local.servers import MotoServer
@@ -19,9 +20,9 @@ from presign.uploads.verification import ObjectFacts
 from tests.integration.conftest import Client
 from tests.support.events import token
 from tests.support.functions import load_function, settings_document
-from tests.support.lifecycle import Caller, body, point_at, with_records
+from tests.support.lifecycle import UPLOADS_TABLE, Caller, body, point_at, with_records
 from tests.support.memory import MemoryObjects
-from tests.support.shares import BUCKET, moto_with_bucket, s3, stack_env
+from tests.support.shares import BUCKET, SHARES_TABLE, moto_with_bucket, s3, stack_env
 
 MiB = 1024**2
 PREFIX = "tenants/{tenant}/users/{sub}/"
@@ -217,3 +218,42 @@ def test_a_record_or_share_outside_the_callers_prefix_is_404_on_every_route(
     assert ok(after.shares_listed())["items"] == []
     # while the deployment as it was still serves them
     assert ok(before.status(owned.done["upload_id"]))["status"] == "complete"
+
+
+def _items(moto: MotoServer, table: str) -> list[dict[str, Any]]:
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=moto.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return list(dynamodb.scan(TableName=table, ConsistentRead=True)["Items"])
+
+
+def test_records_and_shares_keep_the_owners_claims_and_records_count_their_versions(
+    stack: Callable[..., Member], storage: MemoryObjects, moto: MotoServer
+) -> None:
+    # Given acme's member's completed upload, pending multipart upload and share
+    acme = stack()
+    owned = make_things(acme, storage, moto)
+
+    # Then each item holds the claims the key prefix was made of (for its events, issue 22)
+    claims = {"M": {"sub": {"S": acme.sub}, "tenant": {"S": "acme"}}}
+    records = {
+        item["upload_id"]["S"]: item
+        for item in _items(moto, UPLOADS_TABLE)
+        if item["sk"]["S"].startswith("up#") and item.get("owner_claims") == claims
+    }
+    done, multipart = owned.done["upload_id"], owned.multipart["upload_id"]
+    assert set(records) == {done, multipart}, sorted(records)
+    # and a version: 1 at creation, one more for each transition (the events' sequence number)
+    assert records[multipart]["version"] == {"N": "1"}, records[multipart]
+    assert records[done]["version"] == {"N": "2"}, records[done]
+    shares = [item for item in _items(moto, SHARES_TABLE) if item.get("owner_claims") == claims]
+    assert len(shares) == 1, shares
+
+    # And a delete moves the version on again
+    assert acme.delete(done)["statusCode"] == 204
+    again = {item["upload_id"]["S"]: item for item in _items(moto, UPLOADS_TABLE) if "upload_id" in item}
+    assert again[done]["version"] == {"N": "3"}, again[done]

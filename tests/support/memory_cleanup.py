@@ -134,6 +134,9 @@ class NoShares:
     def stale_due(self, *, since: int, before: int) -> Iterator[ShareRef]:
         return iter(())
 
+    def mark_expired(self, ref: ShareRef, *, now: int) -> bool:
+        return False
+
     def remove(self, ref: ShareRef, *, now: int) -> bool:
         return False
 

@@ -34,7 +34,7 @@ class MemoryShares:
         with self._lock:
             self.calls["write"] += 1
             share = self.items.get(handle)
-            if share is None or share.max_downloads is None or share.status(now) != "active":
+            if share is None or share.status(now) != "active":
                 return Spent(False, share)
             self.items[handle] = dataclasses.replace(share, downloads=share.downloads + 1)
             return Spent(True, None)

@@ -19,6 +19,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events/schemas/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GET /events/schemas/{name} */
+        get: operations["event_schema_events_schemas__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -942,6 +959,45 @@ export interface operations {
                     "Cache-Control": "no-store";
                     /** @description seconds to wait */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    event_schema_events_schemas__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the JSON Schema of one event type and version (docs/events.md) */
+            200: {
+                headers: {
+                    /** @description what a cache may keep */
+                    "Cache-Control": "max-age=300";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        $id?: string;
+                        /** @constant */
+                        $schema: "https://json-schema.org/draft/2020-12/schema";
+                    };
+                };
+            };
+            /** @description no such schema; the names are share.accessed.v1.json, share.created.v1.json, share.exhausted.v1.json, share.expired.v1.json, share.revoked.v1.json, upload.completed.v1.json, upload.created.v1.json, upload.deleted.v1.json, upload.expired.v1.json, upload.rejected.v1.json, webhook.endpoint_disabled.v1.json */
+            404: {
+                headers: {
+                    /** @description what a cache may keep */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {

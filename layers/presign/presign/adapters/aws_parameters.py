@@ -130,9 +130,10 @@ def _call(service: _Service, operation: str, payload: dict[str, Any], name: str)
         raise DependencyUnavailable(f"{service.label} is unavailable") from exc
 
 
-def fetch_secret(secret_id: str) -> str:
-    """The ``SecretString`` of a secret (its ``AWSCURRENT`` version), read now."""
-    answer = _call(SECRETS_MANAGER, "GetSecretValue", {"SecretId": secret_id}, secret_id)
+def fetch_secret(secret_id: str, version_stage: str | None = None) -> str:
+    """The ``SecretString`` of a secret (its ``AWSCURRENT`` version, or ``version_stage``), read now."""
+    payload = {"SecretId": secret_id, **({"VersionStage": version_stage} if version_stage else {})}
+    answer = _call(SECRETS_MANAGER, "GetSecretValue", payload, secret_id)
     value = answer.get("SecretString")
     if not isinstance(value, str):
         raise ConfigurationError(

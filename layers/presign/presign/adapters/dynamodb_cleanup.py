@@ -276,6 +276,24 @@ class DynamoDbCleanupShares:
             return False
         return True
 
+    def mark_expired(self, ref: ShareRef, *, now: int) -> bool:
+        try:
+            self._call(
+                "UpdateItem",
+                {
+                    "Key": {"pk": s(share_pk(ref.handle))},
+                    "UpdateExpression": "SET expired_at = :now",
+                    "ConditionExpression": (
+                        "attribute_exists(pk) AND attribute_not_exists(expired_at)"
+                        " AND attribute_not_exists(revoked_at) AND expires_at <= :now"
+                    ),
+                    "ExpressionAttributeValues": {":now": n(now)},
+                },
+            )
+        except AwsServiceError:
+            return False
+        return True
+
 
 def _record_key(owner: str, upload_id: str) -> dict[str, Any]:
     return {"pk": s(owner_pk(owner)), "sk": s(record_sk(upload_id))}

@@ -9,8 +9,8 @@ not the password hash. Listings read the index, so a share created a moment ago 
 second to appear; every other read is a consistent ``GetItem``.
 
 **Calls.** Creating a share is one conditional ``PutItem``. Opening an unlimited, unprotected
-share is one consistent ``GetItem`` and no write. Opening a count-limited one adds one
-conditional ``UpdateItem`` (the spend, ``presign.shares.records``). A wrong password is one
+share is one consistent ``GetItem`` and no write. Opening a count-limited or password-protected one
+adds one conditional ``UpdateItem`` (the spend, ``presign.shares.records``). A wrong password is one
 ``UpdateItem`` (two when it locks the share). Revoking is one conditional ``UpdateItem``.
 
 **The stale index** (GSI ``stale``, keys and ``target``): ``stale_pk = "x#" + <day> + "#" +
@@ -67,7 +67,7 @@ LISTED = (
     "locked_until",
 )
 # Names DynamoDB reserves (owner, size, ...) or that read better quoted: always through #names.
-_NAMES = {f"#{name}": name for name in (*LISTED, "ttl", "failed_attempts", "last_access", "pk")}
+_NAMES = {f"#{name}": name for name in (*LISTED, "ttl", "failed_attempts", "last_access", "pk", "expired_at")}
 
 
 def share_pk(handle: str) -> str:
@@ -129,6 +129,9 @@ def share_item(share: Share, ttl: int) -> Item:
         item["password_hash"] = s(share.password_hash)
     if share.revoked_at is not None:
         item["revoked_at"] = n(share.revoked_at)
+    if share.owner_claims:
+        # Never a key: for the share's events (docs/events.md); the table holds user ids.
+        item["owner_claims"] = {"M": {k: s(v) for k, v in share.owner_claims.items()}}
     return item
 
 
@@ -205,8 +208,9 @@ class DynamoDbShareStore(Table):
             answer = self._update(
                 handle,
                 "SET #downloads = #downloads + :one, #last_access = :write_id",
-                "attribute_exists(#pk) AND attribute_not_exists(#revoked_at) AND #expires_at > :now "
-                "AND #downloads < #max_downloads "
+                "attribute_exists(#pk) AND attribute_not_exists(#revoked_at) "
+                "AND attribute_not_exists(#expired_at) AND #expires_at > :now "
+                "AND (attribute_not_exists(#max_downloads) OR #downloads < #max_downloads) "
                 "AND (attribute_not_exists(#last_access) OR #last_access <> :write_id)",
                 {":one": n(1), ":now": n(now), ":write_id": s(stamp)},
                 ReturnValues="ALL_NEW",

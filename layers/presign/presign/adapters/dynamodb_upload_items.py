@@ -105,6 +105,8 @@ def record_item(record: UploadRecord, ttl: int | None) -> Item:
         item["problems"] = {"L": [s(p) for p in record.problems]}
     if record.rejected_code is not None:
         item["rejected_code"] = s(record.rejected_code)
+    if record.owner_claims:
+        item["owner_claims"] = {"M": {k: s(v) for k, v in record.owner_claims.items()}}
     if record.multipart is not None:
         item["mp_upload_id"] = s(record.multipart.storage_upload_id)
         item["mp_part_size"] = n(record.multipart.part_size)
@@ -157,6 +159,9 @@ def record_from(item: Mapping[str, Any]) -> UploadRecord:
         problems=tuple(str(p.get("S", "")) for p in problems),
         rejected_code=string(item, "rejected_code"),
         recheck_at=integer(item, "recheck_at"),
+        owner_claims={
+            str(k): str(v.get("S", "")) for k, v in item.get("owner_claims", {}).get("M", {}).items()
+        },
         multipart=multipart,
     )
 

@@ -32,6 +32,12 @@ cleans the storage; the write to ``complete`` is conditioned on its absence
 record). Each transition is one conditional ``UpdateItem`` on ``status``. All through the project's
 ``AwsJsonClient`` (no botocore at cold start), the rate limiter's client, so both share a pool.
 
+**Events** (``presign.events``) are read from the table's stream. ``version`` (1 at creation, +1
+per transition) is each upload's sequence number; a record written before it existed gets the
+number its status's rank implies (``if_not_exists``), so its events' ids do not change across the
+deploy. ``owner_claims`` (``sub`` and the namespace claims) is written once at creation, never a
+key: the table holds user ids from then on (docs/events.md).
+
 **Retries.** The client resends a write whose answer was lost. Each write here is conditional
 and stamps the item with a fresh ``write_id``, so a resend of an applied write fails its condition,
 ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` shows the item, and when the item carries this
@@ -62,6 +68,7 @@ from presign.adapters.dynamodb_upload_items import (
     record_sk,
     transition_update,
 )
+from presign.events.changes import UPLOAD_RANK
 from presign.uploads.idempotency import Claim
 from presign.uploads.ports import Page
 from presign.uploads.records import Status, UploadRecord
@@ -74,7 +81,7 @@ class DynamoDbRecordStore(UploadsTable):
 
     def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
         stamp = write_id()
-        item = {**record_item(record, ttl), "write_id": s(stamp)}
+        item = {**record_item(record, ttl), "write_id": s(stamp), "version": n(1)}
         try:
             self.call(
                 "PutItem",
@@ -109,6 +116,10 @@ class DynamoDbRecordStore(UploadsTable):
         stamp = write_id()
         update, names, values = transition_update(record, ttl, stamp)
         values[":expected"] = s(expected)
+        # The sequence number of the record's events (presign.events.changes): a record written
+        # before versions were kept gets the number its status's rank implies.
+        update = update.replace("SET ", "SET version = if_not_exists(version, :rank) + :one, ", 1)
+        values[":rank"], values[":one"] = n(UPLOAD_RANK[expected]), n(1)
         condition = "#status = :expected"
         if lease is not None:
             # The cleanup's own write, under its fence: only while the lease is still this run's.
@@ -140,7 +151,7 @@ class DynamoDbRecordStore(UploadsTable):
     def page(self, owner: str, *, status: Status | None, limit: int, after: str | None) -> Page:
         payload: dict[str, Any] = {
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :records)",
-            "ExpressionAttributeValues": {":pk": s(owner_pk(owner)), ":records": s(_RECORD_PREFIX)},
+            "ExpressionAttributeValues": {":pk": s(owner_pk(owner)), ":records": s(RECORD_PREFIX)},
             "ScanIndexForward": False,
             "ConsistentRead": True,
             "Limit": max(1, limit),
@@ -156,7 +167,7 @@ class DynamoDbRecordStore(UploadsTable):
         records = [record_from(item) for item in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
         last_sk = string(last, "sk") if isinstance(last, Mapping) else None
-        last_id = last_sk[len(_RECORD_PREFIX) :] if last_sk and last_sk.startswith(_RECORD_PREFIX) else None
+        last_id = last_sk[len(RECORD_PREFIX) :] if last_sk and last_sk.startswith(RECORD_PREFIX) else None
         return Page(records=records, last_upload_id=last_id)
 
     def claim(self, claim: Claim, *, ttl: int) -> Claim | None:
@@ -195,7 +206,7 @@ class DynamoDbRecordStore(UploadsTable):
 
     @staticmethod
     def _claim_key(claim: Claim) -> Item:
-        return {"pk": s(claim_pk(claim.owner, claim.key_digest)), "sk": s(_CLAIM_SK)}
+        return {"pk": s(claim_pk(claim.owner, claim.key_digest)), "sk": s(CLAIM_SK)}
 
     def take_over(self, stale: Claim, *, now: int, ttl: int) -> bool:
         try:

@@ -59,6 +59,12 @@ class Principal:
             return self.sub
         return owner_subject(self.path_values(namespace))
 
+    def owner_claims(self, namespace: frozenset[str]) -> dict[str, str]:
+        """``sub`` and the namespace claims as the key prefix reads them: what events name the owner by."""
+        if namespace == _SUB_ONLY:
+            return {"sub": self.sub}
+        return {"sub": self.sub, **self.path_values(namespace)}
+
     @property
     def log_id(self) -> str:
         """How logs name the caller: a hash of ``sub``, never the claim (docs/authentication.md)."""

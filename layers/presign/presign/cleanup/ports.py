@@ -111,6 +111,11 @@ class CleanupShares(Protocol):
         """Delete the share if it is still as indexed; True if this call deleted it."""
         ...
 
+    def mark_expired(self, ref: ShareRef, *, now: int) -> bool:
+        """Write ``expired_at`` on a share past its expiry, not revoked and not marked yet (the
+        committed change ``share.expired`` comes from); True if this call wrote it."""
+        ...
+
 
 class SweepStorage(ObjectStore, Protocol):
     def list_multipart(self, prefix: str) -> Iterator[StorageUpload]:

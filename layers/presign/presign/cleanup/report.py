@@ -15,6 +15,7 @@ Kind = Literal[
     "objects_deleted",  # of the expired uploads, those with an object at their key (deleted)
     "orphans_aborted",  # storage uploads under the service's prefixes that no record claims
     "shares_removed",  # shares expired, revoked or used up for longer than the grace
+    "shares_expired",  # shares past their expiry marked expired_at (what share.expired comes from)
     "records_removed",  # upload records past their retention
     "errors",  # items that failed (logged; the next run tries again)
 ]
@@ -26,6 +27,7 @@ KINDS: tuple[Kind, ...] = (
     "objects_deleted",
     "orphans_aborted",
     "shares_removed",
+    "shares_expired",
     "records_removed",
     "errors",
 )

@@ -17,8 +17,9 @@
    initiated more than ``max_age`` ago and named by no record (the key holds the caller and the
    upload id: one ``BatchGetItem`` per 100 uploads): claimed in the table (one conditional write, so of two
    runs one aborts), then aborted;
-3. *stale shares* (the shares table's ``stale`` index): removed ``share_grace`` after they
-   stopped working;
+3. *stale shares* (the shares table's ``stale`` index): marked ``expired_at`` once past their
+   expiry (a conditional write: the committed change ``share.expired`` comes from), removed
+   ``share_grace`` after they stopped working;
 4. *old records* (the uploads table's ``removable`` index): deleted once past their retention; a
    record never confirmed (rejected, aborted, expired, deleted) is leased first and its key
    cleaned (a URL still valid after an abort may have stored an object since).
@@ -153,6 +154,10 @@ class Cleanup:
                     self._sweep(name, target, check, report, dry_run)
             if self._shares is not None:
                 shares = self._shares
+                # Expiry becomes a committed change (share.expired) only once written.
+                ended = shares.stale_due(since=now - lookback, before=now)
+                mark = lambda ref: self._stale_share(shares, ref, report, selected, dry_run, mark=True)  # noqa: E731
+                self._each(ended, check, report, mark)
                 due = now - self._share_grace
                 stale = shares.stale_due(since=due - lookback, before=due)
                 self._each(
@@ -316,10 +321,15 @@ class Cleanup:
         report: Report,
         selected: frozenset[str] | None,
         dry_run: bool,
+        *,
+        mark: bool = False,
     ) -> None:
         if selected is not None and ref.target not in selected:
             return
-        if dry_run or shares.remove(ref, now=self._now()):
+        if mark:  # expired, not revoked, not marked yet: expired_at, what share.expired comes from
+            if not dry_run and shares.mark_expired(ref, now=self._now()):
+                report.add(ref.target, "shares_expired")
+        elif dry_run or shares.remove(ref, now=self._now()):
             report.add(ref.target, "shares_removed")
 
     def _old_record(

@@ -50,6 +50,8 @@ class Claimant(Protocol):
 
     def owner_subject(self, namespace: frozenset[str]) -> str: ...
 
+    def owner_claims(self, namespace: frozenset[str]) -> dict[str, str]: ...
+
 
 class Configured(Protocol):
     """What ``Namespace.of`` reads of the configuration (``presign.config.settings.Settings``)."""
@@ -74,6 +76,9 @@ class Owner:
     subject: str
     #: What upload records, shares, Idempotency-Key claims and cursors are keyed by.
     digest: str
+    #: ``sub`` and the namespace claims, stored (not keyed) on records and shares at creation so
+    #: their events can name the user (docs/events.md): the tables hold user ids from then on.
+    claims: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,9 @@ class Namespace:
     def owner(self, principal: Claimant) -> Owner:
         """The caller's identity; ``AuthorizationError`` (403) if the token lacks a namespace claim."""
         subject = principal.owner_subject(self.claims)
-        return Owner(subject=subject, digest=subject_digest(subject))
+        return Owner(
+            subject=subject, digest=subject_digest(subject), claims=principal.owner_claims(self.claims)
+        )
 
     def holds(self, owner: str, target: str, key: str) -> bool:
         """Whether ``key`` on ``target`` lies under the prefix of the owner whose digest is ``owner``.

@@ -221,8 +221,9 @@ class Opening:
             raise ShareObjectGone("the shared file is no longer available") from None
         if storage.head(share.key, checksum=False) is None:
             raise ShareObjectGone("the shared file is no longer available")
-        if share.counted:
-            # The clock again: a password check and a HEAD took time, and the spend decides.
+        if share.counted or share.protected:
+            # The clock again: a password check and a HEAD took time, and the spend decides. A
+            # password-protected link spends too (without a limit): its accesses are events.
             now = self._now()
             outcome = self._store.spend(share.handle, now=now)
             if not outcome.spent:

@@ -16,8 +16,11 @@ id, the password, or a URL.
 **Writes** (each one a single DynamoDB request; nothing reads, then writes):
 
 * *create*: ``PutItem`` if no item has the handle.
-* *spend* (a count-limited share hands out a URL): ``UpdateItem downloads = downloads + 1`` on
-  the condition ``revoked_at`` absent AND ``expires_at > now`` AND ``downloads < max_downloads``.
+* *spend* (a count-limited or password-protected share hands out a URL): ``UpdateItem downloads =
+  downloads + 1`` on the condition ``revoked_at`` and ``expired_at`` absent AND ``expires_at > now``
+  AND (no ``max_downloads``, or ``downloads < max_downloads``). A password-protected link without
+  a count spends too, without a limit: its accesses are then committed changes (``share.accessed``
+  events, docs/events.md).
   DynamoDB applies conditional writes to one item one at a time, so of any number of concurrent
   visitors exactly ``max_downloads - downloads`` succeed, and no spend succeeds once the
   revocation or the expiry is in the item: the condition and the increment are one step.
@@ -31,6 +34,10 @@ id, the password, or a URL.
 a share never hands out more URLs than ``max_downloads``; none after its revocation was
 answered, or after it expired; a wrong password never spends a download.
 
+* *mark expired* (the cleanup, once ``expires_at`` has passed): ``SET expired_at`` on the
+  condition it is absent, ``revoked_at`` is absent and ``expires_at <= now``: the committed change
+  ``share.expired`` comes from, as late as the cleanup's schedule makes it.
+
 An unlimited share without a password is never written on access: its URL is handed out on a
 consistent read that shows it active, so a popular link costs one read per visitor (its limits
 are per client, in the rate limiter's table, spread over many items).
@@ -38,7 +45,7 @@ are per client, in the rate limiter's table, spread over many items).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 ShareStatus = Literal["active", "expired", "revoked", "exhausted"]
@@ -67,6 +74,8 @@ class Share:
     revoked_at: int | None = None
     failed_attempts: int = 0
     locked_until: int = 0
+    # The owner's sub and namespace claims, written at creation for the share's events; never a key.
+    owner_claims: dict[str, str] = field(default_factory=dict)
 
     @property
     def created_at(self) -> int:

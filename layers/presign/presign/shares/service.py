@@ -89,7 +89,8 @@ class Shares(Opening):
         lifetime = min(request.expires_in or policy.default_expiry, policy.max_expiry)
         spending.spend(target_name)
 
-        owner = self._namespace.owner(principal).digest
+        who = self._namespace.owner(principal)
+        owner = who.digest
         self._require_complete_upload(owner, key)
         facts = objects(target_name).head(key, checksum=False)
         if facts is None:
@@ -120,6 +121,7 @@ class Shares(Opening):
             max_downloads=request.max_downloads,
             password_hash=password_hash,
             password_protected=password_hash is not None,
+            owner_claims=dict(who.claims),
         )
         if not self._store.create(share, ttl=share.expires_at + self._settings.retention):
             raise Conflict("a share with this id exists already; try again")

@@ -59,11 +59,12 @@ class Granting(Replaying):
             if idempotency_key is not None:
                 raise Unprocessable("Idempotency-Key needs upload records, which this deployment turned off")
             return issuing.issue(upload_id, spend).response
-        owner = self._namespace.owner(principal).digest
+        who = self._namespace.owner(principal)
+        owner = who.digest
         start = self._starter(objects, target_name)
         if idempotency_key is None:
             issued = issuing.issue(upload_id, spend, start)
-            self._record_or_undo(owner, request, issued, None, objects)
+            self._record_or_undo(owner, request, issued, None, objects, claims=who.claims)
             return issued.response
 
         digest = key_digest(idempotency_key)
@@ -84,9 +85,9 @@ class Granting(Replaying):
         try:
             issued = issuing.issue(upload_id, claim_then_spend, start)
         except _Claimed as taken:
-            return self._retry(taken.claim, claim, issuing, spend, spending, objects)
+            return self._retry(taken.claim, claim, issuing, spend, spending, objects, claims=who.claims)
         try:
-            self._record_or_undo(owner, request, issued, digest, objects)
+            self._record_or_undo(owner, request, issued, digest, objects, claims=who.claims)
         except BaseException:
             self._release(claim)
             raise

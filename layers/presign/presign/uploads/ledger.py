@@ -129,10 +129,12 @@ class Ledger:
         issued: Issued,
         digest: str | None,
         objects: ObjectsFor | None,
+        *,
+        claims: Mapping[str, str],
     ) -> None:
         """Record ``issued``; if that fails, abort the multipart upload it started (best effort)."""
         try:
-            created = self._record(owner, request, issued, digest)
+            created = self._record(owner, request, issued, digest, claims=claims)
         except BaseException:
             self._undo_start(issued, objects)
             raise
@@ -151,7 +153,15 @@ class Ledger:
         except Exception:  # noqa: BLE001 - the record's failure is the one to answer; cleanup aborts later
             return
 
-    def _record(self, owner: str, request: CreateUploadRequest, issued: Issued, digest: str | None) -> bool:
+    def _record(
+        self,
+        owner: str,
+        request: CreateUploadRequest,
+        issued: Issued,
+        digest: str | None,
+        *,
+        claims: Mapping[str, str],
+    ) -> bool:
         grant = issued.response
         url_expires_at = epoch(datetime.fromisoformat(grant.expires_at.replace("Z", "+00:00")))
         created = url_expires_at - grant.expires_in
@@ -173,6 +183,7 @@ class Ledger:
             metadata=dict(request.metadata),
             idempotency_key=digest,
             multipart=issued.multipart,
+            owner_claims=dict(claims),
         )
         assert self._store is not None
         if not self._store.create(record, ttl=self._ttl(record)):

@@ -140,6 +140,9 @@ class UploadRecord:
     # Set on a completion made while a PUT URL could still overwrite the object: when the cleanup
     # re-checks it once (HEAD; a changed ETag is verified again). Removed by that re-check.
     recheck_at: int | None = None
+    # The owner's ``sub`` and namespace claims, written once at creation (never a key) so the
+    # record's events can name the user; empty on records made before they were kept.
+    owner_claims: dict[str, str] = field(default_factory=dict)
 
     def moved(self, status: Status, *, now: int, **changes: object) -> UploadRecord:
         """This record in ``status`` (raises ``TransitionError`` for a transition that does not exist)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from presign.config.target import Target
@@ -54,6 +54,8 @@ class Replaying(PartSigning):
         spend: Spend,
         spending: Spending,
         objects: ObjectsFor | None,
+        *,
+        claims: Mapping[str, str],
     ) -> CreateUploadResponse:
         """A request whose Idempotency-Key was claimed before: the same upload, or why not."""
         if not hmac.compare_digest(existing.fingerprint, mine.fingerprint):
@@ -72,7 +74,13 @@ class Replaying(PartSigning):
                 start = self._starter(objects, issuing.target_name)
                 issued = issuing.issue(existing.upload_id, spend, start)
                 try:
-                    created = self._record(existing.owner, issuing.request, issued, existing.key_digest)
+                    created = self._record(
+                        existing.owner,
+                        issuing.request,
+                        issued,
+                        existing.key_digest,
+                        claims=claims,
+                    )
                 except BaseException:
                     self._undo_start(issued, objects)
                     raise
