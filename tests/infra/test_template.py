@@ -1254,6 +1254,8 @@ def test_storage_sample_events_are_what_the_storage_events_function_reads() -> N
         assert len(created) == 1 and created[0].key_matches(key), (name, created)
     assert parse_notification(json.loads((EVENTS / "storage-object-deleted.json").read_text())) == []
     assert json.loads((EVENTS / "storage-sweep.json").read_text()) == {"sweep": True}
+
+
 def test_the_webhooks_dead_letter_queue_is_reached_right_after_the_schedule(template: dict[str, Any]) -> None:
     from presign.webhooks.schedule import RetrySchedule
 

@@ -20,8 +20,8 @@ REMOVABLE_SHARDS = 8
 RECHECK_INDEX = "recheck"
 RECHECK_SHARDS = 8
 RETRY_AFTER_SECONDS = 2
-_RECORD_PREFIX = "up#"
-_CLAIM_SK = "claim"
+RECORD_PREFIX = "up#"
+CLAIM_SK = "claim"
 
 
 class UploadsTable(Table):
@@ -40,7 +40,7 @@ def owner_pk(owner: str) -> str:
 
 
 def record_sk(upload_id: str) -> str:
-    return f"{_RECORD_PREFIX}{upload_id}"
+    return f"{RECORD_PREFIX}{upload_id}"
 
 
 def claim_pk(owner: str, key_digest: str) -> str:

@@ -57,8 +57,8 @@ from typing import Any
 from presign.adapters.aws_json import AwsServiceError
 from presign.adapters.dynamodb import Item, n, s, string, write_id
 from presign.adapters.dynamodb_upload_items import (
-    _CLAIM_SK,
-    _RECORD_PREFIX,
+    CLAIM_SK,
+    RECORD_PREFIX,
     UploadsTable,
     claim_from,
     claim_pk,
