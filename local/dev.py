@@ -273,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             }
             if proxy is not None:
                 state["storage_proxy"] = proxy.endpoint_url
+            if webhooks.receiver is not None:  # its /__receiver/ control routes (the soak's events fault)
+                state["webhooks_receiver"] = webhooks.receiver.url
             # What `make doctor` (local/doctor.py) needs to check this stack's target as the
             # functions see it; the file is readable by its owner only.
             state["doctor"] = {

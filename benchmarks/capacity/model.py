@@ -16,7 +16,7 @@ from typing import Any
 
 from benchmarks.capacity.limits import value
 from presign.adapters.dynamodb_shares import share_item
-from presign.adapters.dynamodb_uploads import PENDING_SHARDS, record_item
+from presign.adapters.dynamodb_upload_items import PENDING_SHARDS, record_item
 from presign.shares.records import Share
 from presign.uploads.records import UploadRecord
 

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from presign.adapters.dynamodb_shares import share_item
-from presign.adapters.dynamodb_uploads import record_item
+from presign.adapters.dynamodb_upload_items import record_item
 from presign.shares.records import Share
 from presign.uploads.records import UploadRecord
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from presign.adapters.dynamodb_uploads import claim_pk
+from presign.adapters.dynamodb_upload_items import claim_pk
 from presign.uploads.records import TRANSITIONS
 from tests.support.stream_records import (
     NOW,

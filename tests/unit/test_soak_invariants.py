@@ -93,18 +93,80 @@ def test_an_idempotent_retry_answered_with_another_upload_is_a_violation() -> No
     ], ev
 
 
-def test_without_the_events_code_the_events_invariant_says_not_yet() -> None:
+def test_without_the_events_code_the_events_invariant_says_not_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "presign.events" else real(name, *a)
+    )
     assert invariants.events_invariant() == "events: not yet: no outgoing events (presign.events is absent)"
 
 
 def test_events_code_without_its_soak_hook_fails_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: object() if name == "presign.events" else real(name, *a)
-    )
+    real = importlib.import_module
+
+    def without_hook(name: str, *a: Any) -> Any:
+        if name == "local.soak.events_hook":
+            raise ModuleNotFoundError(name)
+        return real(name, *a)
+
+    monkeypatch.setattr(importlib, "import_module", without_hook)
     check = invariants.events_invariant()
     assert callable(check)
     ev = check(facts([]))
     assert ev.violations == [
         "presign.events exists but local.soak.events_hook (its soak invariant) does not"
     ], ev
+
+
+def test_the_events_code_brings_its_soak_invariant() -> None:
+    from local.soak import events_hook
+
+    assert invariants.events_invariant() is events_hook.invariant
+
+
+def _event(subject: str, sequence: int, type_: str, id_: str | None = None) -> dict[str, Any]:
+    return {
+        "id": id_ or f"evt_{subject}_{sequence}_{type_}",
+        "subject": subject,
+        "sequence": sequence,
+        "type": type_,
+    }
+
+
+def test_the_events_invariant_passes_every_change_delivered_once_even_twice_over() -> None:
+    from local.soak.events_hook import violations
+
+    want = {"upload/a": (2, "upload.completed"), "share/s": (2, None)}
+    bus = [
+        _event("upload/a", 1, "upload.created"),
+        _event("upload/a", 2, "upload.completed"),
+        _event("upload/a", 2, "upload.completed"),  # at least once: the same id again
+        _event("share/s", 1, "share.created"),
+        _event("share/s", 2, "share.accessed"),
+        _event("share/s", 2, "share.exhausted"),  # one change, two events
+    ]
+    assert violations(want, bus, bus) == []
+
+
+def test_the_events_invariant_names_what_is_missing_extra_or_double() -> None:
+    from local.soak.events_hook import violations
+
+    want = {"upload/a": (3, "upload.deleted"), "upload/b": (2, "upload.expired")}
+    bus = [
+        _event("upload/a", 1, "upload.created"),
+        _event("upload/a", 3, "upload.deleted"),  # sequence 2 lost
+        _event("upload/b", 1, "upload.created"),
+        _event("upload/b", 2, "upload.completed"),  # the record says expired
+        _event("upload/b", 1, "upload.created", id_="evt_other"),  # the same change under two ids
+        _event("upload/c", 1, "upload.created"),  # no such record
+    ]
+    found = violations(want, bus, bus[:-1])
+    assert any(v.startswith("upload/a: 3 committed changes, sequences delivered [1, 3]") for v in found), (
+        found
+    )
+    assert any(
+        "upload/b: its record says upload.expired, its last event is upload.completed" in v for v in found
+    ), found
+    assert any("delivered under 2 ids" in v for v in found), found
+    assert any(v.startswith("upload/c: events delivered for no item") for v in found), found
+    assert any("never reached the webhook endpoint" in v for v in found), found

@@ -116,10 +116,12 @@ class DynamoDbRecordStore(UploadsTable):
         stamp = write_id()
         update, names, values = transition_update(record, ttl, stamp)
         values[":expected"] = s(expected)
-        # The sequence number of the record's events (presign.events.changes): a record written
-        # before versions were kept gets the number its status's rank implies.
-        update = update.replace("SET ", "SET version = if_not_exists(version, :rank) + :one, ", 1)
-        values[":rank"], values[":one"] = n(UPLOAD_RANK[expected]), n(1)
+        if record.status != expected:
+            # The sequence number of the record's events (presign.events.changes), one per status
+            # change (a re-check that keeps an upload complete with a new ETag is none): a record
+            # written before versions were kept gets the number its status's rank implies.
+            update = update.replace("SET ", "SET version = if_not_exists(version, :rank) + :one, ", 1)
+            values[":rank"], values[":one"] = n(UPLOAD_RANK[expected]), n(1)
         condition = "#status = :expected"
         if lease is not None:
             # The cleanup's own write, under its fence: only while the lease is still this run's.

@@ -36,7 +36,9 @@ not a pending upload or a new share, and a REMOVE (the cleanup's deletion of old
 ``version`` when the record has one (phase 2), else its status's rank: ``pending`` 1; ``complete``,
 ``rejected``, ``aborted``, ``expired`` 2; ``deleted`` 3 (the state machine only moves forward, so
 the rank grows with every transition, and a ``version`` written as "incremented on every
-transition, 1 at creation" is the same number). A share's is ``1 + downloads`` plus one for
+transition, 1 at creation" is the same number). The one move out of a final state,
+``complete`` -> ``rejected`` (an overwrite that fails its re-check, ``presign.uploads.completion``),
+is made only by code that writes ``version``, so its image always carries one. A share's is ``1 + downloads`` plus one for
 each of ``revoked_at`` and ``expired_at``: a spend adds a download, a revocation or an expiry
 mark adds a mark, and nothing takes either away.
 """
