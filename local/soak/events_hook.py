@@ -30,6 +30,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -54,7 +55,8 @@ UPLOAD_TYPES = {
 
 
 def _receiver(stack: Stack, path: str, body: dict[str, Any] | None = None) -> None:
-    answer = requests.post(f"{stack.state['webhooks_receiver']}/__receiver/{path}", json=body, timeout=10)
+    origin = urlsplit(stack.state["webhooks_receiver"])._replace(path="").geturl()
+    answer = requests.post(f"{origin}/__receiver/{path}", json=body, timeout=10)
     answer.raise_for_status()
 
 
