@@ -27,6 +27,8 @@ SUITES = (
     "bench_shares",
     "bench_cdn",
     "bench_cleanup",
+    "bench_storage_events",
+    "bench_storage_feed",
     "bench_coldstart",
     "bench_client",
     "bench_clients_js",

@@ -6,8 +6,10 @@ What is timed, per item cleaned:
   listing, one ``GetItem`` (does a record name it?), one conditional claim and one
   AbortMultipartUpload per orphan, ``cleanup.concurrency`` at a time;
 * ``stale uploads``: ``Cleanup.run`` over stale pending single uploads, half with an object: per
-  upload a ``GetItem``, the fence, a HEAD, a DELETE when something is stored, the conditional
-  ``pending -> expired``;
+  upload the fence, a HEAD; with an object the completion (a HEAD, the ranged GET of its first
+  bytes, the conditional ``pending -> complete``), without one the conditional
+  ``pending -> expired``; and the two apart (``all completed`` against ``all expired``: the
+  cleanup's completion throughput against its expiry throughput, ``vs_expiry``);
 * baseline: the plain boto3 loop a script would be: ListMultipartUploads (every page), then
   ``abort_multipart_upload`` one by one. It knows no records, claims nothing and cannot tell an
   orphan from a live upload, so it is the floor of what any sweep costs.
@@ -137,7 +139,8 @@ def run() -> list[dict[str, Any]]:
                     started = time.perf_counter()
                     report = cleanup.run(dry_run=False, remaining_ms=Budget().get_remaining_time_in_millis)
                     elapsed = time.perf_counter() - started
-                done = sum(report.totals()[k] for k in ("orphans_aborted", "single_expired"))
+                kinds = ("orphans_aborted", "single_expired", "completed_by_cleanup")
+                done = sum(report.totals()[k] for k in kinds)
                 assert done == items and not report.totals()["errors"], report.as_dict()
                 return items / elapsed, counts, items
 
@@ -145,7 +148,7 @@ def run() -> list[dict[str, Any]]:
                 start_uploads(admin, bucket, [service_key(f"u{i % 13}") for i in range(ORPHANS)])
                 return ORPHANS
 
-            def stale(bucket: str) -> int:
+            def stale(bucket: str, stored: Callable[[int], bool] = lambda i: i % 2 == 0) -> int:
                 store = DynamoDbRecordStore(table_client(), f"{STACK_NAME}-UploadsTable")
                 now = int(time.time())
                 for i in range(STALE):
@@ -157,8 +160,8 @@ def run() -> list[dict[str, Any]]:
                         updated_at=now - 900,
                     )  # fmt: skip
                     assert store.create(record, ttl=now + 86_400)
-                    if i % 2 == 0:
-                        admin.put_object(Bucket=bucket, Key=key, Body=b"data")
+                    if stored(i):
+                        admin.put_object(Bucket=bucket, Key=key, Body=b"data", ContentType="text/plain")
                 return STALE
 
             def baseline() -> tuple[float, Counter[str], int]:
@@ -184,14 +187,32 @@ def run() -> list[dict[str, Any]]:
             samples: dict[str, list[tuple[float, Counter[str], int]]] = {
                 "sweep": [],
                 "stale uploads": [],
+                "stale uploads, all completed": [],
+                "stale uploads, all expired": [],
                 "baseline": [],
             }
+            stale_at = datetime.now(UTC) + timedelta(hours=2)
             for _ in range(REPEATS):
                 samples["baseline"].append(baseline())
                 samples["sweep"].append(ours(orphans, later))
-                samples["stale uploads"].append(ours(stale, datetime.now(UTC) + timedelta(hours=2)))
+                samples["stale uploads"].append(ours(stale, stale_at))
+                # Issue 20: completion (GetItem, fence, HEAD, ranged GET, write) against expiry
+                samples["stale uploads, all completed"].append(
+                    ours(lambda b: stale(b, lambda i: True), stale_at)
+                )
+                samples["stale uploads, all expired"].append(
+                    ours(lambda b: stale(b, lambda i: False), stale_at)
+                )
             base_rate = statistics.median(rate for rate, _, _ in samples["baseline"])
-            for name in ("sweep", "stale uploads", "baseline"):
+            expiry_rate = statistics.median(r for r, _, _ in samples["stale uploads, all expired"])
+            names = (
+                "sweep",
+                "stale uploads",
+                "stale uploads, all completed",
+                "stale uploads, all expired",
+                "baseline",
+            )
+            for name in names:
                 rate = statistics.median(r for r, _, _ in samples[name])
                 _, counts, items = samples[name][-1]
                 rows.append(
@@ -204,6 +225,11 @@ def run() -> list[dict[str, Any]]:
                         "storage_calls_per_item": counts["storage"] / items,
                         "dynamodb_calls_per_item": counts["dynamodb"] / items,
                         "items": items,
+                        **(
+                            {"vs_expiry": rate / expiry_rate}
+                            if name == "stale uploads, all completed"
+                            else {}
+                        ),
                     }
                 )
         finally:

@@ -7,7 +7,10 @@ What is timed, per completion of one pending upload whose object is stored:
   conditional UpdateItem to ``complete``. DynamoDB is a moto server on 127.0.0.1, SeaweedFS the
   storage, both local, so the figure is ours plus two local round trips each way;
 * ``complete, records in memory``: the same with the records store in memory, so what is left over
-  the baseline is our HEAD path (client lookup, credentials, the comparison, the state write);
+  the baseline is our HEAD path (client lookup, credentials, the comparison, the first-bytes GET,
+  the state write);
+* ``complete with the first-bytes GET``: that completion against the same one without the
+  ranged GET of 4 KiB (a kind with ``content_check: false``): the check's added cost;
 * baseline: ``head_object`` with a boto3 client made once, the least a completion has to do.
 
 And what the first completion of a container pays for boto3, which no cold start pays: in a fresh
@@ -35,7 +38,7 @@ for _path in (_ROOT / "layers" / "presign", _ROOT):
         sys.path.insert(0, str(_path))
 
 from presign.config.target import Target  # noqa: E402
-from presign.config.uploads import UploadRecordSettings  # noqa: E402
+from presign.config.uploads import UploadKind, UploadRecordSettings  # noqa: E402
 from presign.uploads.records import UploadRecord  # noqa: E402
 from presign.uploads.service import Uploads  # noqa: E402
 
@@ -48,7 +51,7 @@ OWNER = "b" * 32
 CONTENT = b"x" * 4096
 
 
-def _records(count: int, key: str, now: int, start: int) -> list[UploadRecord]:
+def _records(count: int, key: str, now: int, start: int, kind: str | None = None) -> list[UploadRecord]:
     from presign.uploads.ids import MonotonicIds
 
     ids = MonotonicIds(lambda n: (start).to_bytes(n, "big"))
@@ -68,6 +71,7 @@ def _records(count: int, key: str, now: int, start: int) -> list[UploadRecord]:
                 created_at=now,
                 expires_at=now + 3600,
                 updated_at=now,
+                kind=kind,
             )
         )
     return made
@@ -158,15 +162,36 @@ def run() -> list[dict[str, Any]]:
             storage = S3ObjectStore("main", target, dict(os.environ))
             settings = UploadRecordSettings()
             dynamo = DynamoDbRecordStore(table_client(), f"{STACK_NAME}-UploadsTable")
-            memory = MemoryRecords()
+            memory, unchecked = MemoryRecords(), MemoryRecords()
+            # The same completion without the first-bytes check: a kind that turns it off.
+            raw = target.model_copy(
+                update={
+                    "upload": target.upload.model_copy(
+                        update={"kinds": {"raw": UploadKind(content_check=False)}}
+                    )
+                }
+            )
             lifecycles = {
                 "dynamodb": Uploads(dynamo, settings, clock=lambda: datetime.now(UTC)),
                 "memory": Uploads(memory, settings, clock=lambda: datetime.now(UTC)),
+                "memory, no first bytes": Uploads(
+                    unchecked, settings, clock=lambda: datetime.now(UTC), target_settings={"main": raw}
+                ),
             }
-            stores: dict[str, Any] = {"dynamodb": dynamo, "memory": memory}
+            stores: dict[str, Any] = {
+                "dynamodb": dynamo,
+                "memory": memory,
+                "memory, no first bytes": unchecked,
+            }
             now = int(time.time())
             pending = {
-                name: _records(REPEATS * PER_REPEAT + 5, key, now, start=i + 1)
+                name: _records(
+                    REPEATS * PER_REPEAT + 5,
+                    key,
+                    now,
+                    start=i + 1,
+                    kind="raw" if "no first" in name else None,
+                )
                 for i, name in enumerate(lifecycles)
             }
             for name, records in pending.items():
@@ -188,7 +213,12 @@ def run() -> list[dict[str, Any]]:
             def bare_head() -> object:
                 return admin.head_object(Bucket=BUCKET, Key=key)
 
-            variants = {"dynamodb": complete("dynamodb"), "memory": complete("memory"), "head": bare_head}
+            variants = {
+                "dynamodb": complete("dynamodb"),
+                "memory": complete("memory"),
+                "memory, no first bytes": complete("memory, no first bytes"),
+                "head": bare_head,
+            }
             for fn in variants.values():  # warm: connections, the first client, imports
                 fn()
             samples: dict[str, list[float]] = {name: [] for name in variants}
@@ -221,6 +251,19 @@ def run() -> list[dict[str, Any]]:
                 "samples": len(samples[name]),
             }
         )
+    # Issue 20: what the first-bytes check (one ranged GET of 4 KiB) adds to a completion.
+    checked, unchecked = _median_ms(samples["memory"]), _median_ms(samples["memory, no first bytes"])
+    rows.append(
+        {
+            "name": "complete with the first-bytes GET, records in memory",
+            "value_ms": round(checked, 2),
+            "baseline": "the same completion without it (content_check: false)",
+            "baseline_ms": round(unchecked, 2),
+            "ratio": round(checked / unchecked, 2),
+            "added_ms": round(checked - unchecked, 2),
+            "samples": len(samples["memory"]),
+        }
+    )
     rows.append(
         {
             "name": "first HEAD of a container (imports boto3, builds the client)",

@@ -34,6 +34,8 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
     auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
     bearer = '-H "Authorization: Bearer $TOKEN"'
     upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {grant} upload_id)"'
+    later = f"{d}/later.json"
+    later_upload = f'"$PRESIGN_URL/uploads/$({py} -m local.client field {later} upload_id)"'
     return [
         f"export PRESIGN_URL={shlex.quote(base_url)}",
         f"export TOKEN={shlex.quote(token)}",
@@ -68,7 +70,14 @@ def demo_commands(base_url: str, token: str, demo_dir: Path, python: str = sys.e
         f"\"$({py} -m local.client field --json {big_grant} key)\"']}}' -o {big_dl}",
         f'curl -sS --fail -o {big_back} "$({py} -m local.client field {big_dl} items.0.url)"'
         f" && cmp {big} {big_back} && echo 'same bytes, in parts'",
-        f"# 13. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
+        "# 13. upload, do NOT call /complete: the storage's event completes it within seconds",
+        f'curl -sS -X POST "$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"later.txt",'
+        f'"content_type":"text/plain","size":\'"$(wc -c < {hello})"\'}}\' -o {later}',
+        f"{py} -m local.client upload {later} {hello}",
+        f'for i in $(seq 45); do curl -sS {later_upload} {bearer} | grep -q \'"status":"complete"\' && break;'
+        " sleep 1; done",
+        f"curl -sS {later_upload} {bearer}; echo",
+        f"# 14. go over the upload limit ({DEV_UPLOAD_LIMIT['burst']} at once, "
         f"{DEV_UPLOAD_LIMIT['rate']} a minute): the answers turn to 429 with Retry-After",
         f"for i in $(seq {DEV_UPLOAD_LIMIT['burst'] + 1}); do curl -sS -o /dev/null -D - -X POST "
         f'"$PRESIGN_URL/uploads" {auth} -d \'{{"filename":"x.txt","content_type":"text/plain","size":1}}\' '

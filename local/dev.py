@@ -51,9 +51,11 @@ from local.dev_config import (
 )
 from local.gateway.server import Emulator
 from local.gateway.template import EmulatorError, TemplateResolver
+from local.invoke import invoke
 from local.oidc import LocalIssuer
 from local.servers import MotoServer, SeaweedFS, ServerError, aws_env, port_is_free
 from local.static import EXAMPLES, StaticServer
+from local.storage_feed import StorageFeed, filer_address
 from local.storage_proxy import StorageProxy
 from local.tables import create_tables
 from local.token import DEV_AUDIENCE, DEV_ISSUER, DEV_STATE, mint_token
@@ -90,6 +92,22 @@ def _remove_state(path: Path) -> None:
     with contextlib.suppress(OSError, ValueError):
         if json.loads(path.read_text("utf-8")).get("pid") == os.getpid():
             path.unlink()
+
+
+def deliver_storage_event(base_url: str, event: dict[str, Any]) -> None:
+    """One object-created event to StorageEventsFunction, as EventBridge invokes it; a failure
+    raises, so the feed tries again (and keeps its cursor)."""
+    ok, answer = invoke(base_url, "StorageEventsFunction", event, timeout=60)
+    if not ok:
+        raise RuntimeError(f"StorageEventsFunction failed: {answer}")
+
+
+def storage_events_sweep(base_url: str) -> str:
+    """``{"sweep": true}`` once: the counts, in words, for the banner."""
+    ok, answer = invoke(base_url, "StorageEventsFunction", {"sweep": True}, timeout=120)
+    if not ok or not isinstance(answer, dict):
+        return f"failed ({answer})"
+    return ", ".join(f"{n} {what}" for what, n in sorted(answer.items())) or "nothing pending"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +216,21 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("AWS_PROFILE", None)
             os.environ.update(env)
             emulator = stack.enter_context(Emulator(template, args.port))
+            # Storage events as AWS delivers them (docs/storage-events.md): first one completion
+            # sweep of pending uploads (what the event log of a killed SeaweedFS lost), then
+            # SeaweedFS's feed, each object created to StorageEventsFunction.
+            sweep = "off (the template has no StorageEventsFunction)"
+            if "StorageEventsFunction" in emulator.api.invocable:
+                sweep = storage_events_sweep(emulator.base_url)
+                stack.enter_context(
+                    StorageFeed(
+                        bucket=BUCKET,
+                        filer=lambda: filer_address(s3),
+                        cursor_path=data_dir / "storage-feed.cursor",
+                        log_path=data_dir / "storage-feed.log",
+                        deliver=lambda event: deliver_storage_event(emulator.base_url, event),
+                    )
+                )
         except (ServerError, EmulatorError, OSError) as exc:
             _say(f"make dev: {exc}")
             return 1
@@ -245,9 +278,12 @@ def main(argv: list[str] | None = None) -> int:
         for route in emulator.routes:
             _say(f"  {route.route_key:{width}}-> {route.function}")
         for function in emulator.api.invocable:
-            _say(
-                f"  {'(no route: `make cleanup`)' if function == 'CleanupFunction' else '(no route)':{width}}-> {function}"
-            )
+            note = {
+                "CleanupFunction": "(no route: `make cleanup`)",
+                "StorageEventsFunction": "(no route: events)",
+            }
+            _say(f"  {note.get(function, '(no route)'):{width}}-> {function}")
+        _say(f"  storage events (SeaweedFS's feed)   -> StorageEventsFunction; sweep at start: {sweep}")
         for warning in env_warnings:
             _say(f"  note: environment {warning}")
         _say()

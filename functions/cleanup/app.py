@@ -33,7 +33,11 @@ metrics = Metrics()
 environ = dict(os.environ)
 settings = load_settings(environ)
 cleanup = build_cleanup(
-    settings, environ, warn=lambda message, keys: logger.warning(message, extra=dict(keys))
+    settings,
+    environ,
+    warn=lambda message, keys: logger.warning(message, extra=dict(keys)),
+    logger=logger,
+    metrics=metrics,
 )
 doctor = build_doctor(settings, environ)
 

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from aws_lambda_powertools.metrics import MetricUnit
 
 from presign.bootstrap.runtime import build_api
 from presign.bootstrap.uploads import build_uploads, upload_objects
@@ -37,7 +36,7 @@ logger = Logger()
 metrics = Metrics()
 api = build_api(logger, metrics)
 app = api.app
-lifecycle = build_uploads(api.runtime, logger, required=True)
+lifecycle = build_uploads(api.runtime, logger, required=True, metrics=metrics)
 objects = upload_objects(api.runtime)
 
 
@@ -58,7 +57,6 @@ def complete_upload(upload_id: str, request: Annotated[CompleteUploadRequest | N
         idempotency_key=api.header(IDEMPOTENCY_KEY),
         request=request,
     )
-    metrics.add_metric(name="UploadsCompleted", unit=MetricUnit.Count, value=1)
     return json_response(result, headers=spending.headers())
 
 

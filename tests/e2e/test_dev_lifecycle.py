@@ -29,7 +29,7 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
 
         # When the printed lines run, up to the status read after the delete
         start = next(i for i, line in enumerate(lines) if line.startswith("export PRESIGN_URL="))
-        end = next(i for i, line in enumerate(lines) if line.startswith("# 13."))
+        end = next(i for i, line in enumerate(lines) if line.startswith("# 14."))
         shell = subprocess.run(
             ["bash", "-c", "set -e\n" + "".join(lines[start:end])],
             cwd=ROOT,
@@ -44,7 +44,7 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
         # Then each step answered what the walk-through says
         answers = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
         # (steps 7-10 are the share walk-through: tests/e2e/test_dev_shares.py)
-        grant, completed, listed, _download, *_share_steps, after, big_completed = answers
+        grant, completed, listed, _download, *_share_steps, after, big_completed, later = answers
         assert completed == {
             "upload_id": grant["upload_id"],
             "key": grant["key"],
@@ -64,3 +64,5 @@ def test_the_walk_through_completes_lists_and_deletes_an_upload(tmp_path: Path) 
         assert big_completed["status"] == "complete" and big_completed["size"] == 12582912, big_completed
         assert big_completed["etag"].strip('"').endswith("-3"), big_completed
         assert "same bytes, in parts" in out, out
+        # And the upload nobody completed is complete by itself (the storage's event)
+        assert later["status"] == "complete" and later["size"] == len("hello from presign\n"), later

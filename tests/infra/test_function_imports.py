@@ -34,7 +34,7 @@ def presign_imports(source: str) -> list[str]:
     return found
 
 
-def test_there_are_seven_function_modules() -> None:
+def test_there_are_eight_function_modules() -> None:
     assert [path.parent.name for path in FUNCTIONS] == [
         "cleanup",
         "downloads",
@@ -42,6 +42,7 @@ def test_there_are_seven_function_modules() -> None:
         "links",
         "meta",
         "shares",
+        "storage_events",
         "uploads",
     ], FUNCTIONS
 

@@ -29,9 +29,10 @@ FUNCTIONS = (
     "LinksFunction",
     "MetaFunction",
     "CleanupFunction",
+    "StorageEventsFunction",
 )
 # Functions no HTTP route reaches: their one event type.
-SCHEDULED = {"CleanupFunction": "Schedule"}
+SCHEDULED = {"CleanupFunction": "Schedule", "StorageEventsFunction": "EventBridgeRule"}
 # The functions that read the configuration, sign and (but for LinksFunction) verify tokens.
 CONFIGURED = ("UploadsFunction", "DownloadsFunction", "LifecycleFunction", "SharesFunction", "LinksFunction")
 # An HttpApi event without Path and Method is the API's $default route: whatever no other matches.
@@ -151,22 +152,25 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
     "CleanupFunction": {
         # the storage sweep: a bucket action (IAM cannot narrow it by the Prefix the code passes)
         "s3:ListBucketMultipartUploads": {None: {"Ref": "S3BucketArnsForCleanup"}},
-        # stale and orphaned multipart uploads; HEAD and delete of never-completed objects; and
-        # only where S3ObjectArnsForDoctor is set, {"doctor": true}'s probes and bucket rules
+        # stale uploads completed (HEAD and first bytes, ListParts, CompleteMultipartUpload as
+        # PutObject) or rejected; stale and orphaned multipart uploads aborted; and only where
+        # S3ObjectArnsForDoctor is set, {"doctor": true}'s probes and bucket rules
         "s3:AbortMultipartUpload": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:GetObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:DeleteObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
-        "s3:PutObject": DOCTOR_OBJECTS,
-        "s3:ListMultipartUploadParts": DOCTOR_OBJECTS,
+        "s3:PutObject": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
+        "s3:ListMultipartUploadParts": {**UPLOAD_OBJECTS, **DOCTOR_OBJECTS},
         "s3:GetBucketCORS": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         "s3:GetLifecycleConfiguration": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
+        "s3:GetBucketNotification": {"HasDoctorProbeArns": {"Ref": "S3BucketArnsForCleanup"}},
         # the configuration and the targets' stored keys; never a token secret (it verifies none)
         **SECRETS_WITHOUT_TOKENS,
-        # the three indexes it reads, and nothing else by Query
+        # the four indexes it reads, and nothing else by Query
         "dynamodb:Query": {
             None: [
                 {"Fn::Sub": "${UploadsTable.Arn}/index/pending"},
                 {"Fn::Sub": "${UploadsTable.Arn}/index/removable"},
+                {"Fn::Sub": "${UploadsTable.Arn}/index/recheck"},
                 {"Fn::Sub": "${SharesTable.Arn}/index/stale"},
             ]
         },
@@ -175,6 +179,19 @@ ALLOWED: dict[str, dict[str, dict[str | None, Any]]] = {
         "dynamodb:BatchGetItem": {None: UPLOADS_TABLE_ARN},  # the sweep: which uploads records name
         "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
         "dynamodb:DeleteItem": {None: [UPLOADS_TABLE_ARN, SHARES_TABLE_ARN]},
+    },
+    "StorageEventsFunction": {
+        # an event's upload: HEAD and first bytes, ListParts and CompleteMultipartUpload
+        # (PutObject), the delete of what fails verification; under the upload prefixes only
+        "s3:GetObject": UPLOAD_OBJECTS,
+        "s3:DeleteObject": UPLOAD_OBJECTS,
+        "s3:ListMultipartUploadParts": UPLOAD_OBJECTS,
+        "s3:PutObject": UPLOAD_OBJECTS,
+        "dynamodb:GetItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:UpdateItem": {None: UPLOADS_TABLE_ARN},
+        "dynamodb:Query": {None: {"Fn::Sub": "${UploadsTable.Arn}/index/pending"}},  # {"sweep": true}
+        "sqs:SendMessage": {None: {"Fn::GetAtt": ["StorageEventsFailures", "Arn"]}},
+        **SECRETS_WITHOUT_TOKENS,
     },
 }
 # Each optional grant, and the list parameter that switches it on.
@@ -540,6 +557,7 @@ S3_CALLS = {
     "create_multipart_upload": "s3:PutObject",
     "get_bucket_cors": "s3:GetBucketCORS",
     "get_bucket_lifecycle_configuration": "s3:GetLifecycleConfiguration",
+    "get_bucket_notification_configuration": "s3:GetBucketNotification",
 }
 
 
@@ -548,7 +566,7 @@ def test_no_s3_action_is_granted_that_the_code_never_calls(template: dict[str, A
     # an attacker with the function's role gets for free.
     layer = "\n".join(p.read_text() for p in (ROOT / "layers" / "presign" / "presign").rglob("*.py"))
     called = {action for method, action in S3_CALLS.items() if f".{method}(" in layer}
-    for name in ("LifecycleFunction", "CleanupFunction"):
+    for name in ("LifecycleFunction", "CleanupFunction", "StorageEventsFunction"):
         granted = {a for a in ALLOWED[name] if a.startswith("s3:")}
         in_template = {
             action
@@ -918,7 +936,7 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
     assert props["SSESpecification"]["SSEEnabled"] is True
     # The only record of who uploaded what: a stack deletion must not take it along.
     assert table["DeletionPolicy"] == "Retain"
-    pending, removable = props["GlobalSecondaryIndexes"]
+    pending, removable, recheck = props["GlobalSecondaryIndexes"]
     assert pending["IndexName"] == "pending"
     assert [k["AttributeName"] for k in pending["KeySchema"]] == ["pending_pk", "pending_sk"]
     # the cleanup job's: records past their retention, by day (what a removal needs, no more)
@@ -929,12 +947,16 @@ def test_uploads_table_is_on_demand_with_ttl_pitr_and_a_sparse_pending_index(
         "NonKeyAttributes": ["target", "object_key", "status"],
     }
     assert "ProvisionedThroughput" not in pending and "ProvisionedThroughput" not in removable
+    # the cleanup's too: completions whose URL could still overwrite the object, by when it dies
+    assert recheck["IndexName"] == "recheck"
+    assert [k["AttributeName"] for k in recheck["KeySchema"]] == ["recheck_pk", "recheck_sk"]
+    assert recheck["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["target"]}
 
 
 def test_the_uploads_function_reaches_only_record_and_claim_items(template: dict[str, Any]) -> None:
     # Given what the uploads function may do on the uploads table, by action: the partitions
     # (dynamodb:LeadingKeys) each statement allows
-    from presign.adapters.dynamodb_uploads import claim_pk, owner_pk
+    from presign.adapters.dynamodb_upload_items import claim_pk, owner_pk
 
     reach: dict[str, set[str]] = {}
     for stmt in _statements(template["Resources"]["UploadsFunction"]):
@@ -1039,8 +1061,8 @@ EVENTS = ROOT / "events"
 
 
 def _event_files() -> list[Path]:
-    """The API Gateway events (the cleanup function's are EventBridge or manual invocations)."""
-    return sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith("cleanup-"))
+    """The API Gateway events (the cleanup's and the storage events' are EventBridge or manual)."""
+    return sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith(("cleanup-", "storage-")))
 
 
 def _route_of(event: dict[str, Any]) -> tuple[str, str]:
@@ -1126,14 +1148,20 @@ def test_cleanup_runs_on_a_schedule_the_parameter_sets(template: dict[str, Any])
     assert "PRESIGN_RATE_LIMIT_TABLE" not in env  # it serves no caller
 
 
-def test_cleanup_cannot_write_objects_or_create_items(template: dict[str, Any]) -> None:
+def test_cleanup_writes_objects_only_under_the_upload_prefixes_and_creates_no_items(
+    template: dict[str, Any],
+) -> None:
     actions = _actions(template["Resources"]["CleanupFunction"])
 
     assert not {"s3:ListBucket", "dynamodb:PutItem", "dynamodb:Scan"} & actions
-    # An object only where the doctor is let in, and only its probes (S3ObjectArnsForDoctor)
+    # s3:PutObject is what CompleteMultipartUpload needs (a stale upload the cleanup completes):
+    # under the upload prefixes, and the doctor's probes where it is let in
     for condition, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
         if "s3:PutObject" in _as_list(stmt["Action"]):
-            assert (condition, stmt["Resource"]) == ("HasDoctorProbeArns", {"Ref": "S3ObjectArnsForDoctor"})
+            assert (condition, stmt["Resource"]) in (
+                ("HasDoctorProbeArns", {"Ref": "S3ObjectArnsForDoctor"}),
+                (None, {"Ref": "S3ObjectArnsForUpload"}),
+            )
     assert "secretsmanager:GetSecretValue" in actions  # a target's stored keys, not a JWT secret
     for _, stmt in _conditional_statements(template["Resources"]["CleanupFunction"]):
         assert stmt["Resource"] != {"Ref": "JwtSecretArns"}
@@ -1177,3 +1205,14 @@ def test_cleanup_sample_events_are_what_the_handler_accepts(path: Path) -> None:
     event = json.loads(path.read_text(encoding="utf-8"))
     request = cleanup_request(event, {"main": object()})
     assert request.dry_run is (path.name == "cleanup-dry-run.json")
+
+
+def test_storage_sample_events_are_what_the_storage_events_function_reads() -> None:
+    from presign.storage_events.notifications import parse_notification
+
+    key = "users/alice/2026/12/08/01m99k9tfqsmt6e1008zme3g28/my photo (1) é 日本.png"
+    for name in ("storage-object-created.json", "storage-object-created-dev.json"):
+        created = parse_notification(json.loads((EVENTS / name).read_text(encoding="utf-8")))
+        assert len(created) == 1 and created[0].key_matches(key), (name, created)
+    assert parse_notification(json.loads((EVENTS / "storage-object-deleted.json").read_text())) == []
+    assert json.loads((EVENTS / "storage-sweep.json").read_text()) == {"sweep": True}

@@ -68,8 +68,9 @@ def test_every_invoke_permission_is_for_this_api_alone(transformed: dict[str, An
 
     for name, permission in permissions.items():
         props = permission["Properties"]
-        if _function_of(permission) == "CleanupFunction":
-            # Its one invoker: the schedule's own rule (EventBridge), nothing on the API.
+        if _function_of(permission) in ("CleanupFunction", "StorageEventsFunction"):
+            # Their one invoker: their own rule (EventBridge: the schedule, S3's Object Created
+            # events), nothing on the API.
             rule = props["SourceArn"]["Fn::GetAtt"][0]
             assert props["Principal"] == "events.amazonaws.com", (name, props)
             assert props["SourceArn"] == {"Fn::GetAtt": [rule, "Arn"]}, (name, props)
@@ -130,4 +131,8 @@ def test_no_function_has_a_url_or_another_invoker(transformed: dict[str, Any]) -
     # Nor after the transform
     assert not _of_type(transformed, "AWS::Lambda::Url")
     kinds = {r["Type"] for r in transformed["Resources"].values()}
-    assert not {"AWS::Lambda::EventSourceMapping", "AWS::Lambda::EventInvokeConfig"} & kinds, kinds
+    assert "AWS::Lambda::EventSourceMapping" not in kinds, kinds
+    # One EventInvokeConfig, the storage events function's: retries and an on-failure queue for
+    # the asynchronous invocations its rule makes; it adds no invoker.
+    configs = _of_type(transformed, "AWS::Lambda::EventInvokeConfig")
+    assert [c["Properties"]["FunctionName"] for c in configs.values()] == [{"Ref": "StorageEventsFunction"}]

@@ -16,7 +16,8 @@ import pytest
 
 from local.servers import MotoServer
 from presign.adapters.aws_json import AwsJsonClient
-from presign.adapters.dynamodb_uploads import DynamoDbRecordStore, pending_keys
+from presign.adapters.dynamodb_upload_items import pending_keys
+from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.adapters.role import role_credentials
 from presign.uploads.idempotency import Claim
 from presign.uploads.ids import MonotonicIds

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.servers import MotoServer
-from presign.adapters.dynamodb_uploads import owner_pk
+from presign.adapters.dynamodb_upload_items import owner_pk
 from presign.auth import Principal
 from presign.uploads.verification import ObjectFacts
 from tests.integration.conftest import Client

@@ -93,17 +93,25 @@ class Stack:
 
 @pytest.fixture
 def stack(
-    seaweed: SeaweedFS, moto: MotoServer, admin: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+    seaweed: SeaweedFS,
+    moto: MotoServer,
+    admin: Any,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Stack:
     point_at(moto, monkeypatch)
+    # ``@pytest.mark.completion("client")``: a target that opts out of the server's completion
+    marker = request.node.get_closest_marker("completion")
     document = with_records(
         settings_document(
             endpoint_url=seaweed.endpoint_url,
             bucket=bucket,
             upload={
-                "content_types": ["text/*", "application/octet-stream"],
+                "content_types": ["text/*", "application/octet-stream", "image/png"],
                 "max_size": 64 * MiB,
                 "multipart": {"threshold": 32 * MiB, "part_size": 5 * MiB, "lifetime": LIFETIME},
+                "completion": marker.args[0] if marker else "server",
             },
         )
     )
@@ -186,7 +194,30 @@ def test_a_young_orphan_or_one_a_pending_record_claims_is_left_alone(stack: Stac
 # -- stale pending uploads, and what was confirmed ----------------------------------------------
 
 
-def test_stale_pending_single_uploads_lose_their_object_and_become_expired(stack: Stack) -> None:
+def test_a_stale_upload_whose_object_arrived_is_completed_and_one_that_never_did_expires(
+    stack: Stack,
+) -> None:
+    # Given two uploads never completed: one stored its object through the URL, one did not
+    stored = stack.grant()
+    stack.put(stored)
+    empty = stack.grant()
+
+    # When cleanup runs once both URLs expired longer ago than the grace
+    answer = stack.cleanup.at(later(stale_moment(stored)))()
+
+    # Then the stored one is complete, with the same bytes, and the other expired
+    assert totals(answer) == {"completed_by_cleanup": 1, "single_expired": 1}, answer
+    assert (stack.status(stored["upload_id"]), stack.status(empty["upload_id"])) == ("complete", "expired")
+    got = stack.admin.get_object(Bucket=stack.bucket, Key=stored["key"])["Body"].read()
+    assert got == CONTENT
+    # and the client that never asked hears 200 when it asks now
+    assert stack.caller.complete(stored["upload_id"])["statusCode"] == 200
+    # and a second run finds nothing more to do
+    assert totals(stack.cleanup.at(later(stale_moment(stored) + 1))()) == {}
+
+
+@pytest.mark.completion("client")
+def test_a_target_that_opts_out_loses_the_stale_object_and_expires_as_before(stack: Stack) -> None:
     # Given two uploads never completed: one stored its object through the URL, one did not
     stored = stack.grant()
     stack.put(stored)
@@ -230,21 +261,22 @@ def test_only_stale_uploads_are_touched_and_every_complete_object_stays(stack: S
     # When cleanup runs past the stale ones' expiry + grace
     answer = stack.cleanup.at(later(SOON))()
 
-    # Then only the stale ones changed
-    assert totals(answer) == {"single_expired": 2, "objects_deleted": 1}, answer
+    # Then only the stale ones changed: what arrived is complete, what did not expired
+    assert totals(answer) == {"completed_by_cleanup": 1, "single_expired": 1}, answer
     statuses = {name: stack.status(u["upload_id"]) for name, u in uploads.items()}
-    assert statuses == {"complete": "complete", "stale_stored": "expired", "stale_empty": "expired",
+    assert statuses == {"complete": "complete", "stale_stored": "complete", "stale_empty": "expired",
                         "in_time": "pending", "multipart": "pending"}  # fmt: skip
     assert stack.exists(uploads["complete"]["key"]) and stack.exists(uploads["in_time"]["key"])
-    assert not stack.exists(uploads["stale_stored"]["key"])
+    assert stack.exists(uploads["stale_stored"]["key"])
 
     # When it runs again after the multipart upload's lifetime (+ grace), long after all expiries
     answer = stack.cleanup.at(later(AFTER_LIFETIME))()
 
     # Then the multipart upload is aborted at the storage and expired, the in-time single one too;
     # the complete upload's object is still there
-    assert totals(answer) == {"multipart_expired": 1, "single_expired": 1, "objects_deleted": 1}, answer
+    assert totals(answer) == {"multipart_expired": 1, "completed_by_cleanup": 1}, answer
     assert stack.status(uploads["multipart"]["upload_id"]) == "expired"
+    assert stack.status(uploads["in_time"]["upload_id"]) == "complete"
     assert stack.status(uploads["complete"]["upload_id"]) == "complete"
     assert stack.exists(uploads["complete"]["key"])
     assert in_progress(stack.admin, stack.bucket) == set()
@@ -272,7 +304,7 @@ def test_a_dry_run_changes_nothing_and_counts_what_the_run_then_does(stack: Stac
     real = stack.cleanup.at(moment)()
     assert real["dry_run"] is False
     assert totals(real) == totals(dry) == {
-        "single_expired": 3, "objects_deleted": 2, "multipart_expired": 1, "orphans_aborted": 1}, real  # fmt: skip
+        "completed_by_cleanup": 2, "single_expired": 1, "multipart_expired": 1, "orphans_aborted": 1}, real  # fmt: skip
     assert real["targets"] == dry["targets"]
 
 
@@ -327,11 +359,11 @@ def test_two_concurrent_runs_end_as_one_and_count_nothing_twice(stack: Stack) ->
     assert len(answers) == 2
     summed = {kind: sum(a["totals"][kind] for a in answers) for kind in answers[0]["totals"]}
     assert {k: n for k, n in summed.items() if n} == {
-        "single_expired": 8, "objects_deleted": 4, "multipart_expired": 1, "orphans_aborted": 12}, answers  # fmt: skip
-    assert all(stack.status(g["upload_id"]) == "expired" for g in granted)
+        "completed_by_cleanup": 4, "single_expired": 4, "multipart_expired": 1, "orphans_aborted": 12}, answers  # fmt: skip
+    assert [stack.status(g["upload_id"]) for g in granted] == ["complete"] * 4 + ["expired"] * 4
     assert stack.status(multipart["upload_id"]) == "expired"
     assert in_progress(stack.admin, stack.bucket) == set()
-    assert not any(stack.exists(g["key"]) for g in granted)
+    assert [stack.exists(g["key"]) for g in granted] == [True] * 4 + [False] * 4
 
 
 # -- shares and records past their time ---------------------------------------------------------
@@ -377,3 +409,80 @@ def test_stale_shares_and_records_past_retention_are_removed_with_what_a_late_up
     assert store.get("a" * 40) is None and store.get("b" * 40) is None
     assert store.get("c" * 40) is not None and store.get(expired.handle) is not None
     assert all(stack.caller.status(g["upload_id"])["statusCode"] == 404 for g in stale)
+
+
+# -- nothing a client uploaded is lost; what contradicts its type is (issue 20) ---------------------
+
+HTML = b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>\n"
+
+
+def test_a_multipart_upload_whose_parts_all_arrived_is_completed_by_the_cleanup(stack: Stack) -> None:
+    # Given a multipart upload whose every part was uploaded, never completed by its client
+    content = bytes(range(256)) * (6 * MiB // 256)
+    granted = stack.grant(filename="big.bin", content_type="application/octet-stream", size=len(content),
+                          multipart=True)  # fmt: skip
+    offset = 0
+    for part in granted["multipart"]["parts"]:
+        chunk = content[offset : offset + part["size"]]
+        offset += part["size"]
+        stored = requests.put(part["url"], data=chunk, headers=part["headers"], timeout=30)
+        assert stored.status_code == 200, stored.text
+
+    # When cleanup runs after the upload's lifetime (+ grace)
+    answer = stack.cleanup.at(later(AFTER_LIFETIME))()
+
+    # Then the server completed it from ListParts: the object is the bytes the client sent
+    assert totals(answer) == {"completed_by_cleanup": 1}, answer
+    assert stack.status(granted["upload_id"]) == "complete"
+    assert stack.admin.get_object(Bucket=stack.bucket, Key=granted["key"])["Body"].read() == content
+    assert in_progress(stack.admin, stack.bucket) == set()
+
+
+def _html_as_png(stack: Stack) -> dict[str, Any]:
+    """HTML stored through a URL for ``image/png``: the right size, the right Content-Type."""
+    granted = stack.grant(filename="cat.png", content_type="image/png", size=len(HTML), expires_in=60)
+    assert granted["headers"]["Content-Type"] == "image/png"
+    stack.put(granted, HTML)
+    assert stack.exists(granted["key"])
+    return granted
+
+
+def test_html_declared_as_png_is_rejected_through_complete_and_its_object_is_gone(stack: Stack) -> None:
+    granted = _html_as_png(stack)
+
+    answer = stack.caller.complete(granted["upload_id"])
+
+    assert answer["statusCode"] == 422, answer["body"]
+    assert body(answer)["error"]["code"] == "content_mismatch"
+    assert stack.status(granted["upload_id"]) == "rejected"
+    assert not stack.exists(granted["key"])
+
+
+def test_html_declared_as_png_is_rejected_by_the_cleanup_and_the_client_hears_the_same(stack: Stack) -> None:
+    granted = _html_as_png(stack)
+
+    answer = stack.cleanup.at(later(SOON))()
+
+    assert totals(answer) == {"rejected_by_cleanup": 1}, answer
+    assert not stack.exists(granted["key"])
+    late = stack.caller.complete(granted["upload_id"])
+    assert late["statusCode"] == 422 and body(late)["error"]["code"] == "content_mismatch", late["body"]
+    assert "begins as HTML" in body(late)["error"]["message"]
+
+
+def test_an_object_overwritten_after_completion_is_verified_again_and_deleted(stack: Stack) -> None:
+    # Given a PNG completed by its client while its URL is still valid
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * (len(HTML) - 8)
+    granted = stack.grant(filename="cat.png", content_type="image/png", size=len(png), expires_in=60)
+    stack.put(granted, png)
+    assert stack.caller.complete(granted["upload_id"])["statusCode"] == 200
+    # When the same URL stores HTML over it (same size, same Content-Type), and no event tells
+    stack.put(granted, HTML)
+
+    # Then the cleanup's one re-check after the URL died finds the new ETag and verifies it again
+    answer = stack.cleanup.at(later(SOON))()
+    assert totals(answer) == {"rejected_by_cleanup": 1}, answer
+    assert stack.status(granted["upload_id"]) == "rejected"
+    assert not stack.exists(granted["key"])
+    # and it checks once: nothing is left to re-check
+    assert totals(stack.cleanup.at(later(SOON + 60))()) == {}

@@ -183,7 +183,9 @@ def test_an_object_that_differs_is_422_and_deleted(
     assert not exists(admin, granted["key"])
     status = body(caller.status(granted["upload_id"]))
     assert status["status"] == "rejected" and any(p.startswith(differs) for p in status["problems"]), status
-    assert caller.complete(granted["upload_id"])["statusCode"] == 409
+    # asked again, the same answer (decision 4 of issue 20: a rejection is answered as recorded)
+    again = caller.complete(granted["upload_id"])
+    assert (again["statusCode"], body(again)["error"]["code"]) == (422, "upload_mismatch"), again
 
 
 def test_delete_of_a_pending_upload_with_an_object_is_204_and_aborted(caller: Caller, admin: Any) -> None:

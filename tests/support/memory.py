@@ -50,16 +50,30 @@ class MemoryRecords:
         with self._lock:
             return self.records.get((owner, upload_id))
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
         self.before("transition")
         with self._lock:
             slot = (record.owner, record.upload_id)
             current = self.records.get(slot)
             if current is None or current.status != expected:
                 return False
-            if record.status == "complete" and current.cleanup_at is not None:
+            if lease is not None and current.cleanup_at is not None and self.leases.get(slot) != lease:
+                return False  # the cleanup's write, but its lease is no longer the one held
+            fenced = current.cleanup_at is not None and record.status in ("complete", "expired")
+            if lease is None and fenced and expected == "pending":
                 return False  # fenced by the cleanup job, as the adapter's condition says
-            assert allowed(current.status, record.status), (current.status, record.status)
+            if etag is not None and current.etag != etag:
+                return False  # re-checked by someone else first
+            same = current.status == record.status == "complete" and etag is not None
+            assert same or allowed(current.status, record.status), (current.status, record.status)
             self.records[slot] = dataclasses.replace(record, cleanup_at=current.cleanup_at)
             self.ttls[slot] = ttl
             self.history.append((record.upload_id, current.status, record.status))
@@ -136,6 +150,7 @@ class MemoryUpload:
 class MemoryObjects:
     def __init__(self, before: Hook = _nothing) -> None:
         self.objects: dict[str, ObjectFacts] = {}
+        self.bodies: dict[str, bytes] = {}  # an object's first bytes, where a test gives them
         self.uploads: dict[str, MemoryUpload] = {}  # multipart uploads in progress, by storage id
         self.completions: list[tuple[str, list[StoredPart]]] = []
         self.before = before
@@ -199,10 +214,18 @@ class MemoryObjects:
             facts = dataclasses.replace(facts, checksum_sha256=None)
         return facts
 
+    def first_bytes(self, key: str, length: int) -> bytes | None:
+        self.before("first_bytes")
+        self._check()
+        if key not in self.objects:
+            return None
+        return self.bodies.get(key, b"\x89PNG\r\n\x1a\n")[:length]
+
     def delete(self, key: str) -> None:
         self.before("delete")
         self._check()
         self.objects.pop(key, None)
+        self.bodies.pop(key, None)
 
     def _check(self) -> None:
         if self.down:

@@ -49,6 +49,16 @@ class MemoryCleanupRecords:
                 )
         yield from found
 
+    def recheck_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        self.records.before("query")
+        found = sorted(
+            (r.recheck_at, r.owner, r.upload_id, r.target)
+            for r in list(self.records.records.values())
+            if r.status == "complete" and r.recheck_at is not None and since <= r.recheck_at < before
+        )
+        for _, owner, upload_id, target in found:
+            yield RecordRef(owner, upload_id, target)
+
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
         return self.records.get(owner, upload_id)
 
@@ -68,8 +78,16 @@ class MemoryCleanupRecords:
             ref.owner, ref.upload_id, now=now, lease_until=lease_until, expired_before=expired_before
         )
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
-        return self.records.transition(record, expected=expected, ttl=ttl)
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
+        return self.records.transition(record, expected=expected, ttl=ttl, lease=lease, etag=etag)
 
     def _removable(self, ref: RecordRef, now: int) -> bool:
         slot = (ref.owner, ref.upload_id)

@@ -108,6 +108,9 @@ class FakeInspector:
     def lifecycle(self) -> StorageAnswer:
         return self._answer("lifecycle")
 
+    def notifications(self) -> StorageAnswer:
+        return self._answer("notifications")
+
     def start_multipart(self, key: str, content_type: str) -> StorageAnswer:
         return self._answer(f"start_multipart {key}", UploadId="upload-1")
 
@@ -276,3 +279,42 @@ def test_plain_http_takes_the_smaller_timeout(monkeypatch: Any) -> None:
     plain_http.send("GET", "http://127.0.0.1:9/x", timeout=2.5)
     plain_http.send("GET", "http://127.0.0.1:9/x", timeout=99.0)
     assert seen == [2.5, plain_http.TIMEOUT_SECONDS], seen
+
+
+# -- the events check (issue 21): EventBridge delivery, AWS S3's alone ---------------------------------
+
+
+def _events_finding(target_fields: dict[str, Any], answer: StorageAnswer | None) -> Finding:
+    clock = FakeClock()
+    storage = Storage(clock)
+    storage.budget = TimeBudget(600.0, monotonic=clock, reserve=5.0)
+    inspector = storage.inspector()
+    if answer is not None:
+        inspector.notifications = lambda: answer  # type: ignore[method-assign]
+    target = TARGET.model_copy(update=target_fields)
+    doctor = TargetDoctor(
+        "local",
+        target,
+        S3Presigner(
+            credentials=CREDENTIALS, region="us-east-1", endpoint_url=None, addressing_style="virtual"
+        ),
+        inspector,
+        storage.send,
+        lambda: NOW,
+        budget=storage.budget,
+    )
+    return doctor.run_check("events")
+
+
+def test_the_events_check_reports_eventbridge_delivery_on_aws_only() -> None:
+    on = _events_finding({"provider": "aws"}, StorageAnswer(200, data={"EventBridgeConfiguration": {}}))
+    off = _events_finding({"provider": "aws"}, StorageAnswer(200, data={"TopicConfigurations": []}))
+    denied = _events_finding({"provider": "aws"}, StorageAnswer(403, code="AccessDenied"))
+    elsewhere = _events_finding({}, None)
+
+    assert (on.status, off.status, denied.status, elsewhere.status) == (
+        Status.PASS, Status.WARN, Status.WARN, Status.SKIP), (on, off, denied, elsewhere)  # fmt: skip
+    assert "EventBridge delivery is on" in on.message
+    assert "off" in off.message and "docs/storage-events.md" in off.fix
+    assert "s3:GetBucketNotification" in denied.fix
+    assert "not applicable" in elsewhere.message

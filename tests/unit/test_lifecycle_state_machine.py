@@ -1,16 +1,20 @@
 """The upload state machine under random interleavings of concurrent requests (hypothesis).
 
-Each request (a completion, an abort) runs the real ``Uploads`` code in its own thread against
+Each request (a completion, an abort, a storage event for the key) runs the real ``Uploads`` code in its own thread against
 in-memory ports with DynamoDB's per-item atomicity. A deterministic scheduler lets exactly one
 thread run at a time and, at every call a real adapter would make over the network (a read, a
 conditional write, a HEAD, a DELETE), hypothesis picks which thread goes next. The client's one
-upload (a matching object, or one that differs) is a thread of its own, so it lands anywhere.
+upload (a matching object, one that differs, or HTML declared as text/plain) is a thread of its
+own, so it lands anywhere; it may overwrite the object with HTML afterwards through the same URL,
+and the storage's event for that overwrite then runs in that thread.
 
 The claims of ``presign.uploads.records``, checked after every interleaving:
 
 * the statuses a record goes through form a path of the state machine, starting at ``pending``;
-* ``complete`` only for the object that was checked: the upload matched, and the object is there;
-* ``rejected`` only for an object that differed, and it is gone;
+* ``complete`` only for the object that was checked: the upload matched, its first bytes too,
+  and the object is there, never overwritten since by content nobody checked;
+* ``rejected`` only for an object that differed (or was overwritten), and it is gone unless the
+  URL stored one again after the last delete;
 * ``deleted`` only after ``complete``, and the object is gone;
 * ``aborted``: the object is gone, unless the upload landed after the abort's last delete (a URL
   that was still valid; a second DELETE removes it);
@@ -58,6 +62,8 @@ RECORD = UploadRecord(
 )
 GOOD = ObjectFacts(size=10, content_type="text/plain", etag='"good"')
 BAD = ObjectFacts(size=11, content_type="text/plain", etag='"bad"')
+OVERWRITTEN = ObjectFacts(size=10, content_type="text/plain", etag='"over"')  # right size and type
+HTML = b"<!DOCTYPE html><p>hi"
 REFUSALS = (NotUploaded, UploadGone, UploadMismatch, UploadNotPending)
 
 
@@ -115,12 +121,13 @@ class Scheduler:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    requests=st.lists(st.sampled_from(["complete", "abort"]), min_size=1, max_size=4),
-    upload=st.sampled_from(["good", "bad", None]),
+    requests=st.lists(st.sampled_from(["complete", "abort", "event"]), min_size=1, max_size=4),
+    upload=st.sampled_from(["good", "bad", "html", None]),
+    overwrite=st.booleans(),
     data=st.data(),
 )
 def test_random_interleavings_keep_every_claim(
-    requests: list[str], upload: str | None, data: st.DataObject
+    requests: list[str], upload: str | None, overwrite: bool, data: st.DataObject
 ) -> None:
     scheduler = Scheduler(lambda waiting: data.draw(st.sampled_from(waiting)))
     records = MemoryRecords(before=scheduler.hook)
@@ -143,6 +150,10 @@ def test_random_interleavings_keep_every_claim(
             work[f"complete-{i}"] = lambda: lifecycle.complete(
                 OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
             )
+        elif kind == "event":  # a storage event for the key: as presign.storage_events does
+            work[f"event-{i}"] = lambda: lifecycle.arrived(
+                records.get(OWNER, UPLOAD_ID) or RECORD, lambda _: objects, actor="event"
+            )
         else:
             work[f"abort-{i}"] = lambda: lifecycle.abort(
                 OWNER, UPLOAD_ID, objects=lambda _: objects, spending=free()
@@ -151,8 +162,15 @@ def test_random_interleavings_keep_every_claim(
 
         def put() -> None:
             scheduler.hook("put")
-            objects.objects[KEY] = GOOD if upload == "good" else BAD
+            objects.objects[KEY] = GOOD if upload != "bad" else BAD
+            if upload == "html":
+                objects.bodies[KEY] = HTML
             events.append(("put", "client"))
+            if overwrite:  # the same URL again, HTML this time; the storage tells (an event)
+                scheduler.hook("put")
+                objects.objects[KEY], objects.bodies[KEY] = OVERWRITTEN, HTML
+                events.append(("put", "client"))
+                lifecycle.arrived(records.get(OWNER, UPLOAD_ID) or RECORD, lambda _: objects, actor="event")
 
         work["client"] = put
 
@@ -161,22 +179,24 @@ def test_random_interleavings_keep_every_claim(
     final = records.records[(OWNER, UPLOAD_ID)]
     present = KEY in objects.objects
     path = ["pending"] + [to for _, _, to in records.history]
-    context = (requests, upload, path, results, events)
-    # The statuses form a path of the state machine
+    context = (requests, upload, overwrite, path, results, events)
+    # The statuses form a path of the state machine (a re-check that keeps complete adds none)
+    path = [status for status, _ in itertools.groupby(path)]
     assert all(b in TRANSITIONS[a] for a, b in itertools.pairwise(path)), context
-    assert [frm for _, frm, _ in records.history] == path[:-1], context
     assert path[-1] == final.status, context
-    # Each final status says only what happened
+    last_delete = max((i for i, (what, _) in enumerate(events) if what == "delete"), default=-1)
+    last_put = max((i for i, (what, _) in enumerate(events) if what == "put"), default=-1)
+    # Each final status says only what happened: a complete record points at checked content
     if final.status == "complete":
         assert upload == "good" and present and objects.objects[KEY] == GOOD, context
-        assert final.etag == GOOD.etag, context
+        assert KEY not in objects.bodies and final.etag == GOOD.etag, context
     if final.status == "rejected":
-        assert upload == "bad" and not present, context
+        assert upload in ("bad", "html") or overwrite, context
+        assert not present or last_put > last_delete, context
     if final.status == "deleted":
-        assert "complete" in path and not present, context
+        assert "complete" in path and (not present or last_put > last_delete), context
     if final.status == "aborted" and present:
-        last_delete = max(i for i, (what, _) in enumerate(events) if what == "delete")
-        assert events.index(("put", "client")) > last_delete, context
+        assert last_put > last_delete, context
     # Every request answered something it may answer
     for name, result in results.items():
         if name.startswith("complete"):
@@ -185,8 +205,8 @@ def test_random_interleavings_keep_every_claim(
                 assert "rejected" in path, context
             if not isinstance(result, Exception):
                 assert "complete" in path, context
-        elif name.startswith("abort"):
-            assert isinstance(result, UploadRecord), context
+        elif name.startswith(("abort", "event")):
+            assert isinstance(result, (UploadRecord, *REFUSALS)), context
         assert not isinstance(result, Conflict) or isinstance(result, REFUSALS), context
 
 

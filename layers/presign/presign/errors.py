@@ -192,6 +192,13 @@ class UploadMismatch(Unprocessable):
     code = "upload_mismatch"
 
 
+class ContentMismatch(UploadMismatch):
+    """The stored object's first bytes are active content (HTML, SVG, a script, an executable) the
+    declared type does not announce (``presign.core.sniffing``); the object has been deleted."""
+
+    code = "content_mismatch"
+
+
 class PayloadTooSmall(Unprocessable):
     code = "payload_too_small"
 

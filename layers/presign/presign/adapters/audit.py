@@ -16,13 +16,19 @@ from presign.core.owners import Namespace
 from presign.shares.links import AuditEvent as ShareEvent
 from presign.uploads.ledger import AuditEvent as UploadEvent
 
+# The metric of each completion outcome, one per change, with the actor (client, cleanup, event)
+# as its dimension: how many uploads the server finished for clients that never said so.
+OUTCOME_METRICS = {"complete": "UploadsCompleted", "rejected": "UploadsRejected"}
+
 
 class UploadAudit:
-    """``presign.uploads.ledger.AuditSink`` as log lines."""
+    """``presign.uploads.ledger.AuditSink`` as log lines, and, with ``metrics``, one
+    ``UploadsCompleted`` / ``UploadsRejected`` metric per completion, by actor."""
 
-    def __init__(self, logger: Logger, namespace: Namespace) -> None:
+    def __init__(self, logger: Logger, namespace: Namespace, metrics: Metrics | None = None) -> None:
         self._logger = logger
         self._namespace = namespace
+        self._metrics = metrics
 
     def __call__(self, event: UploadEvent) -> None:
         self._logger.info(
@@ -35,9 +41,16 @@ class UploadAudit:
                 "key": self._relative(event),
                 "upload_id": event.upload_id,
                 "outcome": event.outcome,
+                "actor": event.actor,
                 "request_id": self._logger.get_correlation_id() or "",
             },
         )
+        name = OUTCOME_METRICS.get(event.outcome)
+        if self._metrics is not None and name is not None:
+            with single_metric(
+                name=name, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
+            ) as metric:
+                metric.add_dimension(name="actor", value=event.actor)
 
     def _relative(self, event: UploadEvent) -> str:
         prefix = self._namespace.prefix_of(event.target, event.key)

@@ -9,7 +9,11 @@ early has done the oldest work. Every write is conditional:
   ``status = pending``, the upload is stale and no other run's lease is running (so one run at a
   time works on an upload, and a run that died frees it when its lease ends); it answers the
   record (``ALL_NEW``), so a stale upload costs no read before it;
-* ``pending -> expired``: ``DynamoDbRecordStore.transition`` (``status = pending``);
+* ``pending -> expired``: ``DynamoDbRecordStore.transition`` (``status = pending``); the
+  cleanup's completion writes ``complete`` / ``rejected`` the same way, its condition naming its
+  lease (``cleanup_lease = :lease``);
+* the ``recheck`` index (``recheck_pk = "k#" + day + "#" + shard``, ``recheck_sk = <recheck_at>#id``):
+  completions whose URL could still overwrite the object, read like the others;
 * a record past its retention: ``DeleteItem`` if its ``removable_sk`` is still the one indexed
   (the record did not move since) and its ``ttl`` has passed; one never confirmed (rejected,
   aborted, expired, deleted) is first *leased* (``cleanup_lease``, the same conditions) while its
@@ -30,16 +34,18 @@ from presign.adapters.aws_json import AwsJsonClient, AwsServiceError, AwsUnavail
 from presign.adapters.dynamodb import n, s, unavailable
 from presign.adapters.dynamodb import string as _optional
 from presign.adapters.dynamodb_shares import STALE_INDEX, STALE_SHARDS, DynamoDbShareStore, share_pk
-from presign.adapters.dynamodb_uploads import (
+from presign.adapters.dynamodb_upload_items import (
     PENDING_INDEX,
     PENDING_SHARDS,
+    RECHECK_INDEX,
+    RECHECK_SHARDS,
     REMOVABLE_INDEX,
     REMOVABLE_SHARDS,
-    DynamoDbRecordStore,
     owner_pk,
     record_from,
     record_sk,
 )
+from presign.adapters.dynamodb_uploads import DynamoDbRecordStore
 from presign.cleanup.ports import RecordKey, RecordRef, ShareRef, StorageUpload
 from presign.errors import DependencyUnavailable
 from presign.limits import DAY
@@ -107,11 +113,23 @@ class DynamoDbCleanupRecords:
         ):
             yield _ref(item, "removable_sk")
 
+    def recheck_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        for item in _query_index(self._call, RECHECK_INDEX, "k", RECHECK_SHARDS, since, before, "recheck"):
+            yield _ref(item, "recheck_sk")
+
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
         return self._store.get(owner, upload_id)
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
-        return self._store.transition(record, expected=expected, ttl=ttl)
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
+        return self._store.transition(record, expected=expected, ttl=ttl, lease=lease, etag=etag)
 
     def storage_upload_ids(self, refs: Sequence[RecordKey]) -> dict[RecordKey, str | None]:
         found: dict[RecordKey, str | None] = {}

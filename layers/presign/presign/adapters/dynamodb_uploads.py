@@ -46,172 +46,31 @@ an unreachable endpoint, a missing table, access denied, no credentials) is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from presign.adapters.aws_json import AwsServiceError
-from presign.adapters.dynamodb import Item, Table, integer, n, s, string, write_id
+from presign.adapters.dynamodb import Item, n, s, string, write_id
+from presign.adapters.dynamodb_upload_items import (
+    _CLAIM_SK,
+    _RECORD_PREFIX,
+    UploadsTable,
+    claim_from,
+    claim_pk,
+    owner_pk,
+    record_from,
+    record_item,
+    record_sk,
+    transition_update,
+)
 from presign.uploads.idempotency import Claim
-from presign.uploads.ids import ALPHABET
 from presign.uploads.ports import Page
-from presign.uploads.records import STATUSES, Multipart, Status, UploadRecord
-
-PENDING_INDEX = "pending"
-PENDING_SHARDS = 8
-REMOVABLE_INDEX = "removable"
-REMOVABLE_SHARDS = 8
-RETRY_AFTER_SECONDS = 2
-_RECORD_PREFIX = "up#"
-_CLAIM_SK = "claim"
-
-
-def owner_pk(owner: str) -> str:
-    return f"u#{owner}"
-
-
-def record_sk(upload_id: str) -> str:
-    return f"{_RECORD_PREFIX}{upload_id}"
-
-
-def claim_pk(owner: str, key_digest: str) -> str:
-    return f"i#{owner}#{key_digest}"
-
-
-def pending_keys(record: UploadRecord) -> tuple[str, str]:
-    day = datetime.fromtimestamp(record.expires_at, UTC).strftime("%Y%m%d")
-    shard = ALPHABET.index(record.upload_id[-1]) % PENDING_SHARDS
-    return f"p#{day}#{shard}", f"{record.expires_at:010d}#{record.upload_id}"
-
-
-def removable_keys(record: UploadRecord, ttl: int) -> tuple[str, str]:
-    """The ``removable`` index's keys of a record that is past its retention at ``ttl``."""
-    day = datetime.fromtimestamp(ttl, UTC).strftime("%Y%m%d")
-    shard = ALPHABET.index(record.upload_id[-1]) % REMOVABLE_SHARDS
-    return f"r#{day}#{shard}", f"{ttl:010d}#{record.upload_id}"
-
-
-def _need_str(item: Mapping[str, Any], name: str) -> str:
-    value = string(item, name)
-    if value is None:
-        raise DynamoDbRecordStore.malformed(name)
-    return value
-
-
-def _need_int(item: Mapping[str, Any], name: str) -> int:
-    value = integer(item, name)
-    if value is None:
-        raise DynamoDbRecordStore.malformed(name)
-    return value
-
-
-def record_item(record: UploadRecord, ttl: int | None) -> Item:
-    item: Item = {
-        "pk": s(owner_pk(record.owner)),
-        "sk": s(record_sk(record.upload_id)),
-        "upload_id": s(record.upload_id),
-        "owner": s(record.owner),
-        "target": s(record.target),
-        "object_key": s(record.key),
-        "method": s(record.method),
-        "size": n(record.size),
-        "content_type": s(record.content_type),
-        "status": s(record.status),
-        "created_at": n(record.created_at),
-        "expires_at": n(record.expires_at),
-        "updated_at": n(record.updated_at),
-        "filename": s(record.filename),
-        "metadata": {"M": {k: s(v) for k, v in record.metadata.items()}},
-    }
-    optional = {
-        "kind": record.kind,
-        "checksum_sha256": record.checksum_sha256,
-        "idempotency_key": record.idempotency_key,
-        "etag": record.etag,
-    }
-    item.update({name: s(value) for name, value in optional.items() if value is not None})
-    if record.completed_at is not None:
-        item["completed_at"] = n(record.completed_at)
-    if record.problems:
-        item["problems"] = {"L": [s(p) for p in record.problems]}
-    if record.multipart is not None:
-        item["mp_upload_id"] = s(record.multipart.storage_upload_id)
-        item["mp_part_size"] = n(record.multipart.part_size)
-        item["mp_checksums"] = {"BOOL": record.multipart.checksums}
-    if ttl is not None:
-        item["ttl"] = n(ttl)
-    if record.status == "pending":
-        pk, sk = pending_keys(record)
-        item["pending_pk"], item["pending_sk"] = s(pk), s(sk)
-    return item
-
-
-def record_from(item: Mapping[str, Any]) -> UploadRecord:
-    status = _need_str(item, "status")
-    method = _need_str(item, "method")
-    if status not in STATUSES or method not in ("PUT", "POST"):
-        raise DynamoDbRecordStore.malformed("status")
-    metadata = item.get("metadata", {}).get("M", {})
-    problems = item.get("problems", {}).get("L", [])
-    storage_upload_id = string(item, "mp_upload_id")
-    multipart = (
-        Multipart(
-            storage_upload_id=storage_upload_id,
-            part_size=_need_int(item, "mp_part_size"),
-            checksums=item.get("mp_checksums", {}).get("BOOL") is True,
-        )
-        if storage_upload_id is not None
-        else None
-    )
-    return UploadRecord(
-        owner=_need_str(item, "owner"),
-        upload_id=_need_str(item, "upload_id"),
-        target=_need_str(item, "target"),
-        key=_need_str(item, "object_key"),
-        method="PUT" if method == "PUT" else "POST",
-        size=_need_int(item, "size"),
-        content_type=_need_str(item, "content_type"),
-        status=_status(status),
-        created_at=_need_int(item, "created_at"),
-        expires_at=_need_int(item, "expires_at"),
-        updated_at=_need_int(item, "updated_at"),
-        filename=string(item, "filename") or "",
-        kind=string(item, "kind"),
-        checksum_sha256=string(item, "checksum_sha256"),
-        metadata={str(k): str(v.get("S", "")) for k, v in metadata.items()},
-        idempotency_key=string(item, "idempotency_key"),
-        etag=string(item, "etag"),
-        completed_at=integer(item, "completed_at"),
-        cleanup_at=integer(item, "cleanup_at"),
-        problems=tuple(str(p.get("S", "")) for p in problems),
-        multipart=multipart,
-    )
-
-
-def _status(value: str) -> Status:
-    for status in STATUSES:
-        if status == value:
-            return status
-    raise DynamoDbRecordStore.malformed("status")
-
-
-def _claim_from(item: Mapping[str, Any], owner: str, key_digest: str) -> Claim:
-    return Claim(
-        owner=owner,
-        key_digest=key_digest,
-        fingerprint=_need_str(item, "fingerprint"),
-        upload_id=_need_str(item, "upload_id"),
-        claimed_at=_need_int(item, "claimed_at"),
-    )
-
+from presign.uploads.records import Status, UploadRecord
 
 # -- the store ------------------------------------------------------------------------------------
 
 
-class DynamoDbRecordStore(Table):
+class DynamoDbRecordStore(UploadsTable):
     """``presign.uploads.ports.RecordStore`` on the table template.yaml calls ``UploadsTable``."""
-
-    title = "the uploads table"
-    retry_after = RETRY_AFTER_SECONDS
 
     def create(self, record: UploadRecord, *, ttl: int | None) -> bool:
         stamp = write_id()
@@ -238,44 +97,30 @@ class DynamoDbRecordStore(Table):
         item = answer.get("Item")
         return record_from(item) if item else None
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
         stamp = write_id()
-        names = {"#status": "status", "#ttl": "ttl"}
-        values: dict[str, Any] = {
-            ":status": s(record.status),
-            ":expected": s(expected),
-            ":updated": n(record.updated_at),
-            ":write_id": s(stamp),
-        }
-        sets = ["#status = :status", "updated_at = :updated", "write_id = :write_id"]
-        removes = []
-        if record.etag is not None:
-            sets.append("etag = :etag")
-            values[":etag"] = s(record.etag)
-        if record.completed_at is not None:
-            sets.append("completed_at = :completed")
-            values[":completed"] = n(record.completed_at)
-        if record.problems:
-            sets.append("problems = :problems")
-            values[":problems"] = {"L": [s(p) for p in record.problems]}
-        if ttl is None:
-            removes.append("#ttl")
-        else:
-            sets.append("#ttl = :ttl")
-            values[":ttl"] = n(ttl)
-        if record.status != "pending":
-            removes += ["pending_pk", "pending_sk"]  # out of the sparse index
-            if ttl is None:
-                removes += ["removable_pk", "removable_sk"]  # kept until deleted
-            else:
-                pk, sk = removable_keys(record, ttl)
-                sets += ["removable_pk = :removable_pk", "removable_sk = :removable_sk"]
-                values[":removable_pk"], values[":removable_sk"] = s(pk), s(sk)
+        update, names, values = transition_update(record, ttl, stamp)
+        values[":expected"] = s(expected)
         condition = "#status = :expected"
-        if record.status == "complete":
-            # Not once the cleanup job has fenced the upload: it is deleting what is stored.
+        if lease is not None:
+            # The cleanup's own write, under its fence: only while the lease is still this run's.
+            condition += " AND (attribute_not_exists(cleanup_at) OR cleanup_lease = :lease)"
+            values[":lease"] = n(lease)
+        elif record.status in ("complete", "expired") and expected == "pending":
+            # Not once the cleanup job has fenced the upload: only the fence's holder completes
+            # or expires it (a client's completion answers 410 meanwhile).
             condition += " AND attribute_not_exists(cleanup_at)"
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        if etag is not None:
+            condition += " AND etag = :old_etag"  # a re-check: the object it verified is still the one
+            values[":old_etag"] = s(etag)
         try:
             self.call(
                 "UpdateItem",
@@ -346,7 +191,7 @@ class DynamoDbRecordStore(Table):
             old = exc.body.get("Item") or {}
             if string(old, "write_id") == stamp:
                 return None  # our own claim, resent
-            return _claim_from(old, claim.owner, claim.key_digest)
+            return claim_from(old, claim.owner, claim.key_digest)
         return None
 
     @staticmethod

@@ -210,6 +210,28 @@ class S3ObjectStore:
         except BotoCoreError as exc:
             raise _translate(exc, "DELETE") from exc
 
+    def first_bytes(self, key: str, length: int) -> bytes | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self._client().get_object(
+                Bucket=self._target.bucket, Key=key, Range=f"bytes=0-{length - 1}"
+            )
+            body = answer["Body"]
+            try:
+                return bytes(body.read(length))
+            finally:
+                body.close()
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _MISSING:
+                return None
+            if code == "InvalidRange":  # an empty object has no byte 0
+                return b""
+            raise _translate(exc, "GET") from exc
+        except BotoCoreError as exc:
+            raise _translate(exc, "GET") from exc
+
     # -- multipart ---------------------------------------------------------------------------
 
     def start_multipart(

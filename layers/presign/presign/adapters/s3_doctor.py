@@ -95,6 +95,9 @@ class BucketInspector:
     def lifecycle(self) -> StorageAnswer:
         return _call(lambda: self.client.get_bucket_lifecycle_configuration(Bucket=self._target.bucket))
 
+    def notifications(self) -> StorageAnswer:
+        return _call(lambda: self.client.get_bucket_notification_configuration(Bucket=self._target.bucket))
+
     def start_multipart(self, key: str, content_type: str) -> StorageAnswer:
         return _call(
             lambda: self.client.create_multipart_upload(

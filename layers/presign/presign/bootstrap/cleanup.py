@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from aws_lambda_powertools import Logger, Metrics
+
+from presign.bootstrap.completion import build_completion
 from presign.bootstrap.storage import ObjectStores
 from presign.bootstrap.tables import cleanup_records, cleanup_shares
 from presign.cleanup.ports import CleanupRecords, CleanupShares, SweepStorage
@@ -25,8 +28,16 @@ def item_gone() -> DependencyUnavailable:
 
 
 def build_cleanup(
-    settings: Settings, environ: Mapping[str, str], *, warn: Warn, clock: Clock = system_clock
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    warn: Warn,
+    clock: Clock = system_clock,
+    logger: Logger | None = None,
+    metrics: Metrics | None = None,
 ) -> Cleanup:
+    """``logger``: where the completions the cleanup makes write their audit lines (and
+    ``metrics`` their counts); None writes none (tests)."""
     records: CleanupRecords | None = (
         cleanup_records(settings, environ) if settings.upload_records.enabled else None
     )
@@ -42,6 +53,7 @@ def build_cleanup(
         closed_retention=settings.upload_records.closed_retention,
         share_grace=cleanup.share_grace if cleanup.share_grace is not None else settings.shares.retention,
         warn=warn,
+        completion=build_completion(settings, environ, logger=logger, metrics=metrics, clock=clock),
     )
 
 

@@ -3,7 +3,7 @@ each target's storage (made on first use, which is when boto3 is imported)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 
 from presign.bootstrap.runtime import Runtime
 from presign.bootstrap.tables import upload_records
@@ -13,8 +13,11 @@ from presign.uploads.ports import ObjectsFor
 from presign.uploads.service import Uploads
 
 
-def build_uploads(runtime: Runtime, logger: Logger, *, required: bool = False) -> Uploads:
-    """The uploads over their table; ``required`` refuses a configuration without records."""
+def build_uploads(
+    runtime: Runtime, logger: Logger, *, required: bool = False, metrics: Metrics | None = None
+) -> Uploads:
+    """The uploads over their table; ``required`` refuses a configuration without records;
+    ``metrics``: completions and rejections are counted there, by actor."""
     from presign.adapters.audit import UploadAudit
 
     settings = runtime.settings.upload_records
@@ -28,7 +31,7 @@ def build_uploads(runtime: Runtime, logger: Logger, *, required: bool = False) -
         settings,
         clock=runtime.clock,
         targets=runtime,
-        audit=UploadAudit(logger, runtime.namespace),
+        audit=UploadAudit(logger, runtime.namespace, metrics),
         namespace=runtime.namespace,
     )
 

@@ -50,6 +50,10 @@ class CleanupRecords(Protocol):
         """Pending records whose ``expires_at`` is in [since, before), oldest day first."""
         ...
 
+    def recheck_due(self, *, since: int, before: int) -> Iterator[RecordRef]:
+        """Completed records marked for a re-check (``recheck_at``) in [since, before)."""
+        ...
+
     def get(self, owner: str, upload_id: str) -> UploadRecord | None:
         """The record, read consistently."""
         ...
@@ -67,7 +71,15 @@ class CleanupRecords(Protocol):
         run's lease is running: the record as it is now, or None (and nothing written)."""
         ...
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
         """As ``presign.uploads.ports.RecordStore.transition``: conditional on ``expected``."""
         ...
 

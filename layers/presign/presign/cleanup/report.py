@@ -8,15 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal[
+    "completed_by_cleanup",  # stale pending uploads whose object arrived and matched: complete
+    "rejected_by_cleanup",  # ... whose object did not match (or a re-checked overwrite): deleted, rejected
     "multipart_expired",  # stale pending multipart uploads: aborted at the storage, record expired
     "single_expired",  # stale pending single uploads: record expired
-    "objects_deleted",  # of the expired uploads, those whose never-verified object was deleted
+    "objects_deleted",  # of the expired uploads, those with an object at their key (deleted)
     "orphans_aborted",  # storage uploads under the service's prefixes that no record claims
     "shares_removed",  # shares expired, revoked or used up for longer than the grace
     "records_removed",  # upload records past their retention
     "errors",  # items that failed (logged; the next run tries again)
 ]
 KINDS: tuple[Kind, ...] = (
+    "completed_by_cleanup",
+    "rejected_by_cleanup",
     "multipart_expired",
     "single_expired",
     "objects_deleted",

@@ -4,10 +4,14 @@
 
 1. *stale pending uploads* (the uploads table's ``pending`` index, by expiry): pending
    ``grace`` seconds after the URL, or a multipart upload's lifetime, ended. For each: *fence* the
-   record (a conditional write that answers it) (``cleanup_at``, conditional on ``pending``: from then on no completion can
-   mark it ``complete``; with a lease, so one run at a time works on it); abort the storage's multipart upload (with the record's stored id);
-   delete the key if anything is stored there (never verified, so never confirmed); then
-   ``pending -> expired``, conditional on ``pending``;
+   record (``cleanup_at`` with a lease, conditional on ``pending``: one run at a time works on
+   it, and from then on only that run may mark it ``complete`` or ``rejected``); run the one
+   completion path under the fence (``presign.cleanup.stale``): what arrived and matches is
+   ``complete``, what does not is deleted and ``rejected``; what never (fully) arrived: abort the
+   storage's multipart upload, delete anything at the key, then ``pending -> expired``. A target
+   with ``upload.completion: "client"`` skips the completion: everything stale expires;
+1b. *completions to check again* (the ``recheck`` index): single uploads completed while their
+   URL could still overwrite the object, once that URL is dead: a changed ETag is verified again;
 2. *the storage sweep*, per target: ListMultipartUploads under the static part of the target's
    key prefix (every page), keys of the service's own shape only (``presign.cleanup.keys``),
    initiated more than ``max_age`` ago and named by no record (the key holds the caller and the
@@ -20,9 +24,10 @@
    cleaned (a URL still valid after an abort may have stored an object since).
 
 **Never a confirmed file lost.** Cleanup deletes an object only after its fence write succeeded
-on a record that was still ``pending``, and the write to ``complete`` requires no fence
-(``presign.uploads.records``). So a record that says ``complete`` was completed before the fence,
-whose condition then failed, and cleanup touched nothing. The sweep only aborts multipart
+on a record that was still ``pending``, and every other write to ``complete`` requires no fence
+(``presign.uploads.records``): a record that says ``complete`` was completed before the fence
+(whose condition then failed, and cleanup touched nothing), or by this run itself, which then
+deletes nothing. A rejection (and a re-check's) deletes only what it has just found different. The sweep only aborts multipart
 uploads, which never deletes an object, and never one a pending record claims.
 
 **Crash-safe and repeatable.** The storage is cleaned before the record says so: a run that dies
@@ -58,20 +63,18 @@ from presign.cleanup.ports import (
     StorageUpload,
     SweepStorage,
 )
-from presign.cleanup.report import UNATTRIBUTED, Kind, Report
+from presign.cleanup.report import UNATTRIBUTED, Report
+from presign.cleanup.stale import FENCE_LEASE_SECONDS, StaleUploads
 from presign.config.cleanup import CleanupSettings
 from presign.config.target import Target
 from presign.limits import DAY
-from presign.uploads.records import UploadRecord
+from presign.uploads.completion import Completion
 
 LOOKUP_BATCH = 100  # storage uploads looked up in the records table at once (BatchGetItem's limit)
 # Final statuses whose object was never confirmed, or was deleted by its owner: anything at their
 # key when the record is removed is a leftover (``complete`` is not among them, ever).
 NEVER_CONFIRMED = frozenset(("rejected", "aborted", "expired", "deleted"))
 ORPHAN_CLAIM_SECONDS = 3600  # a claim whose run died frees the upload for a later run after this
-# One run at a time works on a stale upload: its fence is a lease longer than any Lambda run (15
-# minutes), so a live run's is never taken over, and a dead run's frees the upload after it.
-FENCE_LEASE_SECONDS = 1200
 Warn = Callable[[str, Mapping[str, Any]], None]
 StorageFor = Callable[[str], SweepStorage]
 T = TypeVar("T")
@@ -94,7 +97,10 @@ class Cleanup:
         closed_retention: int,
         share_grace: int,
         warn: Warn,
+        completion: Completion | None = None,
     ) -> None:
+        """``completion``: the one completion path, for stale uploads whose object arrived (and
+        completions to check again); None expires every stale upload, verified or not."""
         self._settings = settings
         self._targets = targets
         self._records = records
@@ -104,6 +110,17 @@ class Cleanup:
         self._closed_retention = closed_retention
         self._share_grace = share_grace
         self._warn = warn
+        self._stale = (
+            StaleUploads(
+                records,
+                targets=targets,
+                storage=storage,
+                completion=completion,
+                closed_retention=closed_retention,
+            )
+            if records is not None
+            else None
+        )
 
     def run(
         self, *, dry_run: bool, remaining_ms: Callable[[], int], targets: Sequence[str] | None = None
@@ -129,6 +146,8 @@ class Cleanup:
                 self._each(
                     refs, check, report, lambda ref: self._stale_upload(ref, report, selected, dry_run)
                 )
+                recheck = self._records.recheck_due(since=now - lookback, before=now)
+                self._each(recheck, check, report, lambda ref: self._recheck(ref, report, selected, dry_run))
             for name, target in self._targets.items():
                 if selected is None or name in selected:
                     self._sweep(name, target, check, report, dry_run)
@@ -217,45 +236,24 @@ class Cleanup:
     def _now(self) -> int:
         return int(self._clock().timestamp())
 
-    # -- 1. stale pending uploads -----------------------------------------------------------
+    # -- 1. stale pending uploads (presign.cleanup.stale) ------------------------------------
 
     def _stale_upload(
         self, ref: RecordRef, report: Report, selected: frozenset[str] | None, dry_run: bool
     ) -> None:
-        records = self._records
-        assert records is not None
         if selected is not None and ref.target not in selected:
             return  # the index carries the target
+        assert self._stale is not None
         now = self._now()
-        due = now - self._settings.grace
-        if dry_run:
-            found = records.get(ref.owner, ref.upload_id)
-            if found is None or found.status != "pending" or found.expires_at >= due:
-                return  # moved since the index was read
-            storage = self._storage(found.target)
-            report.add(found.target, _kind(found))
-            if storage.head(found.key, checksum=False) is not None:
-                report.add(found.target, "objects_deleted")
-            return
-        record = records.fence(ref, now=now, lease_until=now + FENCE_LEASE_SECONDS, expired_before=due)
-        if record is None:
-            return  # completed, aborted or expired meanwhile, or another run is on it
-        stored = self._clean_storage(self._storage(record.target), record)
-        expired = record.moved("expired", now=now)
-        if records.transition(expired, expected="pending", ttl=now + self._closed_retention):
-            report.add(record.target, _kind(record))
-            if stored:
-                report.add(record.target, "objects_deleted")
+        self._stale.stale(ref, report, now=now, due=now - self._settings.grace, dry_run=dry_run)
 
-    @staticmethod
-    def _clean_storage(storage: SweepStorage, record: UploadRecord) -> bool:
-        """Abort the multipart upload, delete any object at the key: whether one was there."""
-        if record.multipart is not None:
-            storage.abort_multipart(record.key, record.multipart.storage_upload_id)
-        if storage.head(record.key, checksum=False) is None:
-            return False
-        storage.delete(record.key)
-        return True
+    def _recheck(
+        self, ref: RecordRef, report: Report, selected: frozenset[str] | None, dry_run: bool
+    ) -> None:
+        if selected is not None and ref.target not in selected:
+            return
+        assert self._stale is not None
+        self._stale.recheck(ref, report, now=self._now(), dry_run=dry_run)
 
     # -- 2. the storage sweep ---------------------------------------------------------------
 
@@ -359,10 +357,6 @@ class Cleanup:
             report.add(ref.target, "records_removed")
             if stored:
                 report.add(ref.target, "objects_deleted")
-
-
-def _kind(record: UploadRecord) -> Kind:
-    return "multipart_expired" if record.multipart is not None else "single_expired"
 
 
 class _Named:

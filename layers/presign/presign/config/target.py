@@ -63,6 +63,10 @@ class UploadPolicy(_Model):
     max_expiry: int = Field(default=3600, gt=0, le=MAX_PRESIGN_EXPIRY)
     methods: list[UploadMethod] = Field(default_factory=lambda: list(UPLOAD_METHODS), min_length=1)
     no_overwrite: bool = False
+    # Who may complete an upload: "server" (the client, and the cleanup and storage events once
+    # the object is there, presign.uploads.completion) or "client" alone (the cleanup expires
+    # and deletes what a client never completed, as before).
+    completion: Literal["server", "client"] = "server"
     # Named upload policies a request picks with `kind` (presign.config.uploads.UploadKind).
     kinds: Kinds = Field(default_factory=dict)
     # Multipart uploads of large files (presign.config.uploads.MultipartPolicy); `false` turns them off.

@@ -62,6 +62,9 @@ class UploadKind(BaseModel):
     extensions: dict[str, list[str]] | None = None
     default_expiry: int | None = Field(default=None, gt=0, le=MAX_PRESIGN_EXPIRY)
     max_expiry: int | None = Field(default=None, gt=0, le=MAX_PRESIGN_EXPIRY)
+    # Completion reads the first bytes and rejects active content (HTML, SVG, scripts, executables)
+    # declared as another type (presign.core.sniffing); `false` for a kind whose files may start so.
+    content_check: bool = True
 
     @field_validator("content_types")
     @classmethod

@@ -2,21 +2,22 @@
 finding each, and cleans up what the probes left whatever happened.
 
 The checks are split by what they check: ``access`` (clock, credentials), ``objects`` (the probes
-of a user's URLs) and ``bucket`` (CORS, lifecycle, checksums); ``probe`` is what they share.
+of a user's URLs) and ``bucket`` (CORS, lifecycle, checksums); ``events`` (the storage's object-created delivery); ``probe`` is what they share.
 """
 
 from __future__ import annotations
 
 from presign.doctor.access import AccessChecks
 from presign.doctor.bucket import BucketChecks
+from presign.doctor.events import EventChecks
 from presign.doctor.objects import ObjectChecks
 from presign.doctor.report import Finding, Status
 
 # The checks after clock and credentials, in order; each is TargetDoctor.check_<name>.
-CHECKS = ("put", "get", "head", "post", "delete", "multipart", "cors", "lifecycle", "checksums")
+CHECKS = ("put", "get", "head", "post", "delete", "multipart", "cors", "lifecycle", "checksums", "events")
 
 
-class TargetDoctor(AccessChecks, ObjectChecks, BucketChecks):
+class TargetDoctor(AccessChecks, ObjectChecks, BucketChecks, EventChecks):
     """Runs the checks of one target; ``run`` answers one finding per check."""
 
     def run(self) -> list[Finding]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from presign.clock import Clock
+from presign.config.target import Target
 from presign.config.uploads import UploadRecordSettings
 from presign.core.owners import Namespace
 from presign.errors import ConfigurationError, Conflict, NotFound, UploadGone, UploadNotPending
@@ -36,6 +38,8 @@ _ACTIONS: dict[Status, str] = {
     "expired": "expire",
     "deleted": "delete",
 }
+# Who moved a record: the client's request, the scheduled cleanup, or a storage event.
+Actor = Literal["client", "cleanup", "event"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class AuditEvent:
     key: str
     upload_id: str
     outcome: Status
+    actor: Actor = "client"
+    previous: Status = "pending"  # the status it left (``complete`` for a re-checked overwrite)
 
 
 AuditSink = Callable[[AuditEvent], None]
@@ -76,14 +82,18 @@ class Ledger:
         random_bytes: Callable[[int], bytes] = os.urandom,
         audit: AuditSink | None = None,
         namespace: Namespace | None = None,
+        target_settings: Mapping[str, Target] | None = None,
     ) -> None:
         """``targets``: the configured targets and their signers (``Runtime``), which every route
         that signs needs. ``namespace``: who owns what (``Runtime.namespace``); by default ``{sub}``
-        alone, with no target's prefix known, so no record's key is checked against one (tests)."""
+        alone, with no target's prefix known, so no record's key is checked against one (tests).
+        ``target_settings``: the targets' settings where no ``targets`` signs (the cleanup, the
+        storage events): completion reads a target's ``no_overwrite`` and its kinds' rules."""
         self._store = store
         self._settings = settings
         self._targets = targets
         self._namespace = namespace or Namespace()
+        self._target_settings: Mapping[str, Target] = target_settings or {}
         self._clock = clock
         self._sleep = sleep
         self._new_id = MonotonicIds(random_bytes)
@@ -194,10 +204,23 @@ class Ledger:
         if record.status == "deleted":
             raise UploadGone("this upload was deleted")
 
-    def _move(self, moved: UploadRecord, current: UploadRecord) -> bool:
-        if not self._require().transition(moved, expected=current.status, ttl=self._ttl(moved)):
+    def _move(
+        self,
+        moved: UploadRecord,
+        current: UploadRecord,
+        *,
+        actor: Actor = "client",
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
+        """One conditional write (``RecordStore.transition``: on ``current``'s status, and
+        ``lease`` / ``etag`` when given), then its audit line."""
+        written = self._require().transition(
+            moved, expected=current.status, ttl=self._ttl(moved), lease=lease, etag=etag
+        )
+        if not written:
             return False
-        self._emit(moved)
+        self._emit(moved, actor=actor, previous=current.status)
         return True
 
     def _release(self, claim: Claim) -> None:
@@ -217,7 +240,7 @@ class Ledger:
             return (record.completed_at or record.updated_at) + settings.completed_retention
         return record.updated_at + settings.closed_retention
 
-    def _emit(self, record: UploadRecord) -> None:
+    def _emit(self, record: UploadRecord, *, actor: Actor = "client", previous: Status = "pending") -> None:
         try:
             self._audit(
                 AuditEvent(
@@ -227,6 +250,8 @@ class Ledger:
                     key=record.key,
                     upload_id=record.upload_id,
                     outcome=record.status,
+                    actor=actor,
+                    previous=previous,
                 )
             )
         except Exception:  # noqa: BLE001 - a logging hiccup must not fail a state change that happened

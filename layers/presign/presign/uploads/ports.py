@@ -37,11 +37,22 @@ class RecordStore(Protocol):
         """The record, read consistently; None for an id this owner does not have."""
         ...
 
-    def transition(self, record: UploadRecord, *, expected: Status, ttl: int | None) -> bool:
+    def transition(
+        self,
+        record: UploadRecord,
+        *,
+        expected: Status,
+        ttl: int | None,
+        lease: int | None = None,
+        etag: str | None = None,
+    ) -> bool:
         """Write ``record``'s status and outcome fields if the stored status is ``expected``.
 
         False, and nothing written, when it is not (someone else moved the record first).
-        ``ttl`` None removes the record's TTL (kept until deleted).
+        ``ttl`` None removes the record's TTL (kept until deleted). A write from ``pending`` to
+        ``complete`` or ``expired`` needs the cleanup's fence absent; with ``lease`` (the
+        cleanup's own write) any write needs the fence absent or its lease to be this one. ``etag``:
+        the stored ETag must still be this one (a re-check of an overwritten object).
         """
         ...
 
@@ -71,6 +82,10 @@ class ObjectStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Delete the object; deleting what is not there succeeds."""
+        ...
+
+    def first_bytes(self, key: str, length: int) -> bytes | None:
+        """Up to ``length`` bytes from the object's start (one ranged GET); None if there is none."""
         ...
 
     # -- multipart ---------------------------------------------------------------------------
