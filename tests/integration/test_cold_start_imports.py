@@ -46,8 +46,8 @@ class Context:
 
 response = app.handler(event, Context())
 report["after_request"] = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))
-report["status"] = response["statusCode"]
-report["body"] = response["body"]
+report["status"] = response.get("statusCode")
+report["body"] = response.get("body", json.dumps(response))
 print(json.dumps(report))
 """
 
@@ -138,5 +138,20 @@ def test_the_default_deployment_never_imports_botocore(
     # credential chain, which are what cost a cold start.
     assert report["status"] == status, report
     assert "Credential=AKIASTORED%2F" in report["body"], report["body"][:500]
+    assert set(report["after_import"]) <= {"botocore"}, report["after_import"]
+    assert set(report["after_request"]) <= {"botocore"}, report["after_request"]
+
+
+def test_the_storage_events_function_never_imports_botocore_for_an_event_not_its_own(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
+    # Given: its cold start (configuration from SSM) and an event for a bucket of no target
+    event = json.loads((ROOT / "events" / "storage-object-created.json").read_text(encoding="utf-8"))
+
+    # When
+    report = cold_start("storage_events", event, deployment, tmp_path)
+
+    # Then: the event is left alone, and boto3 stays out (botocore's bare package, as above)
+    assert json.loads(report["body"]) == {"unknown": 1}, report
     assert set(report["after_import"]) <= {"botocore"}, report["after_import"]
     assert set(report["after_request"]) <= {"botocore"}, report["after_request"]

@@ -47,7 +47,7 @@ def pending(expires_at: int, *, multipart: bool = False) -> UploadRecord:
     )  # fmt: skip
 
 
-def test_a_fenced_upload_cannot_become_complete_but_can_expire(
+def test_a_fenced_upload_moves_only_by_the_lease_holders_writes(
     stores: tuple[DynamoDbRecordStore, DynamoDbCleanupRecords],
 ) -> None:
     store, cleanup = stores
@@ -66,10 +66,14 @@ def test_a_fenced_upload_cannot_become_complete_but_can_expire(
     again = cleanup.fence(ref, now=NOW + 601, lease_until=NOW + 1200, expired_before=NOW)  # the first died
     assert again is not None and again.cleanup_at == NOW
 
-    # Then a completion's write fails its condition, and the expiry succeeds
+    # Then a client's completion or expiry fails its condition; the first run's lease (taken
+    # over) no longer writes; the lease holder's own completion would, and its expiry does
     done = fenced.moved("complete", now=NOW, etag='"e"', completed_at=NOW)
+    expired = fenced.moved("expired", now=NOW)
     assert store.transition(done, expected="pending", ttl=None) is False
-    assert store.transition(fenced.moved("expired", now=NOW), expected="pending", ttl=NOW + 10)
+    assert store.transition(expired, expected="pending", ttl=NOW + 10) is False
+    assert store.transition(done, expected="pending", ttl=None, lease=NOW + 600) is False
+    assert store.transition(expired, expected="pending", ttl=NOW + 10, lease=NOW + 1200)
     # and a fence of a record no longer pending fails
     assert cleanup.fence(ref, now=NOW + 2000, lease_until=NOW + 3000, expired_before=NOW) is None
 

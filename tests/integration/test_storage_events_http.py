@@ -94,6 +94,7 @@ def stack(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Callable[..., St
         env["PRESIGN_UPLOADS_TABLE"] = UPLOADS_TABLE
         storage = MemoryObjects()
         uploads = Client(load_function("uploads", monkeypatch, env))
+        monkeypatch.setattr(uploads.module, "objects", lambda target: storage)
         lifecycle = Client(load_function("lifecycle", monkeypatch, env))
         monkeypatch.setattr(lifecycle.module, "objects", lambda target: storage)
         events = load_function("storage_events", monkeypatch, env)
@@ -261,4 +262,31 @@ def test_keys_with_awkward_characters_complete_through_every_source(
     s.store(granted)
 
     assert s.send(SOURCES[source](granted["key"])) == {"completed": 1}
+    assert s.status(granted["upload_id"]) == "complete"
+
+
+def test_a_multipart_upload_completed_at_the_storage_by_its_client_is_completed_by_the_event(
+    stack: Callable[..., Stack],
+) -> None:
+    # Given a multipart upload whose client sent CompleteMultipartUpload itself (Uppy's /sign path)
+    s = stack(
+        upload={"content_types": ["application/octet-stream"], "multipart": {"part_size": 5 * 1024 * 1024}}
+    )
+    size = 6 * 1024 * 1024
+    granted = s.grant(filename="big.bin", content_type="application/octet-stream", size=size, multipart=True)
+    ((storage_id, upload),) = s.storage.uploads.items()
+    parts = [
+        s.storage.put_part(storage_id, 1, 5 * 1024 * 1024),
+        s.storage.put_part(storage_id, 2, size - 5 * 1024 * 1024),
+    ]
+    assert all(parts) and upload.key == granted["key"]
+    assert s.storage.complete_multipart(
+        granted["key"], storage_id, s.storage.list_parts(granted["key"], storage_id) or []
+    )
+
+    # When the storage's event for the assembled object arrives
+    answer = s.send(created(granted, reason="CompleteMultipartUpload"))
+
+    # Then the record is complete: the storage's upload was gone, the HEAD and first bytes matched
+    assert answer == {"completed": 1}, answer
     assert s.status(granted["upload_id"]) == "complete"

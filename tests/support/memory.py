@@ -67,7 +67,7 @@ class MemoryRecords:
                 return False
             if lease is not None and current.cleanup_at is not None and self.leases.get(slot) != lease:
                 return False  # the cleanup's write, but its lease is no longer the one held
-            fenced = current.cleanup_at is not None and record.status == "complete"
+            fenced = current.cleanup_at is not None and record.status in ("complete", "expired")
             if lease is None and fenced and expected == "pending":
                 return False  # fenced by the cleanup job, as the adapter's condition says
             if etag is not None and current.etag != etag:

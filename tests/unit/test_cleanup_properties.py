@@ -17,8 +17,9 @@ Claims (``presign.cleanup.runner``):
 * no stale item survives two full runs: after them, nothing is pending, no multipart upload is
   left at the storage, and objects remain only where a record says ``complete``;
 * nothing a client uploaded is lost: each upload ends in exactly one final state, ``complete``
-  iff everything arrived and matches, ``rejected`` iff it arrived and does not (HTML declared as
-  text/plain), ``expired`` iff it never (fully) arrived.
+  iff everything arrived and matches; what arrived and does not (HTML declared as text/plain) is
+  never complete and its object is gone (``rejected``, or ``expired`` when its rejection raced
+  the cleanup); what never (fully) arrived is ``expired``.
 """
 
 from __future__ import annotations
@@ -275,14 +276,16 @@ def test_cleanup_never_deletes_a_confirmed_object_and_leaves_nothing_stale(
     complete_keys = {r.key for r in table.records.values() if r.status == "complete"}
     assert set(objects.objects) == complete_keys, (set(objects.objects), context)
 
-    # And each upload ended in the one state what arrived deserves
+    # And each upload ended in one state what arrived allows: everything that arrived and matches
+    # is complete, nothing that never arrived is; content that contradicts its type is never
+    # complete and its object is gone: rejected, or expired when its rejection (delete, then
+    # write) raced the cleanup, which then found nothing at the key
     for record, (_, _, stored, html) in zip(uploads, specs, strict=True):
-        expected = "expired" if not stored else "complete" if not html or record.multipart else "rejected"
-        assert statuses[record.upload_id] == expected, (
-            record.upload_id,
-            statuses,
-            specs,
-            events,
-            completions,
-            moves,
-        )
+        final = statuses[record.upload_id]
+        if not stored:
+            allowed = {"expired"}
+        elif html and record.multipart is None:
+            allowed = {"rejected", "expired"}
+        else:
+            allowed = {"complete"}
+        assert final in allowed, (record.upload_id, final, allowed, specs, completions, events, moves)

@@ -49,7 +49,8 @@ export class NetworkError extends PresignError {
   override name = "NetworkError";
 }
 
-/** The upload was completed as something else than declared (422 `upload_mismatch`), or the
+/** The upload was completed as something else than declared (422 `upload_mismatch`, or
+ * `content_mismatch` when its first bytes contradict its type), or the
  * storage's events or the cleanup rejected it: `upload` is its record, `problems` what differed. */
 export class UploadRejected extends PresignError {
   override name = "UploadRejected";

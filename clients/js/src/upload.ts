@@ -254,10 +254,10 @@ export class Transfer {
     try {
       return await this.api<CompletedUpload>("POST", `/uploads/${this.id}/complete`, body);
     } catch (error) {
-      if (!(error instanceof ApiError) || !["upload_mismatch", "upload_not_pending"].includes(error.code)) throw error;
+      if (!(error instanceof ApiError) || !["upload_mismatch", "content_mismatch", "upload_not_pending"].includes(error.code)) throw error;
       const status = await this.api<UploadStatus>("GET", `/uploads/${this.id}`).catch(() => null);
       if (status?.status === "complete") return status as unknown as CompletedUpload;
-      if (error.code === "upload_mismatch" || status?.status === "rejected") throw await this.rejected(status, error.message);
+      if (error.code === "upload_mismatch" || error.code === "content_mismatch" || status?.status === "rejected") throw await this.rejected(status, error.message);
       throw error;
     }
   }

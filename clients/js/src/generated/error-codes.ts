@@ -4,6 +4,7 @@
 /** Every `error.code` the API answers, as openapi.json publishes them (ErrorBody.code's enum). */
 export type ErrorCode =
   | "conflict"
+  | "content_mismatch"
   | "dependency_unavailable"
   | "forbidden"
   | "gone"

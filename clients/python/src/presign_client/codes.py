@@ -12,6 +12,7 @@ from typing import Literal, get_args
 ErrorCode = Literal[
     "configuration_error",
     "conflict",
+    "content_mismatch",
     "dependency_unavailable",
     "forbidden",
     "gone",

@@ -340,7 +340,7 @@ class Uploader:
                 upload_id=upload_id,
             )
         except ApiError as exc:
-            if exc.code == "upload_mismatch":
+            if exc.code in ("upload_mismatch", "content_mismatch"):
                 self._forget(record)
                 raise UploadRejected(upload_id, [exc.message]) from exc
             if exc.code == "upload_not_pending":  # rejected by the storage's event, or aborted

@@ -127,8 +127,9 @@ class DynamoDbRecordStore(UploadsTable):
             # The cleanup's own write, under its fence: only while the lease is still this run's.
             condition += " AND (attribute_not_exists(cleanup_at) OR cleanup_lease = :lease)"
             values[":lease"] = n(lease)
-        elif record.status == "complete" and expected == "pending":
-            # Not once the cleanup job has fenced the upload: only the fence's holder completes it.
+        elif record.status in ("complete", "expired") and expected == "pending":
+            # Not once the cleanup job has fenced the upload: only the fence's holder completes
+            # or expires it (a client's completion answers 410 meanwhile).
             condition += " AND attribute_not_exists(cleanup_at)"
         if etag is not None:
             condition += " AND etag = :old_etag"  # a re-check: the object it verified is still the one

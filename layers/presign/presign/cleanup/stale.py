@@ -91,8 +91,9 @@ class StaleUploads:
         if completion is not None:
             try:
                 done = completion.settle(record, self._storage, actor="cleanup", lease=lease)
-            except UploadMismatch:
-                report.add(record.target, "rejected_by_cleanup")
+            except UploadMismatch as rejected:
+                if rejected.details.get("written"):
+                    report.add(record.target, "rejected_by_cleanup")
                 return
             except _NOT_THERE:
                 pass
@@ -104,7 +105,7 @@ class StaleUploads:
                 return
         stored = self._clean_storage(self._storage(record.target), record)
         expired = record.moved("expired", now=now)
-        if records.transition(expired, expected="pending", ttl=now + self._closed_retention):
+        if records.transition(expired, expected="pending", ttl=now + self._closed_retention, lease=lease):
             report.add(record.target, _kind(record))
             if stored:
                 report.add(record.target, "objects_deleted")

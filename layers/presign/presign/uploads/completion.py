@@ -45,12 +45,12 @@ RECHECK_MARGIN = 60  # seconds after the URL died before the cleanup re-checks (
 RejectionCode = Literal["upload_mismatch", "content_mismatch"]
 
 
-def rejection(record: UploadRecord) -> UploadMismatch:
-    """What a client hears about a rejected upload, whoever rejected it: the recorded problems."""
+def rejection(record: UploadRecord, *, written: bool = False) -> UploadMismatch:
+    """What a client hears about a rejected upload, whoever rejected it: the recorded problems.
+    ``details["written"]``: this call made the rejection (the cleanup counts only its own)."""
     message = "the stored object differs from the upload and was deleted: " + "; ".join(record.problems)
-    if record.rejected_code == "content_mismatch":
-        return ContentMismatch(message)
-    return UploadMismatch(message)
+    kind = ContentMismatch if record.rejected_code == "content_mismatch" else UploadMismatch
+    return kind(message, details={"written": written})
 
 
 class Completion(Ledger):
@@ -104,7 +104,7 @@ class Completion(Ledger):
                     moved = self._verify(storage, record, facts, actor, lease)
                     if moved is not None:
                         if moved.status == "rejected":
-                            raise rejection(moved)
+                            raise rejection(moved, written=True)
                         return moved, True
             record = self._reread(record)
         raise Conflict("the upload changed while it was being completed; try again")

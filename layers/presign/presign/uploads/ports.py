@@ -50,8 +50,8 @@ class RecordStore(Protocol):
 
         False, and nothing written, when it is not (someone else moved the record first).
         ``ttl`` None removes the record's TTL (kept until deleted). A write from ``pending`` to
-        ``complete`` needs the cleanup's fence absent; with ``lease`` (the cleanup's own write)
-        any write needs the fence absent or its lease to be this one. ``etag``:
+        ``complete`` or ``expired`` needs the cleanup's fence absent; with ``lease`` (the
+        cleanup's own write) any write needs the fence absent or its lease to be this one. ``etag``:
         the stored ETag must still be this one (a re-check of an overwritten object).
         """
         ...

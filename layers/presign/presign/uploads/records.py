@@ -49,9 +49,10 @@ planned size completes the upload from ListParts.
 
 **Cleanup's fence.** The scheduled cleanup (``presign.cleanup``) works on stale pending uploads.
 It first sets ``cleanup_at`` on the still-pending record with its lease (``cleanup_lease``, a
-conditional write); from then on a write to ``complete`` needs ``cleanup_at`` absent *or* the
-lease named in its condition to be the one stored: only the run holding the fence may complete
-the upload, a client's ``/complete`` answers 410 and an event does nothing. (A rejection racing
+conditional write); from then on a write to ``complete`` (or a client's ``expired``) needs
+``cleanup_at`` absent *or* the lease named in its condition to be the one stored: only the run
+holding the fence may complete or expire the upload, a client's ``/complete`` answers 410 and an
+event does nothing. (A rejection racing
 the fence is left unconditioned: it deleted what it found different, and the record says so.) The
 cleanup then runs the completion itself; when nothing (or not every part) arrived it cleans the
 storage and writes ``expired``. A completion racing it could otherwise HEAD the object just
