@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  events (EventBridge, moto server)   bus {BUS_NAME}; each one printed and in {rel(events_log)}"
         )
         if webhooks.receiver is not None:  # the template has webhooks
-            url = f"{webhooks.receiver.url}/webhooks"
+            url = webhooks.receiver.url
             _say(f"  webhooks (standardwebhooks receiver) {url}; in {rel(webhooks.log_path)}")
         if webhooks.extra_secret is not None:
             _say(

@@ -72,7 +72,7 @@ class Webhooks:
         dev_secret = generate_secret()
         out = cast(TextIO, _Say(say))
         self.receiver = WebhookReceiver(dev_secret, log_path=self.log_path, out=out).start()
-        endpoints = [self._endpoint(secrets, "dev", f"{self.receiver.url}/webhooks", dev_secret)]
+        endpoints = [self._endpoint(secrets, "dev", self.receiver.url, dev_secret)]
         if self.extra_url:
             self.extra_secret = generate_secret()
             endpoints.append(self._endpoint(secrets, "extra", self.extra_url, self.extra_secret))
