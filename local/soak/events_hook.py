@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 
 from local.cfn import ROOT
+from local.soak.faults import say
 from local.soak.invariants import Evidence, Facts
 from local.soak.stack import Stack
 
@@ -67,7 +68,7 @@ def down(stack: Stack, seconds: float) -> None:
     finally:
         _receiver(stack, "fail", {"count": 0})
     time.sleep(SCHEDULE_SECONDS)
-    replay_dead_letters(stack)
+    say(f"[fault] events down: the webhooks' dead letters replayed: {replay_dead_letters(stack)}")
 
 
 def replay_dead_letters(stack: Stack) -> str:
