@@ -9,8 +9,8 @@ identities file) and a moto server; a valid dev token comes from an auth provide
 schemathesis also knows what to leave out when it checks that auth is enforced. 429s may come
 (every limit but the upload one is `make dev`'s) and must conform like any other answer.
 
-Then the stateful phase: scenarios that follow the document's links from a created upload or
-share to its routes, with the stateful checks (a deleted resource must not read as present).
+The stateful phase (scenarios that follow the document's links) is test_schemathesis_stateful.py,
+on a stack of its own whose limits never answer 429, so its scenarios do not depend on time.
 
 A failure prints schemathesis' own report: the check, the response and a curl line that
 reproduces it. The request models publish the patterns they enforce (presign/*/schemas.py), so a
@@ -24,7 +24,6 @@ import secrets
 from collections import Counter
 from typing import Any
 
-import hypothesis
 import pytest
 import requests
 import schemathesis
@@ -63,8 +62,7 @@ OPERATIONS = {
 }
 SEED = 20261122
 MAX_EXAMPLES = 300
-# Stateful phase: this many scenarios of at most STATEFUL_STEPS calls each, chained by the links.
-STATEFUL_SCENARIOS = 100
+# Stateful phase (test_schemathesis_stateful.py): scenarios of at most this many calls.
 STATEFUL_STEPS = 6
 CONFIG = {
     "seed": SEED,
@@ -92,9 +90,6 @@ JWT_SECRET = secrets.token_urlsafe(48)
 
 ANSWERS: Counter[tuple[str, int]] = Counter()
 FAILURES: Counter[str] = Counter()
-# (operation, status) of each call a stateful scenario made, and which call came after which.
-STATEFUL: Counter[tuple[str, int]] = Counter()
-CHAINS: Counter[tuple[str, str]] = Counter()
 
 
 # The document the meta function serves is this file (the first test checks that the stack
@@ -124,15 +119,9 @@ def stack_config(seaweed: SeaweedFS) -> dict[str, Any]:
     # the document calls valid is not refused by a deployment's choice (413/415/422 of policy).
     config = dev_config(seaweed.endpoint_url, bucket=BUCKET)
     config["targets"]["local"]["upload"] = {"content_types": ["*/*"], "max_size": MAX_OBJECT_BYTES}
-    # make dev's upload limit (5 at once) would turn most POST /uploads into 429s, and a scenario
-    # that starts with a 429 follows no link. The stateful phase's assertions need the routes a
-    # link leads to as well (status, abort, complete): with their default bursts (10-30) the
-    # first phase drains them and whether a scenario's DELETE or GET then answers 429 depends
-    # on how long the run took (a loaded machine refilled them; an idle one did not). Every
-    # other action keeps its limit, so 429s still come and must conform.
-    roomy = {"rate": 6000, "period": 60, "burst": 1000}
-    linked = ("upload", "upload_status", "upload_abort", "upload_complete")
-    config["rate_limits"] = {"actions": dict.fromkeys(linked, roomy)}
+    # make dev's upload limit (5 at once) would turn most POST /uploads into 429s. Every other
+    # action keeps its limit, so 429s still come and must conform.
+    config["rate_limits"] = {"actions": {"upload": {"rate": 6000, "period": 60, "burst": 1000}}}
     return config
 
 
@@ -154,54 +143,6 @@ def test_the_api_conforms_to_its_document(case: Case, stack: Stack) -> None:
     except FailureGroup as group:
         FAILURES.update(f"{operation} {type(f).checks} {f.title}" for f in group.exceptions)
         raise
-
-
-def test_stateful_scenarios_follow_the_links(stack: Stack) -> None:
-    """Scenarios of calls chained by the document's links (POST /uploads -> GET, DELETE and
-    /complete of the new upload; POST /shares -> its owner's routes and its public link), with
-    every check, the stateful ones too: a resource a DELETE answered 2xx for must not be read
-    back as if it were there (use_after_free), one just created must be found (availability)."""
-
-    class Scenarios(schema.as_state_machine()):  # type: ignore[misc, valid-type]
-        previous: str | None = None
-
-        def setup(self) -> None:
-            self.previous = None
-
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
-            return {"base_url": stack.base_url}
-
-        def after_call(self, response: Any, case: Case) -> None:
-            super().after_call(response, case)
-            operation = case.operation.label
-            STATEFUL[(operation, response.status_code)] += 1
-            if self.previous is not None:
-                CHAINS[(self.previous, f"{operation} {response.status_code}")] += 1
-            self.previous = f"{operation} {response.status_code}"
-
-    try:
-        Scenarios.run(
-            settings=hypothesis.settings(
-                max_examples=STATEFUL_SCENARIOS,
-                stateful_step_count=STATEFUL_STEPS,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=[hypothesis.Phase.generate],
-                suppress_health_check=list(hypothesis.HealthCheck),
-            )
-        )
-    except FailureGroup as group:
-        FAILURES.update(f"stateful {type(f).checks} {f.title}" for f in group.exceptions)
-        raise
-    summary = {"answers": sorted(STATEFUL.items()), "chains": len(CHAINS)}
-    print(f"schemathesis stateful: {summary}")
-    # The links were followed: uploads were created, then deleted (a 204 needs a real id), read
-    # back as gone (410), and read while there (200)
-    assert STATEFUL[("POST /uploads", 201)] > 0, summary
-    assert ("POST /uploads 201", "DELETE /uploads/{upload_id} 204") in CHAINS, sorted(CHAINS)
-    assert STATEFUL[("GET /uploads/{upload_id}", 410)] > 0, summary
-    assert STATEFUL[("GET /uploads/{upload_id}", 200)] > 0, summary
 
 
 def test_the_document_links_each_new_resource_to_its_routes() -> None:

@@ -47,9 +47,11 @@ def new_upload(kind: str = "photo", *, expires_in: int = 900) -> UploadRecord:
     )
 
 
-def move(p: Pipeline, record: UploadRecord, status: Any, **changes: Any) -> tuple[UploadRecord, bool]:
+def move(
+    p: Pipeline, record: UploadRecord, status: Any, *, lease: int | None = None, **changes: Any
+) -> tuple[UploadRecord, bool]:
     moved = record.moved(status, now=now(), **changes)
-    return moved, p.records.transition(moved, expected=record.status, ttl=now() + 86400)
+    return moved, p.records.transition(moved, expected=record.status, ttl=now() + 86400, lease=lease)
 
 
 def new_share(p: Pipeline, **changes: Any) -> tuple[str, Share]:
@@ -99,9 +101,12 @@ def walk(p: Pipeline) -> tuple[list[tuple[str, str]], list[str]]:
     stale = new_upload(expires_in=-60)
     assert p.records.create(stale, ttl=None)
     ref = RecordRef(owner=OWNER, upload_id=stale.upload_id)
-    fenced = p.cleanup.fence(ref, now=now(), lease_until=now() + 60, expired_before=now())
+    lease = now() + 60
+    fenced = p.cleanup.fence(ref, now=now(), lease_until=lease, expired_before=now())
     assert fenced is not None and not move(p, stale, "complete")[1], "the fence let a completion through"
-    assert move(p, stale, "expired")[1]
+    # Only the fence's holder moves a fenced upload (issue 20): its expiry names its lease
+    assert not move(p, stale, "expired")[1], "an expiry without the lease passed the fence"
+    assert move(p, stale, "expired", lease=lease)[1]
     up(stale, "upload.created", "upload.expired")
 
     claim = Claim(
