@@ -162,3 +162,35 @@ def test_the_local_receiver_verified_and_logged_each_delivery(
     assert sorted(line["webhook_id"] for line in lines if 200 <= line["status"] < 300) == sorted(
         e["id"] for e in events
     ), lines
+
+
+def test_an_upload_the_storage_completed_is_upload_completed_at_webhook_url_too(
+    walked: tuple[DevStack, str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    # Given the walk-through's step 13 (upload, do NOT call /complete: the storage's event does)
+    stack, _, _ = walked
+    lines = stack.lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("export PRESIGN_URL="))
+    step, end = (next(i for i, line in enumerate(lines) if line.startswith(f"# {n}.")) for n in (13, 14))
+    shell = subprocess.run(
+        ["bash", "-c", "set -e\n" + "".join(lines[start : start + 2] + lines[step:end])],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert shell.returncode == 0 and '"status":"complete"' in shell.stdout, shell.stdout + shell.stderr
+    upload_id = json.loads(shell.stdout.splitlines()[-1])["upload_id"]
+
+    # When WEBHOOK_URL's endpoint has its events, each verified with the printed secret
+    verifier = Webhook(stack.printed_after("  webhook endpoint `extra`"))
+    (hook,) = hooks
+
+    def types() -> list[str]:
+        delivered = [verifier.verify(seen.body, dict(seen.headers)) for seen in hook.seen]
+        return [d["type"] for d in delivered if d["data"]["data"].get("upload_id") == upload_id]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(types()) < 2:
+        time.sleep(0.2)
+
+    # Then: created, then completed, by the storage's event alone
+    assert types() == ["upload.created", "upload.completed"], types()
