@@ -15,16 +15,13 @@ exploration covered.
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from typing import Any
 
 import hypothesis
 import pytest
 import requests
-import schemathesis
 from schemathesis import Case
-from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
 from local.dev_config import dev_config
@@ -33,27 +30,15 @@ from local.token import mint_token
 from presign.config.ratelimit import ACTIONS
 from presign.limits import MAX_OBJECT_BYTES
 from tests.e2e.conftest import BUCKET, Stack
-from tests.e2e.test_schemathesis import CONFIG, DOCUMENT_PATH
+
+# The document, its configuration and the dev token it authenticates with are that module's.
+from tests.e2e.test_schemathesis import JWT_SECRET, schema
 
 pytestmark = pytest.mark.realserver
 
 SCENARIOS = 100
 STEPS = 6
-JWT_SECRET = secrets.token_urlsafe(48)
 ROOMY = {"rate": 60_000, "period": 60, "burst": 10_000}
-
-schema = schemathesis.openapi.from_path(DOCUMENT_PATH, config=SchemathesisConfig.from_dict(CONFIG))
-
-
-@schema.auth()
-class DevToken:
-    """A valid token for sub alice, as `make dev` prints one."""
-
-    def get(self, case: Case, ctx: Any) -> str:
-        return mint_token("alice", secret=JWT_SECRET, ttl=3600)
-
-    def set(self, case: Case, data: str, ctx: Any) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
 @pytest.fixture(scope="module")
